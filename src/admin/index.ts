@@ -1,0 +1,59 @@
+/**
+ * The admin API (CONTRACT §4) at /admin: Bearer ADMIN_TOKEN, compared in
+ * constant time; when ADMIN_TOKEN is unset the whole of /admin answers 404.
+ * Its OpenAPI document is served at /admin/openapi.json.
+ */
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { MiddlewareHandler } from "hono";
+import { bearerAuth } from "hono/bearer-auth";
+import { HTTPException } from "hono/http-exception";
+import type { AppEnv } from "../app-env";
+import { ApiError } from "../errors";
+import { constantTimeEqual } from "../keys/hash";
+import { accountRoutes } from "./accounts";
+import { keyRoutes } from "./keys";
+import { validationHook } from "./validation";
+
+const verifyToken: MiddlewareHandler<AppEnv> = bearerAuth({
+  verifyToken: (token, c) => constantTimeEqual(token, (c.var as AppEnv["Variables"]).config.ADMIN_TOKEN ?? ""),
+});
+
+/** 401 for a missing, malformed or wrong token. */
+const adminAuth: MiddlewareHandler<AppEnv> = async function adminAuth(c, next) {
+  try {
+    await verifyToken(c, next);
+  } catch (error) {
+    // bearerAuth answers a malformed header with 400; for us any bad credential is a 401.
+    if (error instanceof HTTPException) {
+      throw new ApiError("UNAUTHORIZED", "Invalid or missing admin token", {
+        "WWW-Authenticate": 'Bearer realm="admin"',
+      });
+    }
+    throw error;
+  }
+};
+
+export const admin = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+
+// 404 for everything when the admin API is switched off (ADMIN_TOKEN unset).
+admin.use("*", async function adminEnabled(c, next) {
+  if (!c.var.config.ADMIN_TOKEN) throw new ApiError("NOT_FOUND");
+  await next();
+});
+
+admin.doc31("/openapi.json", {
+  openapi: "3.1.0",
+  info: {
+    title: "MoMail gateway admin API",
+    version: "1.0.0",
+    description: "Accounts, dashboard users and API keys. Authenticate with `Authorization: Bearer {ADMIN_TOKEN}`.",
+  },
+  servers: [{ url: "/admin" }],
+  security: [{ adminToken: [] }],
+});
+admin.openAPIRegistry.registerComponent("securitySchemes", "adminToken", { type: "http", scheme: "bearer" });
+
+// Registered after the document, so the document itself needs no token.
+admin.use("*", adminAuth);
+admin.route("/", accountRoutes);
+admin.route("/", keyRoutes);

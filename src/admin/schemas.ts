@@ -1,0 +1,147 @@
+/**
+ * The admin API's request and response shapes (CONTRACT §4), as zod schemas
+ * that both validate requests and describe them in the OpenAPI document,
+ * plus the functions that turn rows into response bodies (never a secret or
+ * a hash).
+ */
+import { z } from "@hono/zod-openapi";
+import type { Account, ApiKey } from "../db/schema";
+import { SCOPE_PATTERN } from "../keys/scopes";
+
+const MAX_GRACE_SECONDS = 30 * 86_400;
+
+export const RateLimitSchema = z
+  .strictObject({
+    limit: z.number().int().min(1).max(1_000_000),
+    windowSeconds: z.number().int().min(1).max(86_400),
+  })
+  .openapi("RateLimit", { example: { limit: 100, windowSeconds: 60 } });
+
+const Name = z.string().trim().min(1, "is required").max(100, "must be at most 100 characters");
+
+/** ISO-8601 (a date-time with offset, or a date, read as midnight UTC), strictly in the future. */
+export const FutureDate = z
+  .union([z.iso.datetime({ offset: true }), z.iso.date()], { error: "must be an ISO-8601 date or date-time" })
+  .transform((value) => new Date(value))
+  .refine((date) => date.getTime() > Date.now(), "must be in the future")
+  .openapi({ type: "string", format: "date-time", example: "2027-01-01T00:00:00Z" });
+
+const Scopes = z
+  .array(z.string().regex(SCOPE_PATTERN, 'must be "*" or "{resource}:read" / "{resource}:write"'))
+  .min(1, "must list at least one scope")
+  .max(50)
+  .refine((scopes) => new Set(scopes).size === scopes.length, "must not repeat a scope")
+  .openapi({ example: ["domains:read", "messages:write"] });
+
+export const AccountIdParam = z.object({
+  accountId: z.string().openapi({ param: { name: "accountId", in: "path" }, example: "acct_3hVq0kq7mXbE2bP9vU1w" }),
+});
+export const KeyIdParams = AccountIdParam.extend({
+  keyId: z.string().openapi({ param: { name: "keyId", in: "path" }, example: "key_7Jf2c1XqPz0sY4mWn8Rt" }),
+});
+
+export const CreateAccountBody = z.strictObject({ name: Name, rateLimit: RateLimitSchema.nullish() });
+export const UpdateAccountBody = z.strictObject({
+  name: Name.optional(),
+  rateLimit: RateLimitSchema.nullable().optional(),
+  disabled: z.boolean().optional(),
+});
+export const CreateUserBody = z.strictObject({
+  email: z.email("must be an email address").max(254),
+  password: z.string().min(8, "must be at least 8 characters").max(256, "must be at most 256 characters"),
+});
+export const CreateKeyBody = z.strictObject({
+  name: Name,
+  expiresAt: FutureDate.nullish(),
+  scopes: Scopes.optional(),
+  rateLimit: RateLimitSchema.nullish(),
+});
+export const UpdateKeyBody = z.strictObject({
+  name: Name.optional(),
+  expiresAt: FutureDate.nullable().optional(),
+  scopes: Scopes.optional(),
+  rateLimit: RateLimitSchema.nullable().optional(),
+});
+export const RotateKeyBody = z.strictObject({
+  gracePeriodSeconds: z.number().int().min(0).max(MAX_GRACE_SECONDS).optional(),
+});
+
+const iso = (date: Date | null) => (date ? date.toISOString() : null);
+const limitOf = (limit: number | null, windowSeconds: number | null) =>
+  limit != null && windowSeconds != null ? { limit, windowSeconds } : null;
+
+export const AccountSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    rateLimit: RateLimitSchema.nullable(),
+    disabled: z.boolean().optional(),
+    createdAt: z.string(),
+  })
+  .openapi("Account");
+
+export const UserSchema = z
+  .object({ id: z.string(), accountId: z.string(), email: z.string(), createdAt: z.string() })
+  .openapi("User");
+
+export const KeySchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    prefix: z.string(),
+    scopes: z.array(z.string()),
+    rateLimit: RateLimitSchema.nullable(),
+    createdAt: z.string(),
+    expiresAt: z.string().nullable(),
+    lastUsedAt: z.string().nullable(),
+  })
+  .openapi("Key");
+
+export const CreatedKeySchema = KeySchema.omit({ lastUsedAt: true })
+  .extend({ key: z.string().openapi({ description: "The full key. Shown only in this response." }) })
+  .openapi("CreatedKey");
+
+export function accountView(account: Account, withStatus = true) {
+  return {
+    id: account.id,
+    name: account.name,
+    rateLimit: limitOf(account.rateLimitLimit, account.rateLimitWindowSeconds),
+    ...(withStatus && { disabled: account.disabled }),
+    createdAt: account.createdAt.toISOString(),
+  };
+}
+
+export function keyView(key: ApiKey) {
+  return {
+    id: key.id,
+    name: key.name,
+    prefix: key.prefix,
+    scopes: key.scopes,
+    rateLimit: limitOf(key.rateLimitLimit, key.rateLimitWindowSeconds),
+    createdAt: key.createdAt.toISOString(),
+    expiresAt: iso(key.expiresAt),
+    lastUsedAt: iso(key.lastUsedAt),
+  };
+}
+
+export function createdKeyView(key: ApiKey, fullKey: string) {
+  const { lastUsedAt: _unused, ...view } = keyView(key);
+  return { ...view, key: fullKey };
+}
+
+/** `{"success": true, "data": …}` */
+export const envelope = <T extends z.ZodType>(data: T) => z.object({ success: z.literal(true), data });
+
+export const ErrorEnvelope = z
+  .object({ success: z.literal(false), error: z.object({ code: z.string(), message: z.string() }) })
+  .openapi("Error");
+
+/** A JSON body or response in a route definition. */
+export const json = <T>(schema: T) => ({ content: { "application/json": { schema } } });
+
+/** The error responses every admin route may give. */
+export const errorResponses = (notFound: string) => ({
+  400: { description: "Invalid input; the message names the field", ...json(ErrorEnvelope) },
+  401: { description: "Missing or wrong admin token", ...json(ErrorEnvelope) },
+  404: { description: notFound, ...json(ErrorEnvelope) },
+});

@@ -1,0 +1,164 @@
+/**
+ * Configuration, validated once per environment with zod. A missing or
+ * malformed variable yields one clear message naming it (ConfigError), before
+ * any request is served. Development-only defaults (values starting with
+ * "dev-only-", as wrangler.toml ships them) are refused unless ENVIRONMENT is
+ * "development", so they can never reach a production deploy.
+ */
+import { z } from "zod";
+
+const DEV_ONLY = "dev-only-";
+const MIN_SECRET_LENGTH = 32;
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+const intVar = (fallback: number, min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, "must be a whole number")
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max))
+    .optional()
+    .transform((value) => value ?? fallback);
+
+const rateLimitVar = z
+  .string()
+  .trim()
+  .regex(/^\d+(\/\d+)?$/, 'must be "limit/windowSeconds", e.g. "100/60"')
+  .transform((value) => {
+    const [limit, window = "60"] = value.split("/");
+    return { limit: Number(limit), windowSeconds: Number(window) };
+  })
+  .pipe(
+    z.object({
+      limit: z.number().int().min(1).max(1_000_000),
+      windowSeconds: z.number().int().min(1).max(86_400),
+    }),
+  )
+  .optional()
+  .transform((value) => value ?? { limit: 100, windowSeconds: 60 });
+
+const httpUrl = z
+  .string()
+  .trim()
+  .url("must be an absolute http(s) URL")
+  .refine((value) => /^https?:\/\//i.test(value), "must be an absolute http(s) URL")
+  .transform((value) => value.replace(/\/+$/, ""));
+
+/** `{"messages": "https://…"}`: resources routed to another upstream than UPSTREAM_URL. */
+const upstreamRoutes = z
+  .string()
+  .transform((value, ctx) => {
+    try {
+      return JSON.parse(value) as unknown;
+    } catch {
+      ctx.addIssue({ code: "custom", message: "must be a JSON object" });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.record(z.string().regex(/^[A-Za-z0-9_-]+$/, "resource names are [A-Za-z0-9_-]+"), httpUrl))
+  .optional()
+  .transform((value) => value ?? {});
+
+/** `"1:oldpepper,2:older"`: peppers that still verify hashes made before a rotation. */
+const retiredPeppers = z
+  .string()
+  .regex(/^\d+:[^,]+(,\d+:[^,]+)*$/, 'must be "version:secret" pairs separated by commas')
+  .transform((value) =>
+    value.split(",").map((pair) => {
+      const at = pair.indexOf(":");
+      return { version: Number(pair.slice(0, at)), secret: pair.slice(at + 1) };
+    }),
+  )
+  .optional()
+  .transform((value) => value ?? []);
+
+const schema = z.object({
+  ENVIRONMENT: z.enum(["development", "production"]).default("production"),
+  UPSTREAM_URL: httpUrl,
+  UPSTREAM_ROUTES: upstreamRoutes,
+  UPSTREAM_TIMEOUT_MS: intVar(30_000, 1, 600_000),
+  MAX_BODY_BYTES: intVar(10_485_760, 0, 1_073_741_824),
+  ADMIN_TOKEN: z.string().min(1).optional(),
+  KEY_PEPPER: z.string().min(1),
+  KEY_PEPPER_VERSION: intVar(1, 1, 1_000_000),
+  KEY_PEPPERS_RETIRED: retiredPeppers,
+  ORIGIN_SIGNING_SECRET: z.string().min(1),
+  DEFAULT_RATE_LIMIT: rateLimitVar,
+  RATE_LIMIT_FAIL_OPEN: z
+    .enum(["true", "false"])
+    .optional()
+    .transform((value) => value === "true"),
+  KEY_CACHE_TTL_SECONDS: intVar(300, 60, 86_400),
+  LEASE_MS: intVar(1_000, 0, 5_000),
+  LOG_REQUESTS: z
+    .enum(["true", "false"])
+    .optional()
+    .transform((value) => value !== "false"),
+});
+
+export type Config = z.output<typeof schema> & {
+  isDevelopment: boolean;
+  /** Pepper secrets by version: the current one and the retired ones. */
+  peppers: Map<number, string>;
+};
+
+const SECRETS = ["ADMIN_TOKEN", "KEY_PEPPER", "ORIGIN_SIGNING_SECRET"] as const;
+
+/** Rules only production enforces: real secrets, long enough, never the dev defaults. */
+function checkProductionSecrets(parsed: z.output<typeof schema>): string[] {
+  const problems: string[] = [];
+  for (const name of SECRETS) {
+    const value = parsed[name];
+    if (value === undefined) continue;
+    if (value.startsWith(DEV_ONLY)) {
+      problems.push(`${name}: is a development-only default; set a real secret with \`wrangler secret put ${name}\``);
+    } else if (value.length < MIN_SECRET_LENGTH) {
+      problems.push(`${name}: must be at least ${MIN_SECRET_LENGTH} characters in production`);
+    }
+  }
+  for (const { version, secret } of parsed.KEY_PEPPERS_RETIRED) {
+    if (secret.startsWith(DEV_ONLY))
+      problems.push(`KEY_PEPPERS_RETIRED: version ${version} is a development-only value`);
+  }
+  return problems;
+}
+
+/** Validates raw bindings into a Config, or throws a ConfigError naming every bad variable. */
+export function parseConfig(env: Record<string, unknown>): Config {
+  const vars: Record<string, unknown> = {};
+  for (const key of Object.keys(schema.shape)) {
+    const value = env[key];
+    // Empty strings count as unset, as `--var NAME:` would give.
+    if (typeof value === "string" && value !== "") vars[key] = value;
+  }
+  const result = schema.safeParse(vars);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${issue.path.join(".") || "config"}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration: ${problems.join("; ")}`);
+  }
+  const parsed = result.data;
+  const isDevelopment = parsed.ENVIRONMENT === "development";
+  if (!isDevelopment) {
+    const problems = checkProductionSecrets(parsed);
+    if (problems.length > 0) throw new ConfigError(`Invalid configuration: ${problems.join("; ")}`);
+  }
+  const peppers = new Map<number, string>(parsed.KEY_PEPPERS_RETIRED.map((p) => [p.version, p.secret]));
+  peppers.set(parsed.KEY_PEPPER_VERSION, parsed.KEY_PEPPER);
+  return { ...parsed, isDevelopment, peppers };
+}
+
+const cache = new WeakMap<object, Config>();
+
+/** The validated config for these bindings, parsed once per isolate. */
+export function getConfig(env: object): Config {
+  let config = cache.get(env);
+  if (!config) {
+    config = parseConfig(env as Record<string, unknown>);
+    cache.set(env, config);
+  }
+  return config;
+}

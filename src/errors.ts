@@ -1,0 +1,66 @@
+/**
+ * One error type and one envelope (CONTRACT §3). Anything that fails throws an
+ * ApiError; `errorResponse` turns it into
+ * `{"success": false, "error": {"code", "message"}}` with the code's status.
+ * Unexpected exceptions become a 500 that names nothing internal.
+ */
+import type { Context } from "hono";
+
+export const STATUS_BY_CODE = {
+  BAD_REQUEST: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  RATE_LIMITED: 429,
+  INTERNAL_ERROR: 500,
+  BAD_GATEWAY: 502,
+  SERVICE_UNAVAILABLE: 503,
+  GATEWAY_TIMEOUT: 504,
+} as const;
+
+export type ErrorCode = keyof typeof STATUS_BY_CODE;
+
+const DEFAULT_MESSAGES: Record<ErrorCode, string> = {
+  BAD_REQUEST: "Bad request",
+  UNAUTHORIZED: "Unauthorized",
+  FORBIDDEN: "This API key does not have the scope this route needs",
+  NOT_FOUND: "Not found",
+  METHOD_NOT_ALLOWED: "Method not allowed",
+  CONFLICT: "Conflict",
+  PAYLOAD_TOO_LARGE: "Request body too large",
+  RATE_LIMITED: "Rate limit exceeded",
+  INTERNAL_ERROR: "Internal error",
+  BAD_GATEWAY: "The origin could not be reached",
+  SERVICE_UNAVAILABLE: "Service temporarily unavailable",
+  GATEWAY_TIMEOUT: "The origin did not answer in time",
+};
+
+/** The one message every refused key gets, whatever the reason (CONTRACT §1). */
+export const INVALID_KEY_MESSAGE = "Invalid or missing API key";
+
+/** An error the gateway answers with its documented envelope. */
+export class ApiError extends Error {
+  readonly status: (typeof STATUS_BY_CODE)[ErrorCode];
+
+  constructor(
+    readonly code: ErrorCode,
+    message: string = DEFAULT_MESSAGES[code],
+    /** Extra response headers, e.g. Allow on 405 or Retry-After on 429. */
+    readonly headers: Record<string, string> = {},
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = "ApiError";
+    this.status = STATUS_BY_CODE[code];
+  }
+}
+
+/** The envelope for `error`, with its status and headers (Cache-Control: no-store on 401/403/429). */
+export function errorResponse(c: Context, error: ApiError, extraHeaders?: Record<string, string>): Response {
+  const headers: Record<string, string> = { ...extraHeaders, ...error.headers };
+  if (error.status === 401 || error.status === 403 || error.status === 429) headers["Cache-Control"] = "no-store";
+  return c.json({ success: false, error: { code: error.code, message: error.message } }, error.status, headers);
+}

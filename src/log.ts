@@ -1,0 +1,48 @@
+/**
+ * One structured JSON log line per request, for Workers Logs / Logpush:
+ * request id, account and key ids (never the key itself), route, status,
+ * latency, which cache layer answered, storage operations and the
+ * rate-limit outcome. Errors are logged with their cause.
+ */
+import type { MiddlewareHandler } from "hono";
+import type { AppEnv } from "./app-env";
+import { newStats } from "./stats";
+
+/** The route as logged: the path without its query string, which may carry anything. */
+function route(url: string): string {
+  const path = url.slice(url.indexOf("/", url.indexOf("//") + 2));
+  const end = path.search(/[?#]/);
+  return end === -1 ? path : path.slice(0, end);
+}
+
+export function requestLog(): MiddlewareHandler<AppEnv> {
+  return async function requestLog(c, next) {
+    const started = Date.now();
+    const stats = newStats();
+    c.set("stats", stats);
+    await next();
+    if (c.var.config && !c.var.config.LOG_REQUESTS) return;
+    console.log(
+      JSON.stringify({
+        type: "request",
+        requestId: c.var.requestId,
+        method: c.req.method,
+        route: route(c.req.url),
+        status: c.res.status,
+        latencyMs: Date.now() - started,
+        accountId: c.var.key?.accountId,
+        keyId: c.var.key?.id,
+        ...stats,
+      }),
+    );
+  };
+}
+
+/** Logs an error the gateway answered with a 5xx, with its cause chain (messages only). */
+export function logError(requestId: string | undefined, error: unknown): void {
+  const causes: string[] = [];
+  for (let e: unknown = error; e && causes.length < 5; e = (e as { cause?: unknown }).cause) {
+    causes.push(e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+  }
+  console.error(JSON.stringify({ type: "error", requestId, error: causes[0], causes: causes.slice(1) }));
+}

@@ -1,0 +1,58 @@
+/**
+ * The request body on its way to the origin. A body of declared length is
+ * streamed untouched (refused with 413 up front if the declared length is
+ * over MAX_BODY_BYTES); a small one is buffered so its SHA-256 can be signed.
+ * A body of unknown length is buffered up to MAX_BODY_BYTES and refused with
+ * 413 the moment it grows past it, before the origin is called: erroring a
+ * forwarded stream in workerd delivers a truncated body to the origin as if
+ * complete, so an unbounded stream is never forwarded.
+ */
+import { ApiError } from "../errors";
+import { sha256Hex, UNSIGNED_PAYLOAD } from "../verify";
+
+/** Bodies up to this size are buffered and their digest signed; larger ones stream unsigned. */
+export const SIGNED_BODY_MAX_BYTES = 64 * 1024;
+
+export interface PreparedBody {
+  body: ReadableStream<Uint8Array> | Uint8Array | null;
+  /** SHA-256 hex of the body, or UNSIGNED-PAYLOAD. */
+  contentSha256: string;
+}
+
+const tooLarge = () => new ApiError("PAYLOAD_TOO_LARGE", "Request body too large");
+
+async function readAll(stream: ReadableStream<Uint8Array>, max: number): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = stream.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  const body = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return body;
+}
+
+/** Checks the body against MAX_BODY_BYTES and decides how it travels and is signed. */
+export async function prepareBody(request: Request, maxBytes: number): Promise<PreparedBody> {
+  if (request.body === null) return { body: null, contentSha256: await sha256Hex("") };
+  const declared = request.headers.get("content-length");
+  if (declared !== null && /^\d+$/.test(declared)) {
+    const length = Number(declared);
+    if (length > maxBytes) throw tooLarge();
+    if (length > SIGNED_BODY_MAX_BYTES) return { body: request.body, contentSha256: UNSIGNED_PAYLOAD };
+  }
+  const body = await readAll(request.body, maxBytes);
+  return { body, contentSha256: await sha256Hex(body) };
+}

@@ -1,0 +1,95 @@
+/**
+ * Accounts and their dashboard users in D1. Disabling an account, or changing
+ * its default rate limit, is propagated to every one of its live keys before
+ * the call returns.
+ */
+import { and, eq, isNull } from "drizzle-orm";
+import { hashPassword } from "../auth/password";
+import { getDb, isUniqueViolation } from "../db/client";
+import { type Account, accounts, apiKeys, type User, users } from "../db/schema";
+import { ApiError } from "../errors";
+import { newId } from "../ids";
+import type { RateLimit } from "../keys/records";
+import { propagate } from "./propagate";
+
+export interface AccountChanges {
+  name?: string;
+  rateLimit?: RateLimit | null;
+  disabled?: boolean;
+}
+
+/** The account, or a 404 ApiError. */
+export async function getAccount(env: Env, accountId: string): Promise<Account> {
+  const account = await getDb(env.DB).query.accounts.findFirst({ where: eq(accounts.id, accountId) });
+  if (!account) throw new ApiError("NOT_FOUND", "Account not found");
+  return account;
+}
+
+export async function createAccount(env: Env, input: { name: string; rateLimit?: RateLimit | null }): Promise<Account> {
+  const now = new Date();
+  const [account] = await getDb(env.DB)
+    .insert(accounts)
+    .values({
+      id: newId("acct"),
+      name: input.name,
+      rateLimitLimit: input.rateLimit?.limit ?? null,
+      rateLimitWindowSeconds: input.rateLimit?.windowSeconds ?? null,
+      createdAt: now,
+      updatedAt: now,
+    })
+    .returning();
+  return account as Account;
+}
+
+/** Applies `changes`; a new limit or disabled flag holds for every key of the account once this returns. */
+export async function updateAccount(env: Env, accountId: string, changes: AccountChanges): Promise<Account> {
+  await getAccount(env, accountId);
+  const db = getDb(env.DB);
+  const [account] = await db
+    .update(accounts)
+    .set({
+      name: changes.name,
+      ...(changes.rateLimit !== undefined && {
+        rateLimitLimit: changes.rateLimit?.limit ?? null,
+        rateLimitWindowSeconds: changes.rateLimit?.windowSeconds ?? null,
+      }),
+      disabled: changes.disabled,
+      updatedAt: new Date(),
+    })
+    .where(eq(accounts.id, accountId))
+    .returning();
+  if (changes.rateLimit !== undefined || changes.disabled !== undefined) {
+    const keys = await db
+      .select({ id: apiKeys.id, prefix: apiKeys.prefix })
+      .from(apiKeys)
+      .where(and(eq(apiKeys.accountId, accountId), isNull(apiKeys.revokedAt)));
+    await propagate(env, keys);
+  }
+  return account as Account;
+}
+
+/** A dashboard login for the account; a taken email is a 409. */
+export async function createUser(
+  env: Env,
+  accountId: string,
+  input: { email: string; password: string },
+): Promise<User> {
+  await getAccount(env, accountId);
+  const db = getDb(env.DB);
+  const email = input.email.toLowerCase();
+  const taken = await db.query.users.findFirst({ where: eq(users.email, email), columns: { id: true } });
+  if (taken) throw new ApiError("CONFLICT", "email: is already in use");
+  const now = new Date();
+  const passwordHash = await hashPassword(input.password);
+  try {
+    const [user] = await db
+      .insert(users)
+      .values({ id: newId("usr"), accountId, email, passwordHash, createdAt: now, updatedAt: now })
+      .returning();
+    return user as User;
+  } catch (error) {
+    // Two concurrent creations with one email: the unique index decides.
+    if (isUniqueViolation(error)) throw new ApiError("CONFLICT", "email: is already in use");
+    throw error;
+  }
+}

@@ -1,0 +1,184 @@
+/**
+ * API keys in D1: create, list, update, revoke, rotate. Only an HMAC of each
+ * secret is stored; the full key exists only in the create/rotate answer.
+ * Every change holds at the edge before these functions return (see
+ * propagate.ts); revocation is told to the key's Durable Object first, so a
+ * failure part-way leaves the key refused, never alive, and a retry completes it.
+ */
+import { and, desc, eq, isNull } from "drizzle-orm";
+import type { Config } from "../config";
+import { getDb, isUniqueViolation } from "../db/client";
+import { type ApiKey, apiKeys } from "../db/schema";
+import { ApiError } from "../errors";
+import { newId } from "../ids";
+import { generateKey } from "../keys/format";
+import { hmacHex } from "../keys/hash";
+import { forgetKey } from "../keys/lookup";
+import type { RateLimit } from "../keys/records";
+import { getAccount } from "./accounts";
+import { propagate, revokeAtEdge } from "./propagate";
+
+export interface KeyInput {
+  name: string;
+  expiresAt?: Date | null;
+  scopes?: string[];
+  rateLimit?: RateLimit | null;
+}
+
+export type KeyChanges = Partial<KeyInput>;
+
+const PREFIX_ATTEMPTS = 3;
+
+async function newKeyRow(config: Config, accountId: string, input: KeyInput, now: Date) {
+  const { key, prefix, secret } = generateKey();
+  const row: ApiKey = {
+    id: newId("key"),
+    accountId,
+    name: input.name,
+    prefix,
+    secretHash: await hmacHex(config.KEY_PEPPER, secret),
+    pepperVersion: config.KEY_PEPPER_VERSION,
+    scopes: input.scopes ?? ["*"],
+    rateLimitLimit: input.rateLimit?.limit ?? null,
+    rateLimitWindowSeconds: input.rateLimit?.windowSeconds ?? null,
+    expiresAt: input.expiresAt ?? null,
+    revokedAt: null,
+    lastUsedAt: null,
+    createdAt: now,
+    updatedAt: now,
+  };
+  return { row, key };
+}
+
+/** Retries a write that inserted a new key if its random prefix happened to be taken. */
+async function withFreshPrefix<T>(write: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await write();
+    } catch (error) {
+      if (!isUniqueViolation(error) || attempt >= PREFIX_ATTEMPTS) throw error;
+    }
+  }
+}
+
+/** A new key for the account; `key` is the full key, returned only here. */
+export async function createKey(
+  env: Env,
+  config: Config,
+  accountId: string,
+  input: KeyInput,
+): Promise<{ row: ApiKey; key: string }> {
+  await getAccount(env, accountId);
+  const created = await withFreshPrefix(async () => {
+    const fresh = await newKeyRow(config, accountId, input, new Date());
+    await getDb(env.DB).insert(apiKeys).values(fresh.row);
+    return fresh;
+  });
+  // A negative cache entry for this prefix (from a junk key) must not hide the new key.
+  await forgetKey(env, created.row.prefix);
+  return created;
+}
+
+/** The account's keys that are not revoked, newest first. */
+export async function listKeys(env: Env, accountId: string): Promise<ApiKey[]> {
+  await getAccount(env, accountId);
+  return getDb(env.DB)
+    .select()
+    .from(apiKeys)
+    .where(and(eq(apiKeys.accountId, accountId), isNull(apiKeys.revokedAt)))
+    .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id));
+}
+
+/** The live (not revoked) key of this account, or a 404. */
+export async function getLiveKey(env: Env, accountId: string, keyId: string): Promise<ApiKey> {
+  await getAccount(env, accountId);
+  const key = await getDb(env.DB).query.apiKeys.findFirst({
+    where: and(eq(apiKeys.id, keyId), eq(apiKeys.accountId, accountId), isNull(apiKeys.revokedAt)),
+  });
+  if (!key) throw new ApiError("NOT_FOUND", "Key not found");
+  return key;
+}
+
+/** Applies `changes`; the next request with the key sees them. */
+export async function updateKey(env: Env, accountId: string, keyId: string, changes: KeyChanges): Promise<ApiKey> {
+  const current = await getLiveKey(env, accountId, keyId);
+  const [row] = await getDb(env.DB)
+    .update(apiKeys)
+    .set({
+      name: changes.name,
+      scopes: changes.scopes,
+      expiresAt: changes.expiresAt,
+      ...(changes.rateLimit !== undefined && {
+        rateLimitLimit: changes.rateLimit?.limit ?? null,
+        rateLimitWindowSeconds: changes.rateLimit?.windowSeconds ?? null,
+      }),
+      updatedAt: new Date(),
+    })
+    .where(eq(apiKeys.id, current.id))
+    .returning();
+  await propagate(env, [current]);
+  return row as ApiKey;
+}
+
+/**
+ * Revokes the key for good: refused everywhere once this returns. Revoking a
+ * key that is already revoked is a no-op that answers the same (idempotent),
+ * so a retry after a failure completes the revocation.
+ */
+export async function revokeKey(env: Env, accountId: string, keyId: string): Promise<{ id: string; revokedAt: Date }> {
+  await getAccount(env, accountId);
+  const db = getDb(env.DB);
+  const key = await db.query.apiKeys.findFirst({ where: and(eq(apiKeys.id, keyId), eq(apiKeys.accountId, accountId)) });
+  if (!key) throw new ApiError("NOT_FOUND", "Key not found");
+  await revokeAtEdge(env, key);
+  const revokedAt = key.revokedAt ?? new Date();
+  if (!key.revokedAt) {
+    await db.update(apiKeys).set({ revokedAt, updatedAt: revokedAt }).where(eq(apiKeys.id, key.id));
+  }
+  await forgetKey(env, key.prefix);
+  return { id: key.id, revokedAt };
+}
+
+/**
+ * Issues a successor with the same name, scopes, limit and expiry; the old
+ * key keeps working for `gracePeriodSeconds`, then expires. Both rows are
+ * written in one batch.
+ */
+export async function rotateKey(
+  env: Env,
+  config: Config,
+  accountId: string,
+  keyId: string,
+  gracePeriodSeconds: number,
+): Promise<{ row: ApiKey; key: string }> {
+  const old = await getLiveKey(env, accountId, keyId);
+  const now = new Date();
+  const graceEnd = new Date(now.getTime() + gracePeriodSeconds * 1000);
+  const oldExpiry = old.expiresAt && old.expiresAt < graceEnd ? old.expiresAt : graceEnd;
+  const db = getDb(env.DB);
+  const created = await withFreshPrefix(async () => {
+    const fresh = await newKeyRow(
+      config,
+      accountId,
+      {
+        name: old.name,
+        scopes: old.scopes,
+        // An already-expired key's successor is not born expired.
+        expiresAt: old.expiresAt && old.expiresAt > now ? old.expiresAt : null,
+        rateLimit:
+          old.rateLimitLimit != null && old.rateLimitWindowSeconds != null
+            ? { limit: old.rateLimitLimit, windowSeconds: old.rateLimitWindowSeconds }
+            : null,
+      },
+      now,
+    );
+    await db.batch([
+      db.insert(apiKeys).values(fresh.row),
+      db.update(apiKeys).set({ expiresAt: oldExpiry, updatedAt: now }).where(eq(apiKeys.id, old.id)),
+    ]);
+    return fresh;
+  });
+  await forgetKey(env, created.row.prefix);
+  await propagate(env, [old]);
+  return created;
+}

@@ -1,0 +1,175 @@
+/**
+ * Origin-side verification of the MoMail gateway's request signature.
+ * Dependency-free (WebCrypto only: Node 20+, Workers, Deno, Bun); import it
+ * as `momail-gateway/verify`.
+ *
+ * The gateway signs every forwarded request with HMAC-SHA-256 under the
+ * shared ORIGIN_SIGNING_SECRET over: a version tag, the timestamp, a nonce,
+ * the method, the path and query exactly as forwarded, the account id, the
+ * key id, the request id and the body's SHA-256 (or UNSIGNED-PAYLOAD for
+ * bodies too large to buffer, see the README). A request is accepted only if
+ * the signature matches (compared in constant time), its timestamp is within
+ * the replay window (default 60 s) and, with a verifier from
+ * `createVerifier`, its nonce has not been seen before.
+ *
+ * @example
+ * const verify = createVerifier({ secret: process.env.ORIGIN_SIGNING_SECRET });
+ * const result = await verify(request); // a Fetch API Request
+ * if (!result.ok) return new Response("Forbidden", { status: 403 });
+ * // result.accountId and result.keyId name the caller.
+ */
+
+export const SIGNATURE_HEADER = "x-momail-signature";
+export const TIMESTAMP_HEADER = "x-momail-timestamp";
+export const NONCE_HEADER = "x-momail-nonce";
+export const CONTENT_SHA256_HEADER = "x-momail-content-sha256";
+export const ACCOUNT_HEADER = "x-momail-account-id";
+export const KEY_HEADER = "x-momail-key-id";
+export const REQUEST_ID_HEADER = "x-request-id";
+export const UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD";
+const VERSION = "MOMAIL-HMAC-SHA256-v1";
+
+export interface SignedFields {
+  timestamp: string;
+  nonce: string;
+  method: string;
+  /** Path and query exactly as forwarded, e.g. `/v1/domains?page=2`. */
+  pathAndQuery: string;
+  accountId: string;
+  keyId: string;
+  requestId: string;
+  /** Lowercase hex SHA-256 of the body (of the empty body if none), or UNSIGNED-PAYLOAD. */
+  contentSha256: string;
+}
+
+/** The exact string the signature covers, one field per line. */
+export function canonicalString(fields: SignedFields): string {
+  return [
+    VERSION,
+    fields.timestamp,
+    fields.nonce,
+    fields.method.toUpperCase(),
+    fields.pathAndQuery,
+    fields.accountId,
+    fields.keyId,
+    fields.requestId,
+    fields.contentSha256,
+  ].join("\n");
+}
+
+const encoder = new TextEncoder();
+
+function hex(buffer: ArrayBuffer): string {
+  return Array.from(new Uint8Array(buffer), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Lowercase hex SHA-256 of `body`. */
+export async function sha256Hex(body: Uint8Array | string): Promise<string> {
+  const bytes = typeof body === "string" ? encoder.encode(body) : body;
+  return hex(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>));
+}
+
+/** `v1=` + lowercase hex HMAC-SHA-256 of the canonical string under `secret`. */
+export async function computeSignature(secret: string, fields: SignedFields): Promise<string> {
+  const key = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [
+    "sign",
+  ]);
+  return `v1=${hex(await crypto.subtle.sign("HMAC", key, encoder.encode(canonicalString(fields))))}`;
+}
+
+/** Constant-time string comparison (time depends only on the lengths). */
+export function timingSafeEqual(a: string, b: string): boolean {
+  let diff = a.length ^ b.length;
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    diff |= (a.charCodeAt(i) || 0) ^ (b.charCodeAt(i) || 0);
+  }
+  return diff === 0;
+}
+
+export type VerifyResult =
+  | { ok: true; accountId: string; keyId: string; requestId: string; timestamp: number }
+  | { ok: false; reason: "missing-headers" | "expired" | "bad-signature" | "body-mismatch" | "replayed" };
+
+export interface VerifyOptions {
+  secret: string;
+  /** Accepted clock difference either way, in seconds (default 60). */
+  toleranceSeconds?: number;
+  /** The current time in epoch ms (for tests). */
+  now?: number;
+}
+
+/** What a request looks like to the verifier, whatever the server framework. */
+export interface SignedRequestParts {
+  method: string;
+  /** Path and query as received, e.g. `req.url` in Node's http module. */
+  pathAndQuery: string;
+  /** Header lookup by lowercase name. */
+  header: (name: string) => string | null | undefined;
+  /** The raw body, needed only when the signature covers its digest. */
+  body?: Uint8Array | string;
+}
+
+/** Verifies one request's signature, timestamp and body digest (no replay memory; see createVerifier). */
+export async function verifySignature(parts: SignedRequestParts, options: VerifyOptions): Promise<VerifyResult> {
+  const get = (name: string) => parts.header(name) ?? "";
+  const fields: SignedFields = {
+    timestamp: get(TIMESTAMP_HEADER),
+    nonce: get(NONCE_HEADER),
+    method: parts.method,
+    pathAndQuery: parts.pathAndQuery,
+    accountId: get(ACCOUNT_HEADER),
+    keyId: get(KEY_HEADER),
+    requestId: get(REQUEST_ID_HEADER),
+    contentSha256: get(CONTENT_SHA256_HEADER),
+  };
+  const signature = get(SIGNATURE_HEADER);
+  if (!signature || !/^\d+$/.test(fields.timestamp) || !fields.nonce || !fields.contentSha256) {
+    return { ok: false, reason: "missing-headers" };
+  }
+  const timestamp = Number(fields.timestamp);
+  const now = options.now ?? Date.now();
+  if (Math.abs(now / 1000 - timestamp) > (options.toleranceSeconds ?? 60)) return { ok: false, reason: "expired" };
+  if (!timingSafeEqual(await computeSignature(options.secret, fields), signature))
+    return { ok: false, reason: "bad-signature" };
+  if (fields.contentSha256 !== UNSIGNED_PAYLOAD && (await sha256Hex(parts.body ?? "")) !== fields.contentSha256) {
+    return { ok: false, reason: "body-mismatch" };
+  }
+  return { ok: true, accountId: fields.accountId, keyId: fields.keyId, requestId: fields.requestId, timestamp };
+}
+
+/** The parts of a Fetch API Request (the body is read from a clone when it is signed). */
+export async function requestParts(request: Request): Promise<SignedRequestParts> {
+  const url = new URL(request.url);
+  const signedBody = request.headers.get(CONTENT_SHA256_HEADER) !== UNSIGNED_PAYLOAD && request.body !== null;
+  return {
+    method: request.method,
+    pathAndQuery: url.pathname + url.search,
+    header: (name) => request.headers.get(name),
+    body: signedBody ? new Uint8Array(await request.clone().arrayBuffer()) : undefined,
+  };
+}
+
+/**
+ * A verifier that also refuses a nonce it has already accepted inside the
+ * replay window, so a captured request cannot be replayed even within it.
+ * Takes a Fetch API Request or SignedRequestParts.
+ */
+export function createVerifier(options: VerifyOptions & { maxNonces?: number }) {
+  const seen = new Map<string, number>();
+  const windowMs = (options.toleranceSeconds ?? 60) * 1000;
+  const maxNonces = options.maxNonces ?? 100_000;
+  return async function verify(request: Request | SignedRequestParts): Promise<VerifyResult> {
+    const parts = request instanceof Request ? await requestParts(request) : request;
+    const result = await verifySignature(parts, options);
+    if (!result.ok) return result;
+    const now = options.now ?? Date.now();
+    for (const [nonce, at] of seen) {
+      if (at > now - 2 * windowMs && seen.size < maxNonces) break;
+      seen.delete(nonce);
+    }
+    const nonce = parts.header(NONCE_HEADER) as string;
+    if (seen.has(nonce)) return { ok: false, reason: "replayed" };
+    seen.set(nonce, now);
+    return result;
+  };
+}

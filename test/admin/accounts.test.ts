@@ -1,0 +1,148 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { ADMIN_TOKEN, admin, createAccount, errorOf, gateway } from "../support/helpers";
+
+const countRows = async (table: string) =>
+  ((await env.DB.prepare(`SELECT count(*) AS n FROM ${table}`).first<{ n: number }>())?.n ?? 0);
+
+describe("POST /admin/accounts", () => {
+  it("creates an account and answers 201 with {id, name, rateLimit, createdAt}", async () => {
+    const response = await admin("POST", "/accounts", { name: "Acme Mail", rateLimit: { limit: 500, windowSeconds: 60 } });
+    expect(response.status).toBe(201);
+    expect(response.headers.get("content-type")).toMatch(/^application\/json/);
+    expect(response.headers.get("x-request-id")).toBeTruthy();
+    const body = (await response.json()) as { success: boolean; data: Record<string, unknown> };
+    expect(body.success).toBe(true);
+    expect(body.data).toEqual({
+      id: expect.stringMatching(/^acct_[A-Za-z0-9]{20}$/),
+      name: "Acme Mail",
+      rateLimit: { limit: 500, windowSeconds: 60 },
+      createdAt: expect.any(String),
+    });
+    expect(new Date(body.data.createdAt as string).toISOString()).toBe(body.data.createdAt);
+  });
+
+  it("defaults rateLimit to null (the gateway default applies)", async () => {
+    const account = await createAccount({ name: "No limit" });
+    expect(account.rateLimit).toBeNull();
+  });
+
+  it.each([
+    ["a missing name", {}, "name: is required"],
+    ["an empty name", { name: "   " }, "name: is required"],
+    ["an overlong name", { name: "x".repeat(101) }, "name: must be at most 100 characters"],
+    ["a non-string name", { name: 42 }, "name:"],
+    ["a zero limit", { name: "A", rateLimit: { limit: 0, windowSeconds: 60 } }, "rateLimit.limit:"],
+    ["a fractional window", { name: "A", rateLimit: { limit: 5, windowSeconds: 1.5 } }, "rateLimit.windowSeconds:"],
+    ["an unknown field", { name: "A", plan: "gold" }, "plan: is not a known field"],
+    ["a JSON array", [], "body:"],
+  ])("refuses %s with 400 BAD_REQUEST naming the field, and writes nothing", async (_, body, message) => {
+    const before = await countRows("accounts");
+    const response = await admin("POST", "/accounts", body);
+    expect(response.status).toBe(400);
+    const error = await errorOf(response);
+    expect(error.code).toBe("BAD_REQUEST");
+    expect(error.message).toContain(message);
+    expect(await countRows("accounts")).toBe(before);
+  });
+
+  it("refuses malformed JSON with 400 BAD_REQUEST", async () => {
+    const response = await admin("POST", "/accounts", undefined);
+    expect(response.status).toBe(400);
+    const malformed = await fetchRaw("/admin/accounts", "POST", '{"name": "x",', "application/json");
+    expect(malformed.status).toBe(400);
+    expect((await errorOf(malformed)).code).toBe("BAD_REQUEST");
+  });
+
+  it("refuses a body that is not JSON with 400 BAD_REQUEST", async () => {
+    const response = await fetchRaw("/admin/accounts", "POST", "name=x", "application/x-www-form-urlencoded");
+    expect(response.status).toBe(400);
+    expect((await errorOf(response)).code).toBe("BAD_REQUEST");
+  });
+});
+
+describe("PATCH /admin/accounts/{accountId}", () => {
+  it("renames, re-limits and disables an account", async () => {
+    const account = await createAccount({ name: "Before" });
+    const response = await admin("PATCH", `/accounts/${account.id}`, {
+      name: "After",
+      rateLimit: { limit: 10, windowSeconds: 1 },
+      disabled: true,
+    });
+    expect(response.status).toBe(200);
+    const { data } = (await response.json()) as { data: Record<string, unknown> };
+    expect(data).toMatchObject({ id: account.id, name: "After", rateLimit: { limit: 10, windowSeconds: 1 }, disabled: true });
+  });
+
+  it("clears the account limit with rateLimit: null", async () => {
+    const account = await createAccount({ rateLimit: { limit: 10, windowSeconds: 1 } });
+    const response = await admin("PATCH", `/accounts/${account.id}`, { rateLimit: null });
+    const { data } = (await response.json()) as { data: { rateLimit: unknown } };
+    expect(data.rateLimit).toBeNull();
+  });
+
+  it("answers 404 NOT_FOUND for an unknown account", async () => {
+    const response = await admin("PATCH", "/accounts/acct_doesnotexist000000000", { disabled: true });
+    expect(response.status).toBe(404);
+    expect((await errorOf(response)).code).toBe("NOT_FOUND");
+  });
+
+  it("refuses a non-boolean disabled flag with 400 naming the field", async () => {
+    const account = await createAccount();
+    const response = await admin("PATCH", `/accounts/${account.id}`, { disabled: "yes" });
+    expect(response.status).toBe(400);
+    expect((await errorOf(response)).message).toContain("disabled:");
+  });
+});
+
+describe("POST /admin/accounts/{accountId}/users", () => {
+  it("creates a dashboard user and never returns the password or its hash", async () => {
+    const account = await createAccount();
+    const email = `Owner-${crypto.randomUUID()}@Example.com`;
+    const response = await admin("POST", `/accounts/${account.id}/users`, { email, password: "a-long-password" });
+    expect(response.status).toBe(201);
+    const text = await response.text();
+    expect(text).not.toContain("a-long-password");
+    expect(text).not.toContain("pbkdf2");
+    const { data } = JSON.parse(text) as { data: Record<string, unknown> };
+    expect(data).toEqual({
+      id: expect.stringMatching(/^usr_/),
+      accountId: account.id,
+      email: email.toLowerCase(),
+      createdAt: expect.any(String),
+    });
+    const row = await env.DB.prepare("SELECT password_hash FROM users WHERE id = ?").bind(data.id).first<{ password_hash: string }>();
+    expect(row?.password_hash).toMatch(/^pbkdf2-sha256\$100000\$/);
+  });
+
+  it("answers 409 CONFLICT for an email already in use, whatever its case", async () => {
+    const account = await createAccount();
+    const email = `dup-${crypto.randomUUID()}@example.com`;
+    await admin("POST", `/accounts/${account.id}/users`, { email, password: "a-long-password" });
+    const response = await admin("POST", `/accounts/${account.id}/users`, { email: email.toUpperCase(), password: "another-password" });
+    expect(response.status).toBe(409);
+    expect(await errorOf(response)).toEqual({ code: "CONFLICT", message: "email: is already in use" });
+  });
+
+  it.each([
+    ["a bad email", { email: "not-an-email", password: "a-long-password" }, "email:"],
+    ["a short password", { email: "short@example.com", password: "short" }, "password: must be at least 8 characters"],
+    ["a missing password", { email: "nopass@example.com" }, "password: is required"],
+  ])("refuses %s with 400 naming the field", async (_, body, message) => {
+    const account = await createAccount();
+    const response = await admin("POST", `/accounts/${account.id}/users`, body);
+    expect(response.status).toBe(400);
+    expect((await errorOf(response)).message).toContain(message);
+  });
+
+  it("answers 404 for an unknown account and creates no user", async () => {
+    const before = await countRows("users");
+    const response = await admin("POST", "/accounts/acct_nope/users", { email: "x@example.com", password: "a-long-password" });
+    expect(response.status).toBe(404);
+    expect(await countRows("users")).toBe(before);
+  });
+});
+
+function fetchRaw(path: string, method: string, body: string, contentType: string) {
+  return gateway(path, { method, body, headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, "Content-Type": contentType } });
+}

@@ -1,0 +1,8 @@
+declare namespace Cloudflare {
+  interface Env {
+    TEST_MIGRATIONS: import("cloudflare:test").D1Migration[];
+    ADMIN_TOKEN?: string;
+    /** The port of the test origin server (test/support/origin-server.ts). */
+    ORIGIN_PORT: string;
+  }
+}

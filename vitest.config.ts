@@ -1,0 +1,32 @@
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+// Tests run inside workerd against real D1, KV and Durable Objects, with the
+// migrations drizzle-kit generated (the same SQL `wrangler d1 migrations
+// apply` runs). The origin is a real Node HTTP server started in globalSetup.
+export default defineConfig(async () => {
+  const migrations = await readD1Migrations("./drizzle");
+  return {
+    plugins: [
+      cloudflareTest(({ inject }) => ({
+        wrangler: { configPath: "./wrangler.toml" },
+        miniflare: {
+          bindings: {
+            TEST_MIGRATIONS: migrations,
+            ADMIN_TOKEN: "test-admin-token",
+            UPSTREAM_URL: `http://127.0.0.1:${inject<number>("originPort")}`,
+            ORIGIN_PORT: String(inject<number>("originPort")),
+          },
+        },
+      })),
+    ],
+    test: {
+      include: ["test/**/*.test.ts"],
+      globalSetup: ["./test/support/global-setup.ts"],
+      setupFiles: ["./test/support/apply-migrations.ts"],
+      testTimeout: 20_000,
+      // The gateway logs a JSON line per request; show logs only for failing tests.
+      silent: "passed-only",
+    },
+  };
+});
