@@ -26,7 +26,7 @@ export default defineConfig(async () => {
       setupFiles: ["./test/support/apply-migrations.ts"],
       testTimeout: 20_000,
       // The gateway logs a JSON line per request; show logs only for failing tests.
-      silent: "passed-only",
+      silent: "passed-only" as const,
     },
   };
 });

@@ -25,12 +25,22 @@ describe("parseConfig", () => {
   });
 
   it("reads DEFAULT_RATE_LIMIT as limit/windowSeconds", () => {
-    expect(parseConfig({ ...production, DEFAULT_RATE_LIMIT: "1000/3600" }).DEFAULT_RATE_LIMIT).toEqual({ limit: 1000, windowSeconds: 3600 });
-    expect(parseConfig({ ...production, DEFAULT_RATE_LIMIT: "25" }).DEFAULT_RATE_LIMIT).toEqual({ limit: 25, windowSeconds: 60 });
+    expect(parseConfig({ ...production, DEFAULT_RATE_LIMIT: "1000/3600" }).DEFAULT_RATE_LIMIT).toEqual({
+      limit: 1000,
+      windowSeconds: 3600,
+    });
+    expect(parseConfig({ ...production, DEFAULT_RATE_LIMIT: "25" }).DEFAULT_RATE_LIMIT).toEqual({
+      limit: 25,
+      windowSeconds: 60,
+    });
   });
 
   it("keeps retired peppers by version so old hashes still verify", () => {
-    const config = parseConfig({ ...production, KEY_PEPPER_VERSION: "3", KEY_PEPPERS_RETIRED: "1:first-pepper,2:second:pepper" });
+    const config = parseConfig({
+      ...production,
+      KEY_PEPPER_VERSION: "3",
+      KEY_PEPPERS_RETIRED: "1:first-pepper,2:second:pepper",
+    });
     expect([...config.peppers.entries()]).toEqual([
       [1, "first-pepper"],
       [2, "second:pepper"],
@@ -59,14 +69,18 @@ describe("parseConfig", () => {
     "refuses the development default of %s outside development",
     (name) => {
       const devValue = `dev-only-${name.toLowerCase()}-${"x".repeat(40)}`;
-      expect(() => parseConfig({ ...production, [name]: devValue })).toThrow(new RegExp(`${name}: is a development-only default`));
+      expect(() => parseConfig({ ...production, [name]: devValue })).toThrow(
+        new RegExp(`${name}: is a development-only default`),
+      );
       expect(() => parseConfig({ ...production, ENVIRONMENT: undefined, [name]: devValue })).toThrow(ConfigError);
       expect(parseConfig({ ...production, ENVIRONMENT: "development", [name]: devValue }).isDevelopment).toBe(true);
     },
   );
 
   it("requires production secrets of at least 32 characters", () => {
-    expect(() => parseConfig({ ...production, KEY_PEPPER: "short" })).toThrow(/KEY_PEPPER: must be at least 32 characters/);
+    expect(() => parseConfig({ ...production, KEY_PEPPER: "short" })).toThrow(
+      /KEY_PEPPER: must be at least 32 characters/,
+    );
   });
 
   it("treats a missing ENVIRONMENT as production", () => {

@@ -2,7 +2,7 @@ import { createExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import app from "../src/index";
-import { admin, errorOf, gateway } from "./support/helpers";
+import { admin, gateway } from "./support/helpers";
 
 const ENVELOPE_KEYS = ["error", "success"];
 
@@ -64,7 +64,11 @@ describe("the error envelope", () => {
   });
 
   it("answers a misconfigured gateway with 500 naming the variable in development", async () => {
-    const response = await app.fetch(new Request("http://localhost/v1/domains"), { ...env, UPSTREAM_URL: "not a url" }, createExecutionContext());
+    const response = await app.fetch(
+      new Request("http://localhost/v1/domains"),
+      { ...env, UPSTREAM_URL: "not a url" },
+      createExecutionContext(),
+    );
     const error = await expectEnvelope(response, 500, "INTERNAL_ERROR");
     expect(error.message).toContain("UPSTREAM_URL");
   });

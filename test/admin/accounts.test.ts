@@ -3,11 +3,14 @@ import { describe, expect, it } from "vitest";
 import { ADMIN_TOKEN, admin, createAccount, errorOf, gateway } from "../support/helpers";
 
 const countRows = async (table: string) =>
-  ((await env.DB.prepare(`SELECT count(*) AS n FROM ${table}`).first<{ n: number }>())?.n ?? 0);
+  (await env.DB.prepare(`SELECT count(*) AS n FROM ${table}`).first<{ n: number }>())?.n ?? 0;
 
 describe("POST /admin/accounts", () => {
   it("creates an account and answers 201 with {id, name, rateLimit, createdAt}", async () => {
-    const response = await admin("POST", "/accounts", { name: "Acme Mail", rateLimit: { limit: 500, windowSeconds: 60 } });
+    const response = await admin("POST", "/accounts", {
+      name: "Acme Mail",
+      rateLimit: { limit: 500, windowSeconds: 60 },
+    });
     expect(response.status).toBe(201);
     expect(response.headers.get("content-type")).toMatch(/^application\/json/);
     expect(response.headers.get("x-request-id")).toBeTruthy();
@@ -71,7 +74,12 @@ describe("PATCH /admin/accounts/{accountId}", () => {
     });
     expect(response.status).toBe(200);
     const { data } = (await response.json()) as { data: Record<string, unknown> };
-    expect(data).toMatchObject({ id: account.id, name: "After", rateLimit: { limit: 10, windowSeconds: 1 }, disabled: true });
+    expect(data).toMatchObject({
+      id: account.id,
+      name: "After",
+      rateLimit: { limit: 10, windowSeconds: 1 },
+      disabled: true,
+    });
   });
 
   it("clears the account limit with rateLimit: null", async () => {
@@ -111,7 +119,9 @@ describe("POST /admin/accounts/{accountId}/users", () => {
       email: email.toLowerCase(),
       createdAt: expect.any(String),
     });
-    const row = await env.DB.prepare("SELECT password_hash FROM users WHERE id = ?").bind(data.id).first<{ password_hash: string }>();
+    const row = await env.DB.prepare("SELECT password_hash FROM users WHERE id = ?")
+      .bind(data.id)
+      .first<{ password_hash: string }>();
     expect(row?.password_hash).toMatch(/^pbkdf2-sha256\$100000\$/);
   });
 
@@ -119,7 +129,10 @@ describe("POST /admin/accounts/{accountId}/users", () => {
     const account = await createAccount();
     const email = `dup-${crypto.randomUUID()}@example.com`;
     await admin("POST", `/accounts/${account.id}/users`, { email, password: "a-long-password" });
-    const response = await admin("POST", `/accounts/${account.id}/users`, { email: email.toUpperCase(), password: "another-password" });
+    const response = await admin("POST", `/accounts/${account.id}/users`, {
+      email: email.toUpperCase(),
+      password: "another-password",
+    });
     expect(response.status).toBe(409);
     expect(await errorOf(response)).toEqual({ code: "CONFLICT", message: "email: is already in use" });
   });
@@ -137,12 +150,19 @@ describe("POST /admin/accounts/{accountId}/users", () => {
 
   it("answers 404 for an unknown account and creates no user", async () => {
     const before = await countRows("users");
-    const response = await admin("POST", "/accounts/acct_nope/users", { email: "x@example.com", password: "a-long-password" });
+    const response = await admin("POST", "/accounts/acct_nope/users", {
+      email: "x@example.com",
+      password: "a-long-password",
+    });
     expect(response.status).toBe(404);
     expect(await countRows("users")).toBe(before);
   });
 });
 
 function fetchRaw(path: string, method: string, body: string, contentType: string) {
-  return gateway(path, { method, body, headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, "Content-Type": contentType } });
+  return gateway(path, {
+    method,
+    body,
+    headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, "Content-Type": contentType },
+  });
 }

@@ -12,7 +12,11 @@ describe("admin authentication", () => {
     ["another scheme", { Authorization: "Basic dGVzdDp0ZXN0" }],
     ["an empty bearer", { Authorization: "Bearer " }],
   ])("answers 401 UNAUTHORIZED with %s", async (_, headers) => {
-    const response = await gateway("/admin/accounts", { method: "POST", headers: { ...headers, "Content-Type": "application/json" }, body: "{}" });
+    const response = await gateway("/admin/accounts", {
+      method: "POST",
+      headers: { ...headers, "Content-Type": "application/json" },
+      body: "{}",
+    });
     expect(response.status).toBe(401);
     expect(await errorOf(response)).toEqual({ code: "UNAUTHORIZED", message: "Invalid or missing admin token" });
     expect(response.headers.get("www-authenticate")).toMatch(/^Bearer/);
@@ -23,7 +27,10 @@ describe("admin authentication", () => {
     const unset = { ...env, ADMIN_TOKEN: undefined };
     for (const path of ["/admin/accounts", "/admin/openapi.json", "/admin/anything"]) {
       const response = await app.fetch(
-        new Request(`http://localhost${path}`, { method: "POST", headers: { Authorization: "Bearer test-admin-token" } }),
+        new Request(`http://localhost${path}`, {
+          method: "POST",
+          headers: { Authorization: "Bearer test-admin-token" },
+        }),
         unset,
         ctx,
       );

@@ -1,11 +1,16 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { parseKey } from "../../src/keys/format";
-import { admin, call, createAccount, createKey, errorOf } from "../support/helpers";
+import { admin, call, createAccount, createKey, dataOf, errorOf } from "../support/helpers";
 
-const keyRow = (id: string) => env.DB.prepare("SELECT * FROM api_keys WHERE id = ?").bind(id).first<Record<string, unknown>>();
+const keyRow = (id: string) =>
+  env.DB.prepare("SELECT * FROM api_keys WHERE id = ?").bind(id).first<Record<string, unknown>>();
 const countKeys = async (accountId: string) =>
-  (await env.DB.prepare("SELECT count(*) AS n FROM api_keys WHERE account_id = ?").bind(accountId).first<{ n: number }>())?.n ?? 0;
+  (
+    await env.DB.prepare("SELECT count(*) AS n FROM api_keys WHERE account_id = ?")
+      .bind(accountId)
+      .first<{ n: number }>()
+  )?.n ?? 0;
 const inOneHour = () => new Date(Date.now() + 3_600_000).toISOString();
 
 describe("POST /admin/accounts/{accountId}/keys", () => {
@@ -60,7 +65,11 @@ describe("POST /admin/accounts/{accountId}/keys", () => {
   it.each([
     ["a missing name", { expiresAt: null }, "name: is required"],
     ["an overlong name", { name: "k".repeat(101) }, "name: must be at most 100 characters"],
-    ["an unparseable expiresAt", { name: "k", expiresAt: "next tuesday" }, "expiresAt: must be an ISO-8601 date or date-time"],
+    [
+      "an unparseable expiresAt",
+      { name: "k", expiresAt: "next tuesday" },
+      "expiresAt: must be an ISO-8601 date or date-time",
+    ],
     ["a past expiresAt", { name: "k", expiresAt: "2001-01-01T00:00:00Z" }, "expiresAt: must be in the future"],
     ["a numeric expiresAt", { name: "k", expiresAt: 1893456000000 }, "expiresAt:"],
     ["a malformed scope", { name: "k", scopes: ["domains:delete"] }, "scopes.0:"],
@@ -103,7 +112,12 @@ describe("GET /admin/accounts/{accountId}/keys", () => {
     expect(Object.keys(data[0] ?? {}).sort()).toEqual(
       ["createdAt", "expiresAt", "id", "lastUsedAt", "name", "prefix", "rateLimit", "scopes"].sort(),
     );
-    expect(data.find((k) => k.id === second.id)).toMatchObject({ name: "second", prefix: second.prefix, scopes: ["domains:read"], lastUsedAt: null });
+    expect(data.find((k) => k.id === second.id)).toMatchObject({
+      name: "second",
+      prefix: second.prefix,
+      scopes: ["domains:read"],
+      lastUsedAt: null,
+    });
   });
 
   it("does not list revoked keys", async () => {
@@ -111,7 +125,9 @@ describe("GET /admin/accounts/{accountId}/keys", () => {
     const kept = await createKey(account.id);
     const revoked = await createKey(account.id);
     await admin("DELETE", `/accounts/${account.id}/keys/${revoked.id}`);
-    const { data } = (await (await admin("GET", `/accounts/${account.id}/keys`)).json()) as { data: Array<{ id: string }> };
+    const { data } = (await (await admin("GET", `/accounts/${account.id}/keys`)).json()) as {
+      data: Array<{ id: string }>;
+    };
     expect(data.map((k) => k.id)).toEqual([kept.id]);
   });
 
@@ -146,14 +162,20 @@ describe("PATCH /admin/accounts/{accountId}/keys/{keyId}", () => {
   it("clears an expiry and a rate limit with null", async () => {
     const account = await createAccount();
     const key = await createKey(account.id, { expiresAt: inOneHour(), rateLimit: { limit: 1, windowSeconds: 1 } });
-    const response = await admin("PATCH", `/accounts/${account.id}/keys/${key.id}`, { expiresAt: null, rateLimit: null });
-    expect((await response.json()).data).toMatchObject({ expiresAt: null, rateLimit: null });
+    const response = await admin("PATCH", `/accounts/${account.id}/keys/${key.id}`, {
+      expiresAt: null,
+      rateLimit: null,
+    });
+    expect(await dataOf(response)).toMatchObject({ expiresAt: null, rateLimit: null });
   });
 
   it("refuses a past expiry with 400 and leaves the key unchanged", async () => {
     const account = await createAccount();
     const key = await createKey(account.id, { name: "unchanged" });
-    const response = await admin("PATCH", `/accounts/${account.id}/keys/${key.id}`, { name: "changed", expiresAt: "2000-01-01" });
+    const response = await admin("PATCH", `/accounts/${account.id}/keys/${key.id}`, {
+      name: "changed",
+      expiresAt: "2000-01-01",
+    });
     expect(response.status).toBe(400);
     expect((await errorOf(response)).message).toContain("expiresAt: must be in the future");
     expect((await keyRow(key.id))?.name).toBe("unchanged");
@@ -176,7 +198,7 @@ describe("DELETE /admin/accounts/{accountId}/keys/{keyId}", () => {
     const key = await createKey(account.id);
     const response = await admin("DELETE", `/accounts/${account.id}/keys/${key.id}`);
     expect(response.status).toBe(200);
-    expect((await response.json()).data).toEqual({ id: key.id, revokedAt: expect.any(String) });
+    expect(await dataOf(response)).toEqual({ id: key.id, revokedAt: expect.any(String) });
     expect((await keyRow(key.id))?.revoked_at).toEqual(expect.any(Number));
     expect((await call(key.key)).status).toBe(401);
   });
@@ -184,10 +206,10 @@ describe("DELETE /admin/accounts/{accountId}/keys/{keyId}", () => {
   it("is idempotent: revoking again answers 200 with the original time", async () => {
     const account = await createAccount();
     const key = await createKey(account.id);
-    const first = (await (await admin("DELETE", `/accounts/${account.id}/keys/${key.id}`)).json()).data;
+    const first = await dataOf(await admin("DELETE", `/accounts/${account.id}/keys/${key.id}`));
     const again = await admin("DELETE", `/accounts/${account.id}/keys/${key.id}`);
     expect(again.status).toBe(200);
-    expect((await again.json()).data).toEqual(first);
+    expect(await dataOf(again)).toEqual(first);
   });
 
   it("answers 404 for an unknown key or another account's key", async () => {
@@ -204,11 +226,21 @@ describe("POST /admin/accounts/{accountId}/keys/{keyId}/rotate", () => {
   it("answers 201 with a new key that keeps the old one's name, scopes, limit and expiry", async () => {
     const account = await createAccount();
     const expiresAt = inOneHour();
-    const old = await createKey(account.id, { name: "Rotating", scopes: ["domains:read"], rateLimit: { limit: 9, windowSeconds: 9 }, expiresAt });
+    const old = await createKey(account.id, {
+      name: "Rotating",
+      scopes: ["domains:read"],
+      rateLimit: { limit: 9, windowSeconds: 9 },
+      expiresAt,
+    });
     const response = await admin("POST", `/accounts/${account.id}/keys/${old.id}/rotate`, { gracePeriodSeconds: 3600 });
     expect(response.status).toBe(201);
     const { data } = (await response.json()) as { data: Record<string, unknown> };
-    expect(data).toMatchObject({ name: "Rotating", scopes: ["domains:read"], rateLimit: { limit: 9, windowSeconds: 9 }, expiresAt });
+    expect(data).toMatchObject({
+      name: "Rotating",
+      scopes: ["domains:read"],
+      rateLimit: { limit: 9, windowSeconds: 9 },
+      expiresAt,
+    });
     expect(data.id).not.toBe(old.id);
     expect(data.key).not.toBe(old.key);
     expect(data.key).toMatch(/^mk_[a-z0-9]{8}_[A-Za-z0-9]{24}$/);
@@ -219,7 +251,7 @@ describe("POST /admin/accounts/{accountId}/keys/{keyId}/rotate", () => {
     const old = await createKey(account.id);
     const rotated = await admin("POST", `/accounts/${account.id}/keys/${old.id}/rotate`);
     expect(rotated.status).toBe(201);
-    const fresh = (await rotated.json()).data as { key: string };
+    const fresh = (await dataOf(rotated)) as { key: string };
     expect((await call(old.key)).status).toBe(401);
     expect((await call(fresh.key)).status).toBe(200);
   });

@@ -7,7 +7,10 @@ import { BASE62, randomString } from "../../src/keys/random";
 const base62Char = fc.constantFrom(...BASE62.split(""));
 const prefixChar = fc.constantFrom(..."abcdefghijklmnopqrstuvwxyz0123456789".split(""));
 const wellFormedKey = fc
-  .tuple(fc.string({ unit: prefixChar, minLength: 8, maxLength: 8 }), fc.string({ unit: base62Char, minLength: 18, maxLength: 18 }))
+  .tuple(
+    fc.string({ unit: prefixChar, minLength: 8, maxLength: 8 }),
+    fc.string({ unit: base62Char, minLength: 18, maxLength: 18 }),
+  )
   .map(([prefix, random]) => `mk_${prefix}_${random}${checksum(`mk_${prefix}_${random}`)}`);
 
 describe("CRC-32", () => {
@@ -23,7 +26,10 @@ describe("checksum", () => {
     // Reference values computed with Python's zlib.crc32 and an independent base62 encoder.
     expect(checksum("123456789")).toBe("3jZRME");
     expect(checksum("mk_abcd1234_000000000000000000")).toBe("4Bd7Ij");
-    expect(parseKey("mk_abcd1234_0000000000000000004Bd7Ij")).toEqual({ prefix: "abcd1234", secret: "0000000000000000004Bd7Ij" });
+    expect(parseKey("mk_abcd1234_0000000000000000004Bd7Ij")).toEqual({
+      prefix: "abcd1234",
+      secret: "0000000000000000004Bd7Ij",
+    });
     expect(checksum("")).toBe("000000");
   });
 });

@@ -69,19 +69,29 @@ export function call(key: string, path = "/v1/domains", init: RequestInit = {}):
   return gateway(path, { ...init, headers });
 }
 
-/** What the test origin received for a key id. */
-export async function originRequests(keyId: string): Promise<
-  Array<{
-    method: string;
-    path: string;
-    headers: Record<string, string>;
-    bodyLength: number;
-    bodySha256: string;
-    signature: string;
-  }>
-> {
-  const response = await fetch(`http://127.0.0.1:${env.ORIGIN_PORT}/__origin/requests?keyId=${keyId}`);
+export interface OriginRecord {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  bodyLength: number;
+  bodySha256: string;
+  signature: string;
+}
+
+/** What the test origin received, for a key id or with a marker in the path. */
+export async function originRequests(filter: { keyId?: string; pathContains?: string }): Promise<OriginRecord[]> {
+  const query = new URLSearchParams(filter as Record<string, string>);
+  const response = await fetch(`http://127.0.0.1:${env.ORIGIN_PORT}/__origin/requests?${query}`);
   return response.json();
+}
+
+/** A path marker unique to one test, to find its requests at the origin. */
+export const marker = () => `m${crypto.randomUUID().replaceAll("-", "")}`;
+
+/** The `data` of a success envelope. */
+export async function dataOf<T = Record<string, unknown>>(response: Response): Promise<T> {
+  const body = (await response.json()) as { success: boolean; data: T };
+  return body.data;
 }
 
 /** The error envelope of a response, checked for shape. */
