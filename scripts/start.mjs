@@ -1,6 +1,6 @@
 // npm start: applies the local D1 migrations, then runs the gateway under
 // wrangler dev. (Issue 6 grows this into the full one-command local stack.)
-import { spawnSync, spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 
 const env = { ...process.env, WRANGLER_SEND_METRICS: "false" };
 const migrate = spawnSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local"], { stdio: "inherit", env });

@@ -44,7 +44,11 @@ export async function startOrigin(port = 0): Promise<{ server: Server; port: num
     const url = new URL(req.url ?? "/", "http://origin");
     if (url.pathname === "/__origin/requests") {
       const keyId = url.searchParams.get("keyId");
-      return sendJson(res, 200, keyId ? received.filter((r) => r.headers["x-momail-key-id"] === keyId) : received);
+      const marker = url.searchParams.get("pathContains");
+      const matches = received.filter(
+        (r) => (!keyId || r.headers["x-momail-key-id"] === keyId) && (!marker || r.path.includes(marker)),
+      );
+      return sendJson(res, 200, matches);
     }
     const test = url.pathname.startsWith("/v1/_test/") ? url.pathname.slice("/v1/_test/".length) : "";
     if (test === "reset") return req.socket.destroy();

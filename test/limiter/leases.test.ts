@@ -1,0 +1,42 @@
+import { describe, expect, it } from "vitest";
+import { countingEnv } from "../support/counting-env";
+import { accountWithKey, admin } from "../support/helpers";
+
+/** Sends sequential requests with `key` for at least `ms`, returning the statuses. */
+async function sustain(fetch: ReturnType<typeof countingEnv>["fetch"], key: string, ms: number, max = 5000) {
+  const statuses: number[] = [];
+  const started = Date.now();
+  while (Date.now() - started < ms && statuses.length < max) {
+    statuses.push((await fetch("/v1/domains", { headers: { "X-API-Key": key } })).status);
+  }
+  return statuses;
+}
+
+describe("leases for hot keys", () => {
+  it("let an isolate serve a hot key with far fewer object round trips than requests", async () => {
+    const { key } = await accountWithKey({ rateLimit: { limit: 100_000, windowSeconds: 60 } });
+    const gw = countingEnv();
+    await sustain(gw.fetch, key.key, 1100);
+    const before = gw.counts.objects;
+    const statuses = await sustain(gw.fetch, key.key, 0, 200).then(() => sustain(gw.fetch, key.key, 500));
+    expect(statuses.every((s) => s === 200)).toBe(true);
+    const calls = gw.counts.objects - before;
+    expect(calls).toBeLessThan(statuses.length / 4);
+  });
+
+  it("never over-admit a hot key running into its limit", async () => {
+    const { key } = await accountWithKey({ rateLimit: { limit: 400, windowSeconds: 60 } });
+    const gw = countingEnv();
+    const statuses = await sustain(gw.fetch, key.key, 2500, 600);
+    expect(statuses.filter((s) => s === 200).length).toBe(400);
+    expect(statuses.slice(400).every((s) => s === 429)).toBe(true);
+  });
+
+  it("are void once a revocation has answered", async () => {
+    const { account, key } = await accountWithKey({ rateLimit: { limit: 100_000, windowSeconds: 60 } });
+    const gw = countingEnv();
+    await sustain(gw.fetch, key.key, 1200);
+    expect((await admin("DELETE", `/accounts/${account.id}/keys/${key.id}`)).status).toBe(200);
+    expect((await gw.fetch("/v1/domains", { headers: { "X-API-Key": key.key } })).status).toBe(401);
+  });
+});
