@@ -16,6 +16,7 @@ export default defineConfig(async () => {
             ADMIN_TOKEN: "test-admin-token",
             UPSTREAM_URL: `http://127.0.0.1:${inject<number>("originPort")}`,
             ORIGIN_PORT: String(inject<number>("originPort")),
+            DEMO_ORIGIN_PORT: String(inject<number>("demoOriginPort")),
           },
         },
       })),

@@ -35,11 +35,11 @@ function rawPathAndQuery(url: string): string {
   return start === -1 ? "/" : url.slice(start, hash === -1 ? undefined : hash);
 }
 
-async function fetchWithTimeout(request: Request, timeoutMs: number): Promise<Response> {
+async function fetchWithTimeout(url: string, init: RequestInit, timeoutMs: number): Promise<Response> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeoutMs);
   try {
-    return await fetch(request, { signal: controller.signal });
+    return await fetch(url, { ...init, redirect: "manual", signal: controller.signal });
   } catch (error) {
     if (controller.signal.aborted) throw new ApiError("GATEWAY_TIMEOUT", undefined, {}, { cause: error });
     throw new ApiError("BAD_GATEWAY", undefined, {}, { cause: error });
@@ -76,13 +76,11 @@ export async function forward(c: Context<AppEnv>): Promise<Response> {
     requestId,
     contentSha256: body.contentSha256,
   });
-  const upstream = new Request(upstreamFor(config, pathname) + pathAndQuery, {
-    method: request.method,
-    headers,
-    body: body.body,
-    redirect: "manual",
-  });
-  const origin = await fetchWithTimeout(upstream, config.UPSTREAM_TIMEOUT_MS);
+  const origin = await fetchWithTimeout(
+    upstreamFor(config, pathname) + pathAndQuery,
+    { method: request.method, headers, body: body.body },
+    config.UPSTREAM_TIMEOUT_MS,
+  );
   const responseHeaders = downstreamResponseHeaders(origin.headers);
   for (const [name, value] of Object.entries(c.var.responseHeaders ?? {})) responseHeaders.set(name, value);
   responseHeaders.set("x-request-id", requestId);

@@ -4,5 +4,7 @@ declare namespace Cloudflare {
     ADMIN_TOKEN?: string;
     /** The port of the test origin server (test/support/origin-server.ts). */
     ORIGIN_PORT: string;
+    /** The port of the demo origin (examples/origin/server.ts). */
+    DEMO_ORIGIN_PORT: string;
   }
 }

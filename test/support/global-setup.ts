@@ -1,18 +1,26 @@
+import type { AddressInfo } from "node:net";
 import type { TestProject } from "vitest/node";
+import { createDemoOrigin } from "../../examples/origin/server.ts";
 import { startOrigin } from "./origin-server.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
     originPort: number;
+    demoOriginPort: number;
   }
 }
 
-/** Starts the test origin in Node before any test file, and stops it after all. */
+/** Starts the test origin and the demo origin in Node before any test file, and stops them after all. */
 export default async function setup(project: TestProject) {
   const { server, port } = await startOrigin();
+  const demo = createDemoOrigin();
+  await new Promise<void>((resolve) => demo.listen(0, "127.0.0.1", resolve));
   project.provide("originPort", port);
+  project.provide("demoOriginPort", (demo.address() as AddressInfo).port);
   return async () => {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
+    for (const s of [server, demo]) {
+      s.closeAllConnections();
+      await new Promise((resolve) => s.close(resolve));
+    }
   };
 }

@@ -100,3 +100,26 @@ export async function errorOf(response: Response): Promise<{ code: string; messa
   if (body.success !== false) throw new Error(`not an error envelope: ${JSON.stringify(body)}`);
   return body.error;
 }
+
+/** Paths the test origin saw abandoned by the gateway before its answer was complete. */
+export async function originAborted(pathContains: string): Promise<string[]> {
+  const response = await fetch(`http://127.0.0.1:${env.ORIGIN_PORT}/__origin/aborted?pathContains=${pathContains}`);
+  return response.json();
+}
+
+/** Lowercase hex SHA-256 of bytes. */
+export async function sha256(bytes: ArrayBuffer | Uint8Array): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", bytes);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** `length` deterministic pseudo-random bytes. */
+export function bytes(length: number, seed = 1): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(length);
+  let x = seed;
+  for (let i = 0; i < length; i++) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    out[i] = x >>> 24;
+  }
+  return out;
+}

@@ -38,9 +38,18 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
 
 export async function startOrigin(port = 0): Promise<{ server: Server; port: number }> {
   const received: Received[] = [];
+  /** Paths of requests whose client went away before the response was complete. */
+  const aborted: string[] = [];
   const verify = createVerifier({ secret: ORIGIN_SECRET });
 
-  const server = createServer(async (req, res) => {
+  const server = createServer((req, res) => {
+    handle(req, res).catch(() => {
+      // The gateway went away (aborted, timed out): nothing to answer.
+      res.destroy();
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse) {
     const url = new URL(req.url ?? "/", "http://origin");
     if (url.pathname === "/__origin/requests") {
       const keyId = url.searchParams.get("keyId");
@@ -50,7 +59,18 @@ export async function startOrigin(port = 0): Promise<{ server: Server; port: num
       );
       return sendJson(res, 200, matches);
     }
-    const test = url.pathname.startsWith("/v1/_test/") ? url.pathname.slice("/v1/_test/".length) : "";
+    if (url.pathname === "/__origin/aborted") {
+      const marker = url.searchParams.get("pathContains") ?? "";
+      return sendJson(
+        res,
+        200,
+        aborted.filter((path) => path.includes(marker)),
+      );
+    }
+    res.on("close", () => {
+      if (!res.writableFinished) aborted.push(req.url ?? "");
+    });
+    const test = url.pathname.includes("/_test/") ? url.pathname.slice(url.pathname.indexOf("/_test/") + 7) : "";
     if (test === "reset") return req.socket.destroy();
     if (test === "slow-headers") await sleep(Number(url.searchParams.get("ms") ?? 1000));
 
@@ -116,7 +136,7 @@ export async function startOrigin(port = 0): Promise<{ server: Server; port: num
       });
     }
     return sendJson(res, 200, record, { "x-origin-header": "kept" });
-  });
+  }
   await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
   return { server, port: (server.address() as AddressInfo).port };
 }

@@ -1,0 +1,150 @@
+import { describe, expect, it } from "vitest";
+import {
+  computeSignature,
+  createVerifier,
+  type SignedFields,
+  sha256Hex,
+  UNSIGNED_PAYLOAD,
+  verifySignature,
+} from "../../src/verify";
+import type { OriginRecord } from "../support/helpers";
+import { accountWithKey, bytes, call } from "../support/helpers";
+
+const SECRET = "dev-only-origin-signing-secret";
+const echo = async (response: Response) => (await response.json()) as OriginRecord;
+
+/** A request as an origin would receive it from the gateway, signed with `secret`. */
+async function signedRequest(overrides: Partial<SignedFields> = {}, body = "", secret = SECRET) {
+  const fields: SignedFields = {
+    timestamp: String(Math.floor(Date.now() / 1000)),
+    nonce: crypto.randomUUID(),
+    method: "POST",
+    pathAndQuery: "/v1/messages?draft=1",
+    accountId: "acct_a",
+    keyId: "key_k",
+    requestId: "req-1",
+    contentSha256: await sha256Hex(body),
+    ...overrides,
+  };
+  const headers: Record<string, string> = {
+    "x-momail-timestamp": fields.timestamp,
+    "x-momail-nonce": fields.nonce,
+    "x-momail-account-id": fields.accountId,
+    "x-momail-key-id": fields.keyId,
+    "x-request-id": fields.requestId,
+    "x-momail-content-sha256": fields.contentSha256,
+    "x-momail-signature": await computeSignature(secret, fields),
+  };
+  return { fields, headers, body };
+}
+
+const parts = (
+  r: { fields: SignedFields; headers: Record<string, string>; body: string },
+  changes: Partial<{ method: string; pathAndQuery: string; body: string }> = {},
+) => ({
+  method: changes.method ?? r.fields.method,
+  pathAndQuery: changes.pathAndQuery ?? r.fields.pathAndQuery,
+  header: (name: string) => r.headers[name],
+  body: changes.body ?? r.body,
+});
+
+describe("requests the gateway forwards", () => {
+  it("carry a signature the shipped verifier accepts, for reads, small bodies and large streamed bodies", async () => {
+    const { key } = await accountWithKey();
+    const get = await echo(await call(key.key, "/v1/domains?page=2&per_page=50"));
+    expect(get.signature).toBe("ok");
+    expect(get.headers["x-momail-signature"]).toMatch(/^v1=[0-9a-f]{64}$/);
+    expect(get.headers["x-momail-timestamp"]).toMatch(/^\d+$/);
+
+    const post = await echo(await call(key.key, "/v1/messages", { method: "POST", body: '{"to":"a@b.c"}' }));
+    expect(post.signature).toBe("ok");
+    expect(post.headers["x-momail-content-sha256"]).toBe(await sha256Hex('{"to":"a@b.c"}'));
+
+    const large = await echo(await call(key.key, "/v1/uploads", { method: "PUT", body: bytes(256 * 1024) }));
+    expect(large.signature).toBe("ok");
+    expect(large.headers["x-momail-content-sha256"]).toBe(UNSIGNED_PAYLOAD);
+  });
+});
+
+describe("the origin-side verifier", () => {
+  it("accepts an untouched request and names the caller", async () => {
+    const request = await signedRequest({}, '{"hello":"world"}');
+    expect(await verifySignature(parts(request), { secret: SECRET })).toMatchObject({
+      ok: true,
+      accountId: "acct_a",
+      keyId: "key_k",
+      requestId: "req-1",
+    });
+  });
+
+  it.each([
+    ["the method", { method: "DELETE" }],
+    ["the path", { pathAndQuery: "/v1/messages?draft=0" }],
+    ["the path, by a case change", { pathAndQuery: "/v1/Messages?draft=1" }],
+  ])("refuses a request whose %s was changed", async (_, changes) => {
+    const request = await signedRequest();
+    expect(await verifySignature(parts(request, changes), { secret: SECRET })).toEqual({
+      ok: false,
+      reason: "bad-signature",
+    });
+  });
+
+  it.each(["x-momail-account-id", "x-momail-key-id", "x-request-id", "x-momail-nonce", "x-momail-content-sha256"])(
+    "refuses a request whose %s header was changed",
+    async (name) => {
+      const request = await signedRequest();
+      request.headers[name] = `${request.headers[name]}x`;
+      expect(await verifySignature(parts(request), { secret: SECRET })).toEqual({ ok: false, reason: "bad-signature" });
+    },
+  );
+
+  it("refuses a body that does not match the signed digest", async () => {
+    const request = await signedRequest({}, '{"amount":1}');
+    expect(await verifySignature(parts(request, { body: '{"amount":9}' }), { secret: SECRET })).toEqual({
+      ok: false,
+      reason: "body-mismatch",
+    });
+  });
+
+  it("refuses a signature made with another secret", async () => {
+    const request = await signedRequest({}, "", "another-secret");
+    expect(await verifySignature(parts(request), { secret: SECRET })).toEqual({ ok: false, reason: "bad-signature" });
+  });
+
+  it("refuses a request outside the replay window (default 60 s), either way", async () => {
+    const now = Date.now();
+    const old = await signedRequest({ timestamp: String(Math.floor(now / 1000) - 61) });
+    const future = await signedRequest({ timestamp: String(Math.floor(now / 1000) + 61) });
+    expect(await verifySignature(parts(old), { secret: SECRET, now })).toEqual({ ok: false, reason: "expired" });
+    expect(await verifySignature(parts(future), { secret: SECRET, now })).toEqual({ ok: false, reason: "expired" });
+    expect((await verifySignature(parts(old), { secret: SECRET, now, toleranceSeconds: 120 })).ok).toBe(true);
+  });
+
+  it("refuses a replay of an accepted request within the window", async () => {
+    const verify = createVerifier({ secret: SECRET });
+    const request = await signedRequest();
+    expect((await verify(parts(request))).ok).toBe(true);
+    expect(await verify(parts(request))).toEqual({ ok: false, reason: "replayed" });
+  });
+
+  it("refuses a request without the signature headers", async () => {
+    expect(
+      await verifySignature({ method: "GET", pathAndQuery: "/v1/x", header: () => null }, { secret: SECRET }),
+    ).toEqual({
+      ok: false,
+      reason: "missing-headers",
+    });
+  });
+
+  it("verifies a Fetch API Request, reading a signed body from a clone", async () => {
+    const signed = await signedRequest({}, "payload");
+    const request = new Request(`https://origin.example${signed.fields.pathAndQuery}`, {
+      method: "POST",
+      headers: signed.headers,
+      body: "payload",
+    });
+    const verify = createVerifier({ secret: SECRET });
+    expect((await verify(request)).ok).toBe(true);
+    expect(await request.text()).toBe("payload");
+  });
+});
