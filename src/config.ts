@@ -44,8 +44,7 @@ const rateLimitVar = z
 const httpUrl = z
   .string()
   .trim()
-  .url("must be an absolute http(s) URL")
-  .refine((value) => /^https?:\/\//i.test(value), "must be an absolute http(s) URL")
+  .pipe(z.url({ protocol: /^https?$/, error: "must be an absolute http(s) URL" }))
   .transform((value) => value.replace(/\/+$/, ""));
 
 /** `{"messages": "https://…"}`: resources routed to another upstream than UPSTREAM_URL. */
@@ -137,8 +136,10 @@ export function parseConfig(env: Record<string, unknown>): Config {
   }
   const result = schema.safeParse(vars);
   if (!result.success) {
-    const problems = result.error.issues.map((issue) => `${issue.path.join(".") || "config"}: ${issue.message}`);
-    throw new ConfigError(`Invalid configuration: ${problems.join("; ")}`);
+    const problems = new Set(
+      result.error.issues.map((issue) => `${issue.path.join(".") || "config"}: ${issue.message}`),
+    );
+    throw new ConfigError(`Invalid configuration: ${[...problems].join("; ")}`);
   }
   const parsed = result.data;
   const isDevelopment = parsed.ENVIRONMENT === "development";

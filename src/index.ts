@@ -6,6 +6,7 @@
  * trip) → proxy. `/admin` is the operators' API, `/dashboard` the account
  * users' pages. All errors leave through one handler as the JSON envelope.
  */
+import { env } from "cloudflare:workers";
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { methodNotAllowed } from "hono/method-not-allowed";
@@ -20,6 +21,16 @@ import { logError, requestLog } from "./log";
 import { forward } from "./proxy";
 
 export { KeyLimiter } from "./limiter/object";
+
+// Validate the configuration at start-up: `wrangler dev` and `wrangler deploy`
+// then fail at once with a message naming the bad variable, instead of the
+// first request answering 500.
+try {
+  getConfig(env);
+} catch (error) {
+  console.error(String(error instanceof Error ? error.message : error));
+  throw error;
+}
 
 /** Hono's own exceptions (validators, body parsing) as envelope errors. */
 function fromHttpException(error: HTTPException): ApiError {

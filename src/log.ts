@@ -8,11 +8,14 @@ import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "./app-env";
 import { newStats } from "./stats";
 
-/** The route as logged: the path without its query string, which may carry anything. */
-function route(url: string): string {
+/** Anything shaped like an API key, wherever a client put it. */
+const KEY_SHAPE = /mk_[a-z0-9]{8}_[A-Za-z0-9]{24}/g;
+
+/** The route as logged: the path without its query string (which may carry anything), keys redacted. */
+export function route(url: string): string {
   const path = url.slice(url.indexOf("/", url.indexOf("//") + 2));
   const end = path.search(/[?#]/);
-  return end === -1 ? path : path.slice(0, end);
+  return (end === -1 ? path : path.slice(0, end)).replace(KEY_SHAPE, "mk_[redacted]");
 }
 
 export function requestLog(): MiddlewareHandler<AppEnv> {

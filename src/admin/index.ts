@@ -1,9 +1,12 @@
 /**
  * The admin API (CONTRACT §4) at /admin: Bearer ADMIN_TOKEN, compared in
  * constant time; when ADMIN_TOKEN is unset the whole of /admin answers 404.
- * Its OpenAPI document is served at /admin/openapi.json.
+ * Its OpenAPI document is served at /admin/openapi.json and rendered as a
+ * browsable reference at /admin/docs; neither needs the token (they describe
+ * the API, they do not use it).
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
+import { Scalar } from "@scalar/hono-api-reference";
 import type { MiddlewareHandler } from "hono";
 import { bearerAuth } from "hono/bearer-auth";
 import { HTTPException } from "hono/http-exception";
@@ -52,6 +55,7 @@ admin.doc31("/openapi.json", {
   security: [{ adminToken: [] }],
 });
 admin.openAPIRegistry.registerComponent("securitySchemes", "adminToken", { type: "http", scheme: "bearer" });
+admin.get("/docs", Scalar({ url: "/admin/openapi.json", pageTitle: "MoMail gateway admin API" }));
 
 // Registered after the document, so the document itself needs no token.
 admin.use("*", adminAuth);

@@ -1,0 +1,111 @@
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import app from "../src/index";
+import { route } from "../src/log";
+import { ADMIN_TOKEN, accountWithKey, admin, call, dataOf } from "./support/helpers";
+
+let lines: string[] = [];
+
+beforeEach(() => {
+  lines = [];
+  for (const level of ["log", "info", "warn", "error", "debug"] as const) {
+    vi.spyOn(console, level).mockImplementation((...args: unknown[]) => {
+      lines.push(args.map((a) => (typeof a === "string" ? a : JSON.stringify(a))).join(" "));
+    });
+  }
+});
+afterEach(() => vi.restoreAllMocks());
+
+const requestLines = () =>
+  lines
+    .filter((line) => line.startsWith("{"))
+    .map((line) => JSON.parse(line) as Record<string, unknown>)
+    .filter((entry) => entry.type === "request");
+
+async function withEnv(vars: Record<string, unknown>, path: string, init?: RequestInit) {
+  const ctx = createExecutionContext();
+  const response = await app.fetch(new Request(`http://localhost${path}`, init), { ...env, ...vars }, ctx);
+  await response.arrayBuffer();
+  await waitOnExecutionContext(ctx);
+  return response;
+}
+
+describe("request logs", () => {
+  it("write one JSON line per request with id, identity, route, status, latency, cache layer and rate-limit outcome", async () => {
+    const { account, key } = await accountWithKey();
+    lines = [];
+    const response = await call(key.key, "/v1/domains?secret=query");
+    const logged = requestLines();
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toEqual({
+      type: "request",
+      requestId: response.headers.get("x-request-id"),
+      method: "GET",
+      route: "/v1/domains",
+      status: 200,
+      latencyMs: expect.any(Number),
+      accountId: account.id,
+      keyId: key.id,
+      cache: "d1",
+      kvReads: 1,
+      d1Queries: 1,
+      objectCalls: 1,
+      rateLimit: "allowed",
+    });
+    await call(key.key);
+    expect(requestLines()[1]).toMatchObject({ cache: "isolate", kvReads: 0, d1Queries: 0 });
+  });
+
+  it("log errors with their cause", async () => {
+    const { key } = await accountWithKey();
+    lines = [];
+    await withEnv({ UPSTREAM_URL: "http://127.0.0.1:9" }, "/v1/domains", { headers: { "X-API-Key": key.key } });
+    const error = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((e) => e.type === "error");
+    expect(error).toMatchObject({ type: "error", error: expect.stringContaining("The origin could not be reached") });
+    expect(error?.causes).toEqual(expect.arrayContaining([expect.any(String)]));
+  });
+
+  it("redact anything shaped like a key from the logged route", () => {
+    expect(route("https://api.momail.io/v1/keys/mk_abcd1234_0000000000000000004Bd7Ij/x?k=1")).toBe(
+      "/v1/keys/mk_[redacted]/x",
+    );
+  });
+
+  it("never contain a key, secret, pepper, admin token or password, over a full run", async () => {
+    const password = "correct-horse-battery-staple-9";
+    const { account, key } = await accountWithKey({ rateLimit: { limit: 2, windowSeconds: 60 } });
+    await admin("POST", `/accounts/${account.id}/users`, { email: `${crypto.randomUUID()}@example.com`, password });
+    const rotated = await dataOf<{ key: string; id: string }>(
+      await admin("POST", `/accounts/${account.id}/keys/${key.id}/rotate`, { gracePeriodSeconds: 60 }),
+    );
+    const secrets = [
+      key.key,
+      key.key.slice(12),
+      rotated.key,
+      rotated.key.slice(12),
+      password,
+      ADMIN_TOKEN,
+      env.KEY_PEPPER,
+      env.ORIGIN_SIGNING_SECRET,
+    ];
+
+    await call(key.key, `/v1/keys/${key.key}?api_key=${key.key}`);
+    await call(rotated.key);
+    await call(rotated.key, "/v1/domains", {
+      headers: { Authorization: `Bearer ${rotated.key}`, Cookie: `k=${rotated.key}` },
+    });
+    await call(rotated.key, "/v1/messages", { method: "POST", body: JSON.stringify({ key: rotated.key }) });
+    await call(`${rotated.key.slice(0, 30)}XXXXXX`);
+    await call(key.key.replace(/.$/, "Z"));
+    await admin("GET", `/accounts/${account.id}/keys`, undefined, `${ADMIN_TOKEN}x`);
+    await admin("DELETE", `/accounts/${account.id}/keys/${rotated.id}`);
+    await call(rotated.key);
+    await withEnv({ UPSTREAM_URL: "http://127.0.0.1:9" }, "/v1/domains", { headers: { "X-API-Key": key.key } });
+    await withEnv({ RATE_LIMIT_FAIL_OPEN: "nonsense" }, "/v1/domains", { headers: { "X-API-Key": key.key } });
+
+    expect(lines.length).toBeGreaterThan(10);
+    const all = lines.join("\n");
+    for (const secret of secrets) expect(all).not.toContain(secret);
+  });
+});
