@@ -1,9 +1,8 @@
 /**
- * The Hono environment shared by every route: the bindings, and what the
- * middleware chain hands down (config, the request's stats, the key).
+ * The Hono environment of the admin and dashboard routes: the bindings, and
+ * what the middleware chain hands down (request id, config, the request's stats).
  */
 import type { Config } from "./config";
-import type { KeyRecord } from "./keys/records";
 import type { RequestStats } from "./stats";
 
 export interface AppEnv {
@@ -12,9 +11,5 @@ export interface AppEnv {
     requestId: string;
     config: Config;
     stats: RequestStats;
-    /** The verified key of a data-plane request. */
-    key?: KeyRecord;
-    /** Headers every response to this request carries (e.g. rate-limit headers), errors included. */
-    responseHeaders?: Record<string, string>;
   };
 }

@@ -4,7 +4,8 @@
  * `{"success": false, "error": {"code", "message"}}` with the code's status.
  * Unexpected exceptions become a 500 that names nothing internal.
  */
-import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { ConfigError } from "./config";
 
 export const STATUS_BY_CODE = {
   BAD_REQUEST: 400,
@@ -58,9 +59,42 @@ export class ApiError extends Error {
   }
 }
 
-/** The envelope for `error`, with its status and headers (Cache-Control: no-store on 401/403/429). */
-export function errorResponse(c: Context, error: ApiError, extraHeaders?: Record<string, string>): Response {
-  const headers: Record<string, string> = { ...extraHeaders, ...error.headers };
+/** The envelope for `error` as a Response, with X-Request-Id (and Cache-Control: no-store on 401/403/429). */
+export function errorResponse(error: ApiError, requestId: string, extraHeaders?: Record<string, string>): Response {
+  const headers: Record<string, string> = {
+    ...extraHeaders,
+    ...error.headers,
+    "Content-Type": "application/json",
+    "X-Request-Id": requestId,
+  };
   if (error.status === 401 || error.status === 403 || error.status === 429) headers["Cache-Control"] = "no-store";
-  return c.json({ success: false, error: { code: error.code, message: error.message } }, error.status, headers);
+  const body = JSON.stringify({ success: false, error: { code: error.code, message: error.message } });
+  return new Response(body, { status: error.status, headers });
+}
+
+/** Hono's own exceptions (validators, body parsing) as envelope errors. */
+function fromHttpException(error: HTTPException): ApiError {
+  if (error.status === 415) return new ApiError("BAD_REQUEST", "body: must be JSON (Content-Type: application/json)");
+  if (error.status === 400) {
+    const malformed = /malformed json/i.test(error.message);
+    return new ApiError("BAD_REQUEST", malformed ? "body: is not valid JSON" : `body: ${error.message}`);
+  }
+  if (error.status === 413) return new ApiError("PAYLOAD_TOO_LARGE");
+  if (error.status === 401) return new ApiError("UNAUTHORIZED");
+  if (error.status === 404) return new ApiError("NOT_FOUND");
+  return new ApiError("INTERNAL_ERROR");
+}
+
+/** Any thrown value as the ApiError to answer with; nothing internal leaks into the message. */
+export function toApiError(error: unknown, env: { ENVIRONMENT?: string }): ApiError {
+  if (error instanceof ApiError) return error;
+  if (error instanceof HTTPException) return fromHttpException(error);
+  if (error instanceof ConfigError) {
+    // The variable's name helps a developer; in production it stays in the logs.
+    return new ApiError(
+      "INTERNAL_ERROR",
+      env.ENVIRONMENT === "development" ? error.message : "The gateway is misconfigured",
+    );
+  }
+  return new ApiError("INTERNAL_ERROR");
 }

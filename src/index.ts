@@ -1,24 +1,22 @@
 /**
- * The MoMail edge API gateway: a Hono app on Cloudflare Workers.
+ * The MoMail edge API gateway on Cloudflare Workers.
  *
- * Every request gets a request id and a log line. `/v1/*` runs
- * key check → live status, scope and rate limit (one Durable Object round
- * trip) → proxy. `/admin` is the operators' API, `/dashboard` the account
- * users' pages. All errors leave through one handler as the JSON envelope.
+ * `/v1/*` is the data plane (data-plane.ts): key check → live status, scope
+ * and rate limit (one Durable Object round trip) → proxy. Everything else is
+ * a Hono app: `/admin`, the operators' API, and `/dashboard`, the account
+ * users' pages. Every request gets a request id and a log line, and every
+ * error leaves as the JSON envelope through `toApiError`/`errorResponse`.
  */
 import { env } from "cloudflare:workers";
 import { Hono } from "hono";
-import { HTTPException } from "hono/http-exception";
 import { methodNotAllowed } from "hono/method-not-allowed";
 import { requestId } from "hono/request-id";
 import { admin } from "./admin";
 import type { AppEnv } from "./app-env";
-import { ConfigError, getConfig } from "./config";
-import { ApiError, errorResponse } from "./errors";
-import { keyCheck } from "./keys/middleware";
-import { rateLimit } from "./limiter/middleware";
+import { getConfig } from "./config";
+import { isDataPlane, serveDataPlane } from "./data-plane";
+import { ApiError, errorResponse, toApiError } from "./errors";
 import { logError, requestLog } from "./log";
-import { forward } from "./proxy";
 
 export { KeyLimiter } from "./limiter/object";
 
@@ -30,33 +28,6 @@ try {
 } catch (error) {
   console.error(String(error instanceof Error ? error.message : error));
   throw error;
-}
-
-/** Hono's own exceptions (validators, body parsing) as envelope errors. */
-function fromHttpException(error: HTTPException): ApiError {
-  if (error.status === 415) return new ApiError("BAD_REQUEST", "body: must be JSON (Content-Type: application/json)");
-  if (error.status === 400) {
-    const malformed = /malformed json/i.test(error.message);
-    return new ApiError("BAD_REQUEST", malformed ? "body: is not valid JSON" : `body: ${error.message}`);
-  }
-  if (error.status === 413) return new ApiError("PAYLOAD_TOO_LARGE");
-  if (error.status === 401) return new ApiError("UNAUTHORIZED");
-  if (error.status === 404) return new ApiError("NOT_FOUND");
-  return new ApiError("INTERNAL_ERROR");
-}
-
-/** Any thrown value as the ApiError to answer with. */
-function toApiError(error: unknown, env: Env): ApiError {
-  if (error instanceof ApiError) return error;
-  if (error instanceof HTTPException) return fromHttpException(error);
-  if (error instanceof ConfigError) {
-    // The variable's name helps a developer; in production it stays in the logs.
-    return new ApiError(
-      "INTERNAL_ERROR",
-      env.ENVIRONMENT === "development" ? error.message : "The gateway is misconfigured",
-    );
-  }
-  return new ApiError("INTERNAL_ERROR");
 }
 
 const app = new Hono<AppEnv>();
@@ -71,19 +42,22 @@ app.use(
   methodNotAllowed({
     app,
     onMethodNotAllowed: (c, methods) =>
-      errorResponse(c, new ApiError("METHOD_NOT_ALLOWED", undefined, { Allow: methods.join(", ") })),
+      errorResponse(new ApiError("METHOD_NOT_ALLOWED", undefined, { Allow: methods.join(", ") }), c.get("requestId")),
   }),
 );
 
 app.route("/admin", admin);
-app.use("/v1/*", keyCheck(), rateLimit());
-app.all("/v1/*", forward);
 
-app.notFound((c) => errorResponse(c, new ApiError("NOT_FOUND")));
+app.notFound((c) => errorResponse(new ApiError("NOT_FOUND"), c.get("requestId")));
 app.onError((error, c) => {
   const apiError = toApiError(error, c.env);
-  if (apiError.status >= 500) logError(c.var.requestId, error);
-  return errorResponse(c, apiError, c.var.responseHeaders);
+  if (apiError.status >= 500) logError(c.get("requestId"), error);
+  return errorResponse(apiError, c.get("requestId"));
 });
 
-export default app;
+export default {
+  fetch(request, env, ctx) {
+    const url = request.url;
+    return isDataPlane(url) ? serveDataPlane(request, url, env, ctx) : app.fetch(request, env, ctx);
+  },
+} satisfies ExportedHandler<Env>;

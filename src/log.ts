@@ -6,7 +6,7 @@
  */
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "./app-env";
-import { newStats } from "./stats";
+import { newStats, type RequestStats } from "./stats";
 
 /** Anything shaped like an API key, wherever a client put it. */
 const KEY_SHAPE = /mk_[a-z0-9]{8}_[A-Za-z0-9]{24}/g;
@@ -18,26 +18,44 @@ export function route(url: string): string {
   return (end === -1 ? path : path.slice(0, end)).replace(KEY_SHAPE, "mk_[redacted]");
 }
 
+export interface RequestLogEntry {
+  requestId: string;
+  method: string;
+  url: string;
+  status: number;
+  started: number;
+  accountId?: string;
+  keyId?: string;
+  stats: RequestStats;
+}
+
+/** Writes the request's one log line. */
+export function logRequest(entry: RequestLogEntry): void {
+  console.log(
+    JSON.stringify({
+      type: "request",
+      requestId: entry.requestId,
+      method: entry.method,
+      route: route(entry.url),
+      status: entry.status,
+      latencyMs: Date.now() - entry.started,
+      accountId: entry.accountId,
+      keyId: entry.keyId,
+      ...entry.stats,
+    }),
+  );
+}
+
+/** The log line of every request the Hono app (admin, dashboard) serves. */
 export function requestLog(): MiddlewareHandler<AppEnv> {
   return async function requestLog(c, next) {
     const started = Date.now();
     const stats = newStats();
     c.set("stats", stats);
     await next();
-    if (c.var.config && !c.var.config.LOG_REQUESTS) return;
-    console.log(
-      JSON.stringify({
-        type: "request",
-        requestId: c.var.requestId,
-        method: c.req.method,
-        route: route(c.req.url),
-        status: c.res.status,
-        latencyMs: Date.now() - started,
-        accountId: c.var.key?.accountId,
-        keyId: c.var.key?.id,
-        ...stats,
-      }),
-    );
+    if (c.get("config")?.LOG_REQUESTS === false) return;
+    const { method, url } = c.req.raw;
+    logRequest({ requestId: c.get("requestId"), method, url, status: c.res.status, started, stats });
   };
 }
 

@@ -1,8 +1,5 @@
-import { createExecutionContext } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import app from "../src/index";
-import { admin, gateway } from "./support/helpers";
+import { admin, gateway, gatewayWith } from "./support/helpers";
 
 const ENVELOPE_KEYS = ["error", "success"];
 
@@ -35,22 +32,17 @@ describe("the error envelope", () => {
 
   it("answers an unexpected exception with 500 INTERNAL_ERROR and no internals", async () => {
     const broken = {
-      ...env,
       DB: {
         prepare() {
           throw new TypeError("D1_ERROR: secret internal detail at table accounts");
         },
       },
     };
-    const response = await app.fetch(
-      new Request("http://localhost/admin/accounts", {
-        method: "POST",
-        headers: { Authorization: "Bearer test-admin-token", "Content-Type": "application/json" },
-        body: JSON.stringify({ name: "x" }),
-      }),
-      broken,
-      createExecutionContext(),
-    );
+    const response = await gatewayWith(broken, "/admin/accounts", {
+      method: "POST",
+      headers: { Authorization: "Bearer test-admin-token", "Content-Type": "application/json" },
+      body: JSON.stringify({ name: "x" }),
+    });
     const error = await expectEnvelope(response, 500, "INTERNAL_ERROR");
     expect(error.message).toBe("Internal error");
   });
@@ -64,21 +56,13 @@ describe("the error envelope", () => {
   });
 
   it("answers a misconfigured gateway with 500 naming the variable in development", async () => {
-    const response = await app.fetch(
-      new Request("http://localhost/v1/domains"),
-      { ...env, UPSTREAM_URL: "not a url" },
-      createExecutionContext(),
-    );
+    const response = await gatewayWith({ UPSTREAM_URL: "not a url" }, "/v1/domains");
     const error = await expectEnvelope(response, 500, "INTERNAL_ERROR");
     expect(error.message).toContain("UPSTREAM_URL");
   });
 
   it("hides configuration details outside development", async () => {
-    const response = await app.fetch(
-      new Request("http://localhost/v1/domains"),
-      { ...env, ENVIRONMENT: "production" },
-      createExecutionContext(),
-    );
+    const response = await gatewayWith({ ENVIRONMENT: "production" }, "/v1/domains");
     const error = await expectEnvelope(response, 500, "INTERNAL_ERROR");
     expect(error.message).toBe("The gateway is misconfigured");
   });

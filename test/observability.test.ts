@@ -1,9 +1,7 @@
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import app from "../src/index";
 import { route } from "../src/log";
-import { ADMIN_TOKEN, accountWithKey, admin, call, dataOf } from "./support/helpers";
+import { ADMIN_TOKEN, accountWithKey, admin, call, dataOf, gatewayWith } from "./support/helpers";
 
 let lines: string[] = [];
 
@@ -24,10 +22,8 @@ const requestLines = () =>
     .filter((entry) => entry.type === "request");
 
 async function withEnv(vars: Record<string, unknown>, path: string, init?: RequestInit) {
-  const ctx = createExecutionContext();
-  const response = await app.fetch(new Request(`http://localhost${path}`, init), { ...env, ...vars }, ctx);
+  const response = await gatewayWith(vars, path, init);
   await response.arrayBuffer();
-  await waitOnExecutionContext(ctx);
   return response;
 }
 

@@ -7,7 +7,7 @@
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { Scalar } from "@scalar/hono-api-reference";
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { bearerAuth } from "hono/bearer-auth";
 import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "../app-env";
@@ -18,7 +18,7 @@ import { keyRoutes } from "./keys";
 import { validationHook } from "./validation";
 
 const verifyToken: MiddlewareHandler<AppEnv> = bearerAuth({
-  verifyToken: (token, c) => constantTimeEqual(token, (c.var as AppEnv["Variables"]).config.ADMIN_TOKEN ?? ""),
+  verifyToken: (token, c) => constantTimeEqual(token, (c as Context<AppEnv>).get("config").ADMIN_TOKEN ?? ""),
 });
 
 /** 401 for a missing, malformed or wrong token. */
@@ -40,7 +40,7 @@ export const admin = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
 // 404 for everything when the admin API is switched off (ADMIN_TOKEN unset).
 admin.use("*", async function adminEnabled(c, next) {
-  if (!c.var.config.ADMIN_TOKEN) throw new ApiError("NOT_FOUND");
+  if (!c.get("config").ADMIN_TOKEN) throw new ApiError("NOT_FOUND");
   await next();
 });
 

@@ -35,7 +35,7 @@ keyRoutes.openapi(
     responses: { 201: { description: "Created", ...json(envelope(CreatedKeySchema)) }, ...errors },
   }),
   async (c) => {
-    const { row, key } = await createKey(c.env, c.var.config, c.req.valid("param").accountId, c.req.valid("json"));
+    const { row, key } = await createKey(c.env, c.get("config"), c.req.valid("param").accountId, c.req.valid("json"));
     return c.json({ success: true as const, data: createdKeyView(row, key) }, 201);
   },
 );
@@ -103,7 +103,7 @@ keyRoutes.openapi(
   async (c) => {
     const { accountId, keyId } = c.req.valid("param");
     const grace = c.req.valid("json").gracePeriodSeconds ?? 0;
-    const { row, key } = await rotateKey(c.env, c.var.config, accountId, keyId, grace);
+    const { row, key } = await rotateKey(c.env, c.get("config"), accountId, keyId, grace);
     return c.json({ success: true as const, data: createdKeyView(row, key) }, 201);
   },
 );

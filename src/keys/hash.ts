@@ -16,11 +16,13 @@ function hmacKey(secret: string): Promise<CryptoKey> {
   return key;
 }
 
+const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, "0"));
+
 /** Lowercase hex of a byte buffer. */
 export function toHex(bytes: ArrayBuffer | Uint8Array): string {
   const view = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
   let out = "";
-  for (const byte of view) out += byte.toString(16).padStart(2, "0");
+  for (let i = 0; i < view.length; i++) out += HEX[view[i] as number];
   return out;
 }
 
@@ -30,14 +32,5 @@ export async function hmacHex(secret: string, message: string | Uint8Array): Pro
   return toHex(await crypto.subtle.sign("HMAC", await hmacKey(secret), data));
 }
 
-/** Compares two strings in time that depends only on their lengths. */
-export function constantTimeEqual(a: string, b: string): boolean {
-  const left = encoder.encode(a);
-  const right = encoder.encode(b);
-  if (left.byteLength !== right.byteLength) {
-    // Still spend the comparison so a length mismatch is not a fast path.
-    crypto.subtle.timingSafeEqual(left, left);
-    return false;
-  }
-  return crypto.subtle.timingSafeEqual(left, right);
-}
+/** Compares two strings in time that depends only on their lengths (the verifier's own comparison). */
+export { timingSafeEqual as constantTimeEqual } from "../verify";

@@ -57,6 +57,13 @@ async function readD1(env: Env, prefix: string, stats: RequestStats): Promise<Ke
   }
 }
 
+/** The isolate's cache entry for a prefix, if it has one: no I/O at all. */
+export function cachedEntry(prefix: string, stats: RequestStats): CacheEntry | undefined {
+  const cached = isolateCache.get(prefix);
+  if (cached) stats.cache = "isolate";
+  return cached;
+}
+
 /**
  * The cache entry for a prefix: from the isolate, else KV, else D1.
  * `waitUntil` keeps cache fills off the response's critical path.
@@ -68,11 +75,8 @@ export async function lookupKey(
   stats: RequestStats,
   waitUntil: (promise: Promise<unknown>) => void,
 ): Promise<CacheEntry> {
-  const cached = isolateCache.get(prefix);
-  if (cached) {
-    stats.cache = "isolate";
-    return cached;
-  }
+  const cached = cachedEntry(prefix, stats);
+  if (cached) return cached;
   let record: KeyRecord | null;
   const fromKv = await readKv(env, prefix, stats);
   if (fromKv) {
@@ -94,11 +98,17 @@ export async function lookupKey(
   return entry;
 }
 
+/** Whether `secret` is the entry's key secret, if that is known without hashing (undefined: it is not). */
+export function verifiedBefore(entry: CacheEntry, secret: string): boolean | undefined {
+  if (!entry.record) return false;
+  return entry.verified === undefined ? undefined : constantTimeEqual(entry.verified, secret);
+}
+
 /** Whether `secret` is the entry's key secret; a match is remembered for the isolate's lifetime of the entry. */
 export async function verifySecret(config: Config, entry: CacheEntry, secret: string): Promise<boolean> {
-  const record = entry.record;
-  if (!record) return false;
-  if (entry.verified !== undefined) return constantTimeEqual(entry.verified, secret);
+  const known = verifiedBefore(entry, secret);
+  if (known !== undefined) return known;
+  const record = entry.record as KeyRecord;
   const pepper = config.peppers.get(record.pepperVersion);
   if (pepper === undefined) return false;
   const ok = constantTimeEqual(await hmacHex(pepper, secret), record.secretHash);

@@ -67,12 +67,13 @@ export class KeyLimiter extends DurableObject<Env> {
       return { outcome: "unauthorized" };
     }
     const window = this.windowFor(policy);
-    if (request.release) window.release(request.release.bucket, request.release.count);
-    if (!allows(policy.scopes, request.scope)) return { outcome: "forbidden", quota: this.quota(window, now) };
-    if (window.remaining(now) < 1) return { outcome: "limited", quota: this.quota(window, now) };
+    for (const unused of request.release ?? []) window.release(unused.bucket, unused.count);
+    const admitting = request.admit !== false;
+    if (admitting && !allows(policy.scopes, request.scope))
+      return { outcome: "forbidden", quota: this.quota(window, now) };
+    if (admitting && window.remaining(now) < 1) return { outcome: "limited", quota: this.quota(window, now) };
 
-    window.record(now);
-    this.lastUsedAt = now;
+    if (admitting) window.record(now);
     const result: CheckResult = { outcome: "ok", quota: this.quota(window, now) };
     const tokens = Math.min(Math.floor(request.want), Math.floor(result.quota.remaining * LEASE_SHARE));
     const leaseMs = getConfig(this.env).LEASE_MS;
@@ -82,7 +83,10 @@ export class KeyLimiter extends DurableObject<Env> {
       this.leaseHorizon = Math.max(this.leaseHorizon, expiresAt);
       result.quota.remaining -= tokens;
       result.lease = { tokens, bucket, expiresAt, scopes: policy.scopes };
+    } else if (!admitting) {
+      return { outcome: "limited", quota: result.quota };
     }
+    this.lastUsedAt = now;
     this.windowDirty = true;
     this.scheduleAlarm(now + FLUSH_MS);
     return result;

@@ -10,8 +10,10 @@ export interface CheckRequest {
   scope: string;
   /** Extra tokens the isolate would like to hold as a lease (0: none). */
   want: number;
-  /** Unused tokens of an expired lease, given back. */
-  release?: { bucket: number; count: number };
+  /** false: only fetch a lease, admit no request (a refresh ahead of time). Default true. */
+  admit?: boolean;
+  /** Unused tokens of expired or replaced leases, given back. */
+  release?: Array<{ bucket: number; count: number }>;
 }
 
 /** The numbers behind the rate-limit headers. */

@@ -21,6 +21,9 @@ export interface PreparedBody {
 
 const tooLarge = () => new ApiError("PAYLOAD_TOO_LARGE", "Request body too large");
 
+/** SHA-256 of the empty body, the digest of every bodiless request. */
+const EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
 async function readAll(stream: ReadableStream<Uint8Array>, max: number): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -46,7 +49,7 @@ async function readAll(stream: ReadableStream<Uint8Array>, max: number): Promise
 
 /** Checks the body against MAX_BODY_BYTES and decides how it travels and is signed. */
 export async function prepareBody(request: Request, maxBytes: number): Promise<PreparedBody> {
-  if (request.body === null) return { body: null, contentSha256: await sha256Hex("") };
+  if (request.body === null) return { body: null, contentSha256: EMPTY_SHA256 };
   const declared = request.headers.get("content-length");
   if (declared !== null && /^\d+$/.test(declared)) {
     const length = Number(declared);

@@ -7,23 +7,31 @@
  * hop-by-hop headers again; everything else is the origin's, untouched.
  */
 
-const HOP_BY_HOP = ["connection", "keep-alive", "te", "trailer", "transfer-encoding", "upgrade"];
+const HOP_BY_HOP = new Set(["connection", "keep-alive", "te", "trailer", "transfer-encoding", "upgrade"]);
 /** Client-controlled headers that could pass for the gateway's own statements. */
-const SPOOFABLE = ["x-api-key", "forwarded", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-real-ip"];
+const SPOOFABLE = new Set([
+  "x-api-key",
+  "forwarded",
+  "x-forwarded-for",
+  "x-forwarded-proto",
+  "x-forwarded-host",
+  "x-real-ip",
+]);
 
-function dropHopByHop(headers: Headers): void {
-  const connection = headers.get("connection");
-  if (connection) {
-    for (const name of connection.split(",")) {
-      const token = name.trim().toLowerCase();
-      if (token) headers.delete(token);
-    }
+/** Deletes from `target` the hop-by-hop headers of `source` (and those `drop` also names). */
+function deleteHopByHop(source: Headers, target: Headers, drop?: (name: string) => boolean): void {
+  const named = source.get("connection");
+  const listed = named ? new Set(named.split(",").map((token) => token.trim().toLowerCase())) : undefined;
+  // Scan names first (cheap), so only headers actually present are deleted.
+  let dropped: string[] | undefined;
+  for (const name of source.keys()) {
+    if (HOP_BY_HOP.has(name) || name.startsWith("proxy-") || listed?.has(name) || drop?.(name))
+      (dropped ??= []).push(name);
   }
-  for (const name of HOP_BY_HOP) headers.delete(name);
-  for (const name of [...headers.keys()]) {
-    if (name.startsWith("proxy-")) headers.delete(name);
-  }
+  if (dropped) for (const name of dropped) target.delete(name);
 }
+
+const fromClientOnly = (name: string) => SPOOFABLE.has(name) || name.startsWith("x-momail-");
 
 export interface Identity {
   accountId: string;
@@ -37,11 +45,7 @@ export interface Identity {
 /** The headers to send to the origin for a client request. */
 export function upstreamRequestHeaders(incoming: Headers, identity: Identity): Headers {
   const headers = new Headers(incoming);
-  dropHopByHop(headers);
-  for (const name of SPOOFABLE) headers.delete(name);
-  for (const name of [...headers.keys()]) {
-    if (name.startsWith("x-momail-")) headers.delete(name);
-  }
+  deleteHopByHop(incoming, headers, fromClientOnly);
   headers.set("x-momail-account-id", identity.accountId);
   headers.set("x-momail-key-id", identity.keyId);
   headers.set("x-request-id", identity.requestId);
@@ -51,9 +55,10 @@ export function upstreamRequestHeaders(incoming: Headers, identity: Identity): H
   return headers;
 }
 
-/** The origin's response headers, minus hop-by-hop ones. */
-export function downstreamResponseHeaders(origin: Headers): Headers {
-  const headers = new Headers(origin);
-  dropHopByHop(headers);
-  return headers;
+/** The origin's response as the client gets it: everything the origin sent, minus hop-by-hop headers. */
+export function downstreamResponse(origin: Response): Response {
+  // One native copy of status, status text and headers; the body streams through.
+  const response = new Response(origin.body, origin);
+  deleteHopByHop(origin.headers, response.headers);
+  return response;
 }

@@ -6,12 +6,11 @@
  * Unreachable origin: 502; no response headers within UPSTREAM_TIMEOUT_MS:
  * 504 and the origin request aborted. Nothing is retried.
  */
-import type { Context } from "hono";
-import type { AppEnv } from "../app-env";
 import type { Config } from "../config";
 import { ApiError } from "../errors";
+import type { KeyRecord } from "../keys/records";
 import { prepareBody } from "./body";
-import { downstreamResponseHeaders, upstreamRequestHeaders } from "./headers";
+import { downstreamResponse, upstreamRequestHeaders } from "./headers";
 import { signRequest } from "./sign";
 
 /**
@@ -28,14 +27,34 @@ export function upstreamFor(config: Config, pathname: string): string {
   return config.UPSTREAM_ROUTES[resource] ?? config.UPSTREAM_URL;
 }
 
-/** The raw path and query of a request URL, exactly as received. */
-function rawPathAndQuery(url: string): string {
-  const start = url.indexOf("/", url.indexOf("//") + 2);
-  const hash = url.indexOf("#");
-  return start === -1 ? "/" : url.slice(start, hash === -1 ? undefined : hash);
+/** A request URL taken apart once, without re-parsing: the path and query exactly as received. */
+export interface Target {
+  method: string;
+  proto: string;
+  host: string;
+  pathname: string;
+  pathAndQuery: string;
+}
+
+/** Splits an absolute URL (as the runtime gives request.url) into its parts. */
+export function targetOf(method: string, url: string): Target {
+  const hostStart = url.indexOf("//") + 2;
+  let pathStart = url.indexOf("/", hostStart);
+  if (pathStart === -1) pathStart = url.length;
+  const hash = url.indexOf("#", pathStart);
+  const pathAndQuery = url.slice(pathStart, hash === -1 ? undefined : hash) || "/";
+  const query = pathAndQuery.indexOf("?");
+  return {
+    method,
+    proto: url.slice(0, url.indexOf(":")),
+    host: url.slice(hostStart, pathStart),
+    pathname: query === -1 ? pathAndQuery : pathAndQuery.slice(0, query),
+    pathAndQuery,
+  };
 }
 
 async function fetchWithTimeout(url: string, init: RequestInit, timeoutMs: number): Promise<Response> {
+  // A timer cleared once the headers are in, so a slow body is not cut off (AbortSignal.timeout would be).
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeoutMs);
   try {
@@ -48,28 +67,33 @@ async function fetchWithTimeout(url: string, init: RequestInit, timeoutMs: numbe
   }
 }
 
-/** The `/v1/*` handler: forwards the request and returns the origin's response. */
-export async function forward(c: Context<AppEnv>): Promise<Response> {
-  const { config, key, requestId } = c.var;
-  if (!key) throw new ApiError("UNAUTHORIZED");
-  const request = c.req.raw;
-  const pathAndQuery = rawPathAndQuery(request.url);
-  const pathname = pathAndQuery.split("?", 1)[0] as string;
+/**
+ * Forwards a checked request for `key` and returns the origin's response,
+ * with `extraHeaders` (the rate-limit headers) and X-Request-Id added.
+ */
+export async function forward(
+  request: Request,
+  target: Target,
+  config: Config,
+  key: KeyRecord,
+  requestId: string,
+  extraHeaders: Record<string, string> = {},
+): Promise<Response> {
+  const { pathname, pathAndQuery } = target;
   if (AMBIGUOUS_PATH.test(pathname)) {
     throw new ApiError("BAD_REQUEST", "path: encoded slashes, backslashes, dots and empty segments are not allowed");
   }
-  const url = new URL(request.url);
   const headers = upstreamRequestHeaders(request.headers, {
     accountId: key.accountId,
     keyId: key.id,
     requestId,
     clientIp: request.headers.get("cf-connecting-ip"),
-    proto: url.protocol.slice(0, -1),
-    host: request.headers.get("host") ?? url.host,
+    proto: target.proto,
+    host: request.headers.get("host") ?? target.host,
   });
   const body = await prepareBody(request, config.MAX_BODY_BYTES);
   await signRequest(headers, config.ORIGIN_SIGNING_SECRET, {
-    method: request.method,
+    method: target.method,
     pathAndQuery,
     accountId: key.accountId,
     keyId: key.id,
@@ -78,11 +102,11 @@ export async function forward(c: Context<AppEnv>): Promise<Response> {
   });
   const origin = await fetchWithTimeout(
     upstreamFor(config, pathname) + pathAndQuery,
-    { method: request.method, headers, body: body.body },
+    { method: target.method, headers, body: body.body },
     config.UPSTREAM_TIMEOUT_MS,
   );
-  const responseHeaders = downstreamResponseHeaders(origin.headers);
-  for (const [name, value] of Object.entries(c.var.responseHeaders ?? {})) responseHeaders.set(name, value);
-  responseHeaders.set("x-request-id", requestId);
-  return new Response(origin.body, { status: origin.status, statusText: origin.statusText, headers: responseHeaders });
+  const response = downstreamResponse(origin);
+  for (const name in extraHeaders) response.headers.set(name, extraHeaders[name] as string);
+  response.headers.set("x-request-id", requestId);
+  return response;
 }

@@ -1,19 +1,12 @@
 /**
  * Origin protection: the gateway's side of the signature that
- * `momail-gateway/verify` checks. The canonical string comes from the
- * verifier module itself, so the two can never disagree.
+ * `momail-gateway/verify` checks. The canonical string and the header's
+ * format come from the verifier module itself, so the two never disagree.
  */
 import { hmacHex } from "../keys/hash";
-import {
-  CONTENT_SHA256_HEADER,
-  canonicalString,
-  NONCE_HEADER,
-  SIGNATURE_HEADER,
-  type SignedFields,
-  TIMESTAMP_HEADER,
-} from "../verify";
+import { canonicalString, SIGNATURE_HEADER, type SignedFields, signatureHeader } from "../verify";
 
-/** Adds X-MoMail-Timestamp, -Nonce, -Content-SHA256 and -Signature to `headers`. */
+/** Adds the X-MoMail-Signature header (timestamp, nonce, body digest, HMAC) to `headers`. */
 export async function signRequest(
   headers: Headers,
   secret: string,
@@ -24,8 +17,5 @@ export async function signRequest(
     timestamp: String(Math.floor(Date.now() / 1000)),
     nonce: crypto.randomUUID(),
   };
-  headers.set(TIMESTAMP_HEADER, signed.timestamp);
-  headers.set(NONCE_HEADER, signed.nonce);
-  headers.set(CONTENT_SHA256_HEADER, signed.contentSha256);
-  headers.set(SIGNATURE_HEADER, `v1=${await hmacHex(secret, canonicalString(signed))}`);
+  headers.set(SIGNATURE_HEADER, signatureHeader(signed, await hmacHex(secret, canonicalString(signed))));
 }

@@ -7,10 +7,14 @@
  * shared ORIGIN_SIGNING_SECRET over: a version tag, the timestamp, a nonce,
  * the method, the path and query exactly as forwarded, the account id, the
  * key id, the request id and the body's SHA-256 (or UNSIGNED-PAYLOAD for
- * bodies too large to buffer, see the README). A request is accepted only if
- * the signature matches (compared in constant time), its timestamp is within
- * the replay window (default 60 s) and, with a verifier from
- * `createVerifier`, its nonce has not been seen before.
+ * bodies too large to buffer, see the README). It sends them in one header,
+ *
+ *   X-MoMail-Signature: t=<epoch seconds>,nonce=<uuid>,body=<sha256 hex>,v1=<hmac hex>
+ *
+ * beside X-MoMail-Account-Id, X-MoMail-Key-Id and X-Request-Id. A request is
+ * accepted only if the signature matches (compared in constant time), its
+ * timestamp is within the replay window (default 60 s) and, with a verifier
+ * from `createVerifier`, its nonce has not been seen before.
  *
  * @example
  * const verify = createVerifier({ secret: process.env.ORIGIN_SIGNING_SECRET });
@@ -20,9 +24,6 @@
  */
 
 export const SIGNATURE_HEADER = "x-momail-signature";
-export const TIMESTAMP_HEADER = "x-momail-timestamp";
-export const NONCE_HEADER = "x-momail-nonce";
-export const CONTENT_SHA256_HEADER = "x-momail-content-sha256";
 export const ACCOUNT_HEADER = "x-momail-account-id";
 export const KEY_HEADER = "x-momail-key-id";
 export const REQUEST_ID_HEADER = "x-request-id";
@@ -57,6 +58,26 @@ export function canonicalString(fields: SignedFields): string {
   ].join("\n");
 }
 
+/** The X-MoMail-Signature header value for a request's signed fields and their HMAC (hex). */
+export function signatureHeader(
+  fields: Pick<SignedFields, "timestamp" | "nonce" | "contentSha256">,
+  mac: string,
+): string {
+  return `t=${fields.timestamp},nonce=${fields.nonce},body=${fields.contentSha256},v1=${mac}`;
+}
+
+const SIGNATURE_PATTERN = /^t=(\d+),nonce=([\w-]+),body=([0-9a-f]{64}|UNSIGNED-PAYLOAD),v1=([0-9a-f]{64})$/;
+
+/** The parts of an X-MoMail-Signature header, or null if it is not one. */
+export function parseSignatureHeader(
+  value: string,
+): { timestamp: string; nonce: string; contentSha256: string; mac: string } | null {
+  const match = SIGNATURE_PATTERN.exec(value);
+  if (!match) return null;
+  const [, timestamp, nonce, contentSha256, mac] = match as unknown as [string, string, string, string, string];
+  return { timestamp, nonce, contentSha256, mac };
+}
+
 const encoder = new TextEncoder();
 
 function hex(buffer: ArrayBuffer): string {
@@ -69,12 +90,12 @@ export async function sha256Hex(body: Uint8Array | string): Promise<string> {
   return hex(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>));
 }
 
-/** `v1=` + lowercase hex HMAC-SHA-256 of the canonical string under `secret`. */
+/** Lowercase hex HMAC-SHA-256 of the canonical string under `secret`. */
 export async function computeSignature(secret: string, fields: SignedFields): Promise<string> {
   const key = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [
     "sign",
   ]);
-  return `v1=${hex(await crypto.subtle.sign("HMAC", key, encoder.encode(canonicalString(fields))))}`;
+  return hex(await crypto.subtle.sign("HMAC", key, encoder.encode(canonicalString(fields))));
 }
 
 /** Constant-time string comparison (time depends only on the lengths). */
@@ -87,7 +108,7 @@ export function timingSafeEqual(a: string, b: string): boolean {
 }
 
 export type VerifyResult =
-  | { ok: true; accountId: string; keyId: string; requestId: string; timestamp: number }
+  | { ok: true; accountId: string; keyId: string; requestId: string; timestamp: number; nonce: string }
   | { ok: false; reason: "missing-headers" | "expired" | "bad-signature" | "body-mismatch" | "replayed" };
 
 export interface VerifyOptions {
@@ -112,40 +133,40 @@ export interface SignedRequestParts {
 /** Verifies one request's signature, timestamp and body digest (no replay memory; see createVerifier). */
 export async function verifySignature(parts: SignedRequestParts, options: VerifyOptions): Promise<VerifyResult> {
   const get = (name: string) => parts.header(name) ?? "";
+  const signature = parseSignatureHeader(get(SIGNATURE_HEADER));
+  if (!signature) return { ok: false, reason: "missing-headers" };
   const fields: SignedFields = {
-    timestamp: get(TIMESTAMP_HEADER),
-    nonce: get(NONCE_HEADER),
+    timestamp: signature.timestamp,
+    nonce: signature.nonce,
     method: parts.method,
     pathAndQuery: parts.pathAndQuery,
     accountId: get(ACCOUNT_HEADER),
     keyId: get(KEY_HEADER),
     requestId: get(REQUEST_ID_HEADER),
-    contentSha256: get(CONTENT_SHA256_HEADER),
+    contentSha256: signature.contentSha256,
   };
-  const signature = get(SIGNATURE_HEADER);
-  if (!signature || !/^\d+$/.test(fields.timestamp) || !fields.nonce || !fields.contentSha256) {
-    return { ok: false, reason: "missing-headers" };
-  }
   const timestamp = Number(fields.timestamp);
   const now = options.now ?? Date.now();
   if (Math.abs(now / 1000 - timestamp) > (options.toleranceSeconds ?? 60)) return { ok: false, reason: "expired" };
-  if (!timingSafeEqual(await computeSignature(options.secret, fields), signature))
+  if (!timingSafeEqual(await computeSignature(options.secret, fields), signature.mac)) {
     return { ok: false, reason: "bad-signature" };
+  }
   if (fields.contentSha256 !== UNSIGNED_PAYLOAD && (await sha256Hex(parts.body ?? "")) !== fields.contentSha256) {
     return { ok: false, reason: "body-mismatch" };
   }
-  return { ok: true, accountId: fields.accountId, keyId: fields.keyId, requestId: fields.requestId, timestamp };
+  const { accountId, keyId, requestId, nonce } = fields;
+  return { ok: true, accountId, keyId, requestId, timestamp, nonce };
 }
 
 /** The parts of a Fetch API Request (the body is read from a clone when it is signed). */
 export async function requestParts(request: Request): Promise<SignedRequestParts> {
   const url = new URL(request.url);
-  const signedBody = request.headers.get(CONTENT_SHA256_HEADER) !== UNSIGNED_PAYLOAD && request.body !== null;
+  const unsigned = request.headers.get(SIGNATURE_HEADER)?.includes(`body=${UNSIGNED_PAYLOAD}`) ?? false;
   return {
     method: request.method,
     pathAndQuery: url.pathname + url.search,
     header: (name) => request.headers.get(name),
-    body: signedBody ? new Uint8Array(await request.clone().arrayBuffer()) : undefined,
+    body: !unsigned && request.body !== null ? new Uint8Array(await request.clone().arrayBuffer()) : undefined,
   };
 }
 
@@ -163,13 +184,13 @@ export function createVerifier(options: VerifyOptions & { maxNonces?: number }) 
     const result = await verifySignature(parts, options);
     if (!result.ok) return result;
     const now = options.now ?? Date.now();
+    // Forget nonces older than twice the window (their timestamps are refused anyway), oldest first.
     for (const [nonce, at] of seen) {
       if (at > now - 2 * windowMs && seen.size < maxNonces) break;
       seen.delete(nonce);
     }
-    const nonce = parts.header(NONCE_HEADER) as string;
-    if (seen.has(nonce)) return { ok: false, reason: "replayed" };
-    seen.set(nonce, now);
+    if (seen.has(result.nonce)) return { ok: false, reason: "replayed" };
+    seen.set(result.nonce, now);
     return result;
   };
 }

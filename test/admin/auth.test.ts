@@ -1,8 +1,5 @@
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import app from "../../src/index";
-import { admin, errorOf, gateway } from "../support/helpers";
+import { admin, errorOf, gateway, gatewayWith } from "../support/helpers";
 
 describe("admin authentication", () => {
   it.each([
@@ -23,21 +20,14 @@ describe("admin authentication", () => {
   });
 
   it("answers 404 on every admin path when ADMIN_TOKEN is unset", async () => {
-    const ctx = createExecutionContext();
-    const unset = { ...env, ADMIN_TOKEN: undefined };
-    for (const path of ["/admin/accounts", "/admin/openapi.json", "/admin/anything"]) {
-      const response = await app.fetch(
-        new Request(`http://localhost${path}`, {
-          method: "POST",
-          headers: { Authorization: "Bearer test-admin-token" },
-        }),
-        unset,
-        ctx,
-      );
+    for (const path of ["/admin/accounts", "/admin/openapi.json", "/admin/docs", "/admin/anything"]) {
+      const response = await gatewayWith({ ADMIN_TOKEN: undefined }, path, {
+        method: "POST",
+        headers: { Authorization: "Bearer test-admin-token" },
+      });
       expect(response.status).toBe(404);
       expect((await errorOf(response)).code).toBe("NOT_FOUND");
     }
-    await waitOnExecutionContext(ctx);
   });
 
   it("serves the OpenAPI document describing every admin route", async () => {

@@ -32,6 +32,20 @@ describe("exact rate limits", () => {
     },
   );
 
+  it("admits exactly L of a burst lasting across several lease-demand slots (leases never strand tokens)", async () => {
+    for (let round = 0; round < 3; round++) {
+      const { key } = await accountWithKey({ rateLimit: { limit: 37, windowSeconds: 60 } });
+      const responses = await Promise.all(
+        Array.from({ length: 100 }, async (_, i) => {
+          await sleep(i * 5);
+          return call(key.key);
+        }),
+      );
+      expect(count(responses, 200)).toBe(37);
+      expect(count(responses, 429)).toBe(63);
+    }
+  });
+
   it("answers 429 RATE_LIMITED with Retry-After and no-store", async () => {
     const { key } = await accountWithKey({ rateLimit: { limit: 1, windowSeconds: 30 } });
     await call(key.key);

@@ -1,9 +1,7 @@
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import app from "../../src/index";
 import { isolateCache } from "../../src/keys/lookup";
-import { accountWithKey, admin, errorOf, marker, originRequests } from "../support/helpers";
+import { accountWithKey, admin, errorOf, gatewayWith, marker, originRequests } from "../support/helpers";
 
 type Failure = { message: string; retryable?: boolean; overloaded?: boolean };
 
@@ -26,16 +24,8 @@ function flakyLimiter(failures: Failure[]) {
   return { namespace, calls };
 }
 
-async function send(bindings: object, key: string, path = "/v1/domains") {
-  const ctx = createExecutionContext();
-  const response = await app.fetch(
-    new Request(`http://localhost${path}`, { headers: { "X-API-Key": key } }),
-    bindings,
-    ctx,
-  );
-  await waitOnExecutionContext(ctx);
-  return response;
-}
+const send = (bindings: Record<string, unknown>, key: string, path = "/v1/domains") =>
+  gatewayWith(bindings, path, { headers: { "X-API-Key": key } });
 
 const unreachable = (): Failure => ({ message: "Durable Object is unreachable" });
 
@@ -44,7 +34,7 @@ describe("when the key's Durable Object cannot be reached", () => {
     const { key } = await accountWithKey();
     const { namespace } = flakyLimiter([unreachable(), unreachable()]);
     const m = marker();
-    const response = await send({ ...env, RATE_LIMITER: namespace }, key.key, `/v1/domains/${m}`);
+    const response = await send({ RATE_LIMITER: namespace }, key.key, `/v1/domains/${m}`);
     expect(response.status).toBe(503);
     expect((await errorOf(response)).code).toBe("SERVICE_UNAVAILABLE");
     expect(await originRequests({ pathContains: m })).toHaveLength(0);
@@ -53,7 +43,7 @@ describe("when the key's Durable Object cannot be reached", () => {
   it("with RATE_LIMIT_FAIL_OPEN=true lets the request through without a rate limit", async () => {
     const { key } = await accountWithKey({ rateLimit: { limit: 1, windowSeconds: 60 } });
     const { namespace } = flakyLimiter(Array.from({ length: 6 }, unreachable));
-    const failOpen = { ...env, RATE_LIMITER: namespace, RATE_LIMIT_FAIL_OPEN: "true" };
+    const failOpen = { RATE_LIMITER: namespace, RATE_LIMIT_FAIL_OPEN: "true" };
     const m = marker();
     for (let i = 0; i < 3; i++) {
       const response = await send(failOpen, key.key, `/v1/domains/${m}`);
@@ -71,7 +61,7 @@ describe("when the key's Durable Object cannot be reached", () => {
     await new Promise((resolve) => setTimeout(resolve, 350));
     isolateCache.clear();
     const { namespace } = flakyLimiter(Array.from({ length: 10 }, unreachable));
-    const failOpen = { ...env, RATE_LIMITER: namespace, RATE_LIMIT_FAIL_OPEN: "true" };
+    const failOpen = { RATE_LIMITER: namespace, RATE_LIMIT_FAIL_OPEN: "true" };
     expect((await send(failOpen, revoked.key.key)).status).toBe(401);
     expect((await send(failOpen, expired.key.key)).status).toBe(401);
     expect((await send(failOpen, readOnly.key.key, "/v1/domains")).status).toBe(403);
@@ -81,7 +71,7 @@ describe("when the key's Durable Object cannot be reached", () => {
   it("retries once an error the runtime marks retryable", async () => {
     const { key } = await accountWithKey();
     const { namespace, calls } = flakyLimiter([{ message: "transient", retryable: true }]);
-    const response = await send({ ...env, RATE_LIMITER: namespace }, key.key);
+    const response = await send({ RATE_LIMITER: namespace }, key.key);
     expect(response.status).toBe(200);
     expect(calls.count).toBe(2);
   });
@@ -90,7 +80,7 @@ describe("when the key's Durable Object cannot be reached", () => {
     const { key } = await accountWithKey();
     for (const failure of [{ message: "overloaded", retryable: true, overloaded: true }, { message: "broken" }]) {
       const { namespace, calls } = flakyLimiter([failure]);
-      expect((await send({ ...env, RATE_LIMITER: namespace }, key.key)).status).toBe(503);
+      expect((await send({ RATE_LIMITER: namespace }, key.key)).status).toBe(503);
       expect(calls.count).toBe(1);
     }
   });

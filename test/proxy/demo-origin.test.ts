@@ -1,21 +1,15 @@
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import app from "../../src/index";
-import { accountWithKey } from "../support/helpers";
+import { accountWithKey, gatewayWith } from "../support/helpers";
 
 const demoUrl = () => `http://127.0.0.1:${env.DEMO_ORIGIN_PORT}`;
 
 describe("the demo origin (examples/origin)", () => {
   it("serves /v1/domains through the gateway, knowing the caller from the verified signature", async () => {
     const { account, key } = await accountWithKey();
-    const ctx = createExecutionContext();
-    const response = await app.fetch(
-      new Request("http://localhost/v1/domains", { headers: { "X-API-Key": key.key } }),
-      { ...env, UPSTREAM_URL: demoUrl() },
-      ctx,
-    );
-    await waitOnExecutionContext(ctx);
+    const response = await gatewayWith({ UPSTREAM_URL: demoUrl() }, "/v1/domains", {
+      headers: { "X-API-Key": key.key },
+    });
     expect(response.status).toBe(200);
     const body = (await response.json()) as {
       data: Array<{ name: string }>;

@@ -1,20 +1,19 @@
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import app from "../../src/index";
-import { accountWithKey, bytes, call, errorOf, marker, originAborted, originRequests } from "../support/helpers";
+import {
+  accountWithKey,
+  bytes,
+  call,
+  errorOf,
+  gatewayWith,
+  marker,
+  originAborted,
+  originRequests,
+} from "../support/helpers";
 
-async function send(vars: Record<string, string>, key: string, path: string, init: RequestInit = {}) {
-  const ctx = createExecutionContext();
+function send(vars: Record<string, string>, key: string, path: string, init: RequestInit = {}) {
   const headers = new Headers(init.headers);
   headers.set("X-API-Key", key);
-  const response = await app.fetch(
-    new Request(`http://localhost${path}`, { ...init, headers }),
-    { ...env, ...vars },
-    ctx,
-  );
-  await waitOnExecutionContext(ctx);
-  return response;
+  return gatewayWith(vars, path, { ...init, headers });
 }
 
 /** A port nothing listens on. */

@@ -2,8 +2,10 @@ import { describe, expect, it } from "vitest";
 import {
   computeSignature,
   createVerifier,
+  parseSignatureHeader,
   type SignedFields,
   sha256Hex,
+  signatureHeader,
   UNSIGNED_PAYLOAD,
   verifySignature,
 } from "../../src/verify";
@@ -27,13 +29,10 @@ async function signedRequest(overrides: Partial<SignedFields> = {}, body = "", s
     ...overrides,
   };
   const headers: Record<string, string> = {
-    "x-momail-timestamp": fields.timestamp,
-    "x-momail-nonce": fields.nonce,
     "x-momail-account-id": fields.accountId,
     "x-momail-key-id": fields.keyId,
     "x-request-id": fields.requestId,
-    "x-momail-content-sha256": fields.contentSha256,
-    "x-momail-signature": await computeSignature(secret, fields),
+    "x-momail-signature": signatureHeader(fields, await computeSignature(secret, fields)),
   };
   return { fields, headers, body };
 }
@@ -53,16 +52,17 @@ describe("requests the gateway forwards", () => {
     const { key } = await accountWithKey();
     const get = await echo(await call(key.key, "/v1/domains?page=2&per_page=50"));
     expect(get.signature).toBe("ok");
-    expect(get.headers["x-momail-signature"]).toMatch(/^v1=[0-9a-f]{64}$/);
-    expect(get.headers["x-momail-timestamp"]).toMatch(/^\d+$/);
+    expect(get.headers["x-momail-signature"]).toMatch(/^t=\d+,nonce=[0-9a-f-]{36},body=[0-9a-f]{64},v1=[0-9a-f]{64}$/);
 
     const post = await echo(await call(key.key, "/v1/messages", { method: "POST", body: '{"to":"a@b.c"}' }));
     expect(post.signature).toBe("ok");
-    expect(post.headers["x-momail-content-sha256"]).toBe(await sha256Hex('{"to":"a@b.c"}'));
+    expect(parseSignatureHeader(post.headers["x-momail-signature"] ?? "")?.contentSha256).toBe(
+      await sha256Hex('{"to":"a@b.c"}'),
+    );
 
     const large = await echo(await call(key.key, "/v1/uploads", { method: "PUT", body: bytes(256 * 1024) }));
     expect(large.signature).toBe("ok");
-    expect(large.headers["x-momail-content-sha256"]).toBe(UNSIGNED_PAYLOAD);
+    expect(parseSignatureHeader(large.headers["x-momail-signature"] ?? "")?.contentSha256).toBe(UNSIGNED_PAYLOAD);
   });
 });
 
@@ -89,7 +89,7 @@ describe("the origin-side verifier", () => {
     });
   });
 
-  it.each(["x-momail-account-id", "x-momail-key-id", "x-request-id", "x-momail-nonce", "x-momail-content-sha256"])(
+  it.each(["x-momail-account-id", "x-momail-key-id", "x-request-id"])(
     "refuses a request whose %s header was changed",
     async (name) => {
       const request = await signedRequest();
@@ -97,6 +97,22 @@ describe("the origin-side verifier", () => {
       expect(await verifySignature(parts(request), { secret: SECRET })).toEqual({ ok: false, reason: "bad-signature" });
     },
   );
+
+  it.each([
+    ["its nonce", (v: string) => v.replace(/nonce=[^,]+/, `nonce=${crypto.randomUUID()}`)],
+    ["its body digest", (v: string) => v.replace(/body=[0-9a-f]{64}/, "body=UNSIGNED-PAYLOAD")],
+    ["its timestamp, by a second", (v: string) => v.replace(/t=(\d+)/, (_, t) => `t=${Number(t) - 1}`)],
+  ])("refuses a request whose signature header had %s changed", async (_, change) => {
+    const request = await signedRequest();
+    request.headers["x-momail-signature"] = change(request.headers["x-momail-signature"] as string);
+    expect(await verifySignature(parts(request), { secret: SECRET })).toEqual({ ok: false, reason: "bad-signature" });
+  });
+
+  it("refuses a malformed signature header", async () => {
+    const request = await signedRequest();
+    request.headers["x-momail-signature"] = "v1=deadbeef";
+    expect(await verifySignature(parts(request), { secret: SECRET })).toEqual({ ok: false, reason: "missing-headers" });
+  });
 
   it("refuses a body that does not match the signed digest", async () => {
     const request = await signedRequest({}, '{"amount":1}');

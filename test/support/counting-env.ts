@@ -6,7 +6,7 @@
  */
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import app from "../../src/index";
+import worker from "../../src/index";
 
 export interface Counts {
   kvReads: number;
@@ -60,7 +60,8 @@ export function countingEnv(vars: Record<string, string | undefined> = {}, fault
   /** Sends a request through the gateway with these bindings and waits for its background work. */
   async function fetch(path: string, init?: RequestInit): Promise<Response> {
     const ctx = createExecutionContext();
-    const response = await app.fetch(new Request(`http://localhost${path}`, init), bindings, ctx);
+    const request = new Request(`http://localhost${path}`, init);
+    const response = await worker.fetch(request as Parameters<typeof worker.fetch>[0], bindings as Env, ctx);
     const body = await response.arrayBuffer();
     await waitOnExecutionContext(ctx);
     return new Response(body.byteLength > 0 ? body : null, { status: response.status, headers: response.headers });

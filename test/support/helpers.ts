@@ -3,13 +3,36 @@
  * as a client would: admin calls with the test token, account and key
  * creation, data-plane requests with a key.
  */
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
+import worker from "../../src/index";
 
 export const ADMIN_TOKEN = "test-admin-token";
 
 /** A request to the gateway (URL relative to http://localhost). */
 export function gateway(path: string, init?: RequestInit): Promise<Response> {
   return exports.default.fetch(new Request(`http://localhost${path}`, init));
+}
+
+/**
+ * A request through the gateway's own handler with other bindings: `bindings`
+ * over the test env (a failing binding, a production variable…); background
+ * work is awaited before the response is returned.
+ */
+export async function gatewayWith(
+  bindings: Record<string, unknown>,
+  path: string,
+  init?: RequestInit,
+): Promise<Response> {
+  const ctx = createExecutionContext();
+  const request = new Request(`http://localhost${path}`, init);
+  const response = await worker.fetch(
+    request as Parameters<typeof worker.fetch>[0],
+    { ...env, ...bindings } as Env,
+    ctx,
+  );
+  await waitOnExecutionContext(ctx);
+  return response;
 }
 
 /** An admin API call with the test token and an optional JSON body. */

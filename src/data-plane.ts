@@ -1,0 +1,81 @@
+/**
+ * The data plane: every `/v1/*` request, in the contract's order.
+ *
+ *   request id → key check (401) → live status, scope and rate limit (one
+ *   Durable Object round trip, or a lease: 401/403/429) → proxy
+ *
+ * This is the gateway's hot path, so it is a straight pipeline of plain
+ * functions rather than a router with middleware layers: every `/v1/*`
+ * request takes the same steps, and each layer measurably cost throughput
+ * (README, "Benchmark"). Errors leave through the same `toApiError` and
+ * `errorResponse` as the rest of the app.
+ */
+import { getConfig } from "./config";
+import { errorResponse, toApiError } from "./errors";
+import { checkKey } from "./keys/check";
+import type { KeyRecord } from "./keys/records";
+import { authorize } from "./limiter/authorize";
+import { logError, logRequest } from "./log";
+import { forward, targetOf } from "./proxy";
+import { newStats } from "./stats";
+
+/** The same rule as hono/request-id: the client's id if it is a sane token, else a new one. */
+const SANE_REQUEST_ID = /^[\w=-]{1,128}$/;
+
+export function requestIdFor(request: Request): string {
+  const id = request.headers.get("x-request-id");
+  return id !== null && SANE_REQUEST_ID.test(id) ? id : crypto.randomUUID();
+}
+
+/** Whether a URL's path is under `/v1/` (or is `/v1` itself). */
+export function isDataPlane(url: string): boolean {
+  const path = url.indexOf("/", url.indexOf("//") + 2);
+  return (
+    path !== -1 && url.startsWith("/v1", path) && (url.length === path + 3 || "/?#".includes(url[path + 3] as string))
+  );
+}
+
+/** Serves one `/v1/*` request (`url` is request.url, read once: each read copies it out of the runtime). */
+export async function serveDataPlane(
+  request: Request,
+  url: string,
+  env: Env,
+  ctx: ExecutionContext,
+): Promise<Response> {
+  const started = Date.now();
+  const requestId = requestIdFor(request);
+  const stats = newStats();
+  const waitUntil = (promise: Promise<unknown>) => ctx.waitUntil(promise);
+  let key: KeyRecord | undefined;
+  let rateHeaders: Record<string, string> | undefined;
+  let response: Response;
+  let logging = true;
+  try {
+    const config = getConfig(env);
+    logging = config.LOG_REQUESTS;
+    const target = targetOf(request.method, url);
+    // The warm path answers these two synchronously: awaiting only real promises saves a tick each.
+    const checked = checkKey(request, env, config, stats, waitUntil);
+    key = checked instanceof Promise ? await checked : checked;
+    const authorized = authorize(target.method, target.pathname, env, config, key, stats, waitUntil);
+    rateHeaders = authorized instanceof Promise ? await authorized : authorized;
+    response = await forward(request, target, config, key, requestId, rateHeaders);
+  } catch (error) {
+    const apiError = toApiError(error, env);
+    if (apiError.status >= 500) logError(requestId, error);
+    response = errorResponse(apiError, requestId, rateHeaders);
+  }
+  if (logging) {
+    logRequest({
+      requestId,
+      method: request.method,
+      url,
+      status: response.status,
+      started,
+      accountId: key?.accountId,
+      keyId: key?.id,
+      stats,
+    });
+  }
+  return response;
+}

@@ -1,0 +1,53 @@
+/**
+ * The key check of every `/v1/*` request: the key is read from `X-API-Key`
+ * only (never the query string or Authorization); a malformed key or a bad
+ * checksum is refused before any storage is touched; otherwise the record is
+ * found through the cache layers and the secret verified in constant time.
+ * Every failure gets the one documented 401 body.
+ */
+import type { Config } from "../config";
+import { ApiError, INVALID_KEY_MESSAGE } from "../errors";
+import type { RequestStats } from "../stats";
+import { KEY_LENGTH, parseKey } from "./format";
+import { cachedEntry, lookupKey, verifiedBefore, verifySecret } from "./lookup";
+import type { KeyRecord } from "./records";
+
+/** The 401 every refused key gets, whatever the reason. */
+export const invalidKey = () =>
+  new ApiError("UNAUTHORIZED", INVALID_KEY_MESSAGE, { "WWW-Authenticate": 'ApiKey header="X-API-Key"' });
+
+/** The entry's record if the secret matches and the record is not known to be revoked, else a thrown 401. */
+function accept(record: KeyRecord | null, secretMatches: boolean): KeyRecord {
+  // A record known to be revoked is refused here; revocation never goes back.
+  if (!record || record.revoked || !secretMatches) throw invalidKey();
+  return record;
+}
+
+/**
+ * The verified key of a request, or a thrown 401. On the warm path (record
+ * and secret already verified in this isolate) the answer is synchronous:
+ * no I/O, no hashing, no await.
+ */
+export function checkKey(
+  request: Request,
+  env: Env,
+  config: Config,
+  stats: RequestStats,
+  waitUntil: (promise: Promise<unknown>) => void,
+): KeyRecord | Promise<KeyRecord> {
+  const raw = request.headers.get("x-api-key");
+  // Warm path: a key whose exact secret this isolate has verified needs no checksum and no hash.
+  const warm = raw !== null && raw.length === KEY_LENGTH ? cachedEntry(raw.slice(3, 11), stats) : undefined;
+  if (warm?.verified !== undefined && raw?.startsWith("mk_") && verifiedBefore(warm, raw.slice(12))) {
+    return accept(warm.record, true);
+  }
+  // Two X-API-Key headers arrive joined with ", " and fail the format check.
+  const parsed = parseKey(raw);
+  if (!parsed) throw invalidKey();
+  const cached = cachedEntry(parsed.prefix, stats);
+  const known = cached && verifiedBefore(cached, parsed.secret);
+  if (cached && known !== undefined) return accept(cached.record, known);
+  return lookupKey(env, config, parsed.prefix, stats, waitUntil).then(async (entry) =>
+    accept(entry.record, await verifySecret(config, entry, parsed.secret)),
+  );
+}
