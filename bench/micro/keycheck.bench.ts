@@ -1,0 +1,40 @@
+/**
+ * `npm run bench:micro`: the key check's hot path in operations per second,
+ * inside workerd: parsing with the checksum, the isolate-cache hit, and the
+ * secret comparison (constant time against the verified secret, or the
+ * HMAC-SHA-256 a cold entry needs once).
+ */
+import { bench, describe } from "vitest";
+import { checksum, generateKey, parseKey } from "../../src/keys/format";
+import { constantTimeEqual, hmacHex } from "../../src/keys/hash";
+import { LruCache } from "../../src/keys/lru";
+
+const PEPPER = "dev-only-key-pepper-not-for-production";
+const { key, prefix, secret } = generateKey();
+const junk = `${key.slice(0, 30)}${checksum("something else")}`;
+const cache = new LruCache<{ verified: string }>(10_000);
+for (let i = 0; i < 9_999; i++) cache.set(generateKey().prefix, { verified: "x" }, 60_000);
+cache.set(prefix, { verified: secret }, 60_000);
+
+describe("key check hot path", () => {
+  bench("parse + checksum (valid key)", () => {
+    parseKey(key);
+  });
+  bench("parse + checksum (junk key, refused)", () => {
+    parseKey(junk);
+  });
+  bench("isolate cache hit (10,000 entries)", () => {
+    cache.get(prefix);
+  });
+  bench("constant-time compare with the verified secret", () => {
+    constantTimeEqual(secret, secret);
+  });
+  bench("warm path: parse + checksum + cache hit + compare", () => {
+    const parsed = parseKey(key);
+    const entry = parsed && cache.get(parsed.prefix);
+    if (!entry || !constantTimeEqual(entry.verified, parsed.secret)) throw new Error("refused");
+  });
+  bench("cold entry: HMAC-SHA-256 of the secret (once per isolate)", async () => {
+    await hmacHex(PEPPER, secret);
+  });
+});

@@ -1,0 +1,102 @@
+/**
+ * The two Workers under test, on workerd through Miniflare's API (not
+ * `wrangler dev`, whose own proxy caps throughput): the bare pass-through,
+ * and the gateway as `wrangler deploy` bundles it, with local D1 (migrations
+ * applied), KV and the Durable Object. The gateway's stdout (its JSON request
+ * logs) is collected raw during a run and parsed afterwards, so counting its
+ * storage operations costs the measured run nothing.
+ */
+import { spawnSync } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import { convertV4MiniflareOptions, Miniflare, type V4MiniflareOptions } from "miniflare";
+
+const COMPATIBILITY_DATE = "2026-08-01";
+
+/** Miniflare from its v4-style single-worker options (still the simplest to write). */
+const miniflare = (options: V4MiniflareOptions) =>
+  new Miniflare(convertV4MiniflareOptions({ logRequests: false, ...options }));
+
+export interface OpsCount {
+  requests: number;
+  kvReads: number;
+  d1Queries: number;
+  objectCalls: number;
+}
+
+/** Bundles the gateway exactly as a deploy would (or unminified, for profiles), into bench/.out/. */
+export function bundleGateway(minify = true): string {
+  const outdir = minify ? "bench/.out/gateway" : "bench/.out/gateway-unminified";
+  const result = spawnSync("npx", ["wrangler", "deploy", "--dry-run", "--outdir", outdir, `--minify=${minify}`], {
+    encoding: "utf8",
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+  });
+  if (result.status !== 0) throw new Error(`bundling failed:\n${result.stderr}`);
+  return `${outdir}/index.js`;
+}
+
+export async function startPassthrough(upstreamUrl: string): Promise<{ mf: Miniflare; url: string }> {
+  const mf = miniflare({
+    modules: true,
+    scriptPath: "bench/passthrough.js",
+    compatibilityDate: COMPATIBILITY_DATE,
+    bindings: { UPSTREAM_URL: upstreamUrl },
+    host: "127.0.0.1",
+    port: 0,
+  });
+  return { mf, url: (await mf.ready).toString().replace(/\/$/, "") };
+}
+
+export async function startGateway(
+  scriptPath: string,
+  upstreamUrl: string,
+  adminToken: string,
+  vars: Record<string, string> = {},
+) {
+  let raw: string[] = [];
+  const mf = miniflare({
+    modules: true,
+    scriptPath,
+    compatibilityDate: COMPATIBILITY_DATE,
+    bindings: {
+      ENVIRONMENT: "development",
+      UPSTREAM_URL: upstreamUrl,
+      ADMIN_TOKEN: adminToken,
+      ...vars,
+      KEY_PEPPER: "dev-only-key-pepper-not-for-production",
+      ORIGIN_SIGNING_SECRET: "dev-only-origin-signing-secret",
+    },
+    d1Databases: { DB: "bench-db" },
+    kvNamespaces: { KEYS_CACHE: "bench-kv" },
+    durableObjects: { RATE_LIMITER: { className: "KeyLimiter", useSQLite: true } },
+    host: "127.0.0.1",
+    port: 0,
+    handleStructuredLogs(log) {
+      raw.push(log.message);
+    },
+  });
+  const url = (await mf.ready).toString().replace(/\/$/, "");
+  const db = await mf.getD1Database("DB");
+  for (const file of readdirSync("drizzle")
+    .filter((f) => f.endsWith(".sql"))
+    .sort()) {
+    for (const statement of readFileSync(`drizzle/${file}`, "utf8").split("--> statement-breakpoint")) {
+      if (statement.trim()) await db.prepare(statement).run();
+    }
+  }
+  /** The storage operations logged since the last call, from the gateway's request lines. */
+  function takeOps(): OpsCount {
+    const ops: OpsCount = { requests: 0, kvReads: 0, d1Queries: 0, objectCalls: 0 };
+    for (const line of raw.flatMap((message) => message.split("\n"))) {
+      if (!line.startsWith('{"type":"request"')) continue;
+      const entry = JSON.parse(line) as OpsCount & { route: string };
+      if (!entry.route.startsWith("/v1/")) continue;
+      ops.requests++;
+      ops.kvReads += entry.kvReads;
+      ops.d1Queries += entry.d1Queries;
+      ops.objectCalls += entry.objectCalls;
+    }
+    raw = [];
+    return ops;
+  }
+  return { mf, url, takeOps };
+}
