@@ -13,6 +13,7 @@ import { requestId } from "hono/request-id";
 import { admin } from "./admin";
 import type { AppEnv } from "./app-env";
 import { ConfigError, getConfig } from "./config";
+import { dashboard } from "./dashboard";
 import { ApiError, errorResponse } from "./errors";
 import { keyCheck } from "./keys/middleware";
 import { rateLimit } from "./limiter/middleware";
@@ -65,6 +66,7 @@ app.use(
 );
 
 app.route("/admin", admin);
+app.route("/dashboard", dashboard);
 app.use("/v1/*", keyCheck(), rateLimit());
 app.all("/v1/*", forward);
 
