@@ -43,7 +43,7 @@ code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monosp
 .account { display: flex; align-items: center; gap: 14px; font-size: .9rem; }
 .account form { margin: 0; }
 
-main { padding: 32px 0 64px; }
+main.container { padding-top: 32px; padding-bottom: 64px; }
 .settings { display: grid; grid-template-columns: 200px 1fr; gap: 32px; align-items: start; }
 .nav-side h2 { font-size: .78rem; text-transform: uppercase; letter-spacing: .06em; color: var(--muted); margin: 6px 12px 8px; }
 .page-header { display: flex; align-items: flex-start; justify-content: space-between; gap: 16px; margin-bottom: 20px; }
@@ -98,10 +98,11 @@ input[aria-invalid=true]:focus { box-shadow: 0 0 0 4px #fee4e2; }
 .alert-warning { background: var(--warn-soft); border-color: var(--warn-border); color: #93370d; }
 
 table { width: 100%; border-collapse: collapse; font-size: .92rem; }
-th { text-align: left; font-size: .75rem; text-transform: uppercase; letter-spacing: .05em; color: var(--muted); font-weight: 600; background: #f9fafb; }
+th { white-space: nowrap; text-align: left; font-size: .75rem; text-transform: uppercase; letter-spacing: .05em; color: var(--muted); font-weight: 600; background: #f9fafb; }
 th, td { padding: 12px 16px; border-bottom: 1px solid var(--border); vertical-align: middle; }
 tr:last-child td { border-bottom: 0; }
 td.name { font-weight: 600; }
+td.date { white-space: nowrap; }
 td.end { text-align: right; }
 td form { margin: 0; }
 .prefix { background: #f2f4f7; border-radius: 6px; padding: 2px 8px; color: #344054; white-space: nowrap; }
@@ -112,6 +113,7 @@ td form { margin: 0; }
 .secret { display: flex; gap: 8px; margin: 8px 0 4px; }
 .secret input { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .9rem; background: #f9fafb; }
 dl.details { display: grid; grid-template-columns: max-content 1fr; gap: 8px 24px; margin: 0; font-size: .92rem; }
+.secret-box dl.details { margin-top: 20px; }
 dl.details dt { color: var(--muted); }
 dl.details dd { margin: 0; }
 

@@ -24,14 +24,14 @@ function KeyRow(props: { apiKey: ApiKey }) {
       <td>
         <code class="prefix">{key.prefix}</code>
       </td>
-      <td>
-        <Time date={key.createdAt} />
+      <td class="date">
+        <Time date={key.createdAt} dayOnly />
       </td>
-      <td>
-        <Time date={key.expiresAt} />
+      <td class="date">
+        <Time date={key.expiresAt} dayOnly />
         {expired && <span class="muted"> (expired)</span>}
       </td>
-      <td>
+      <td class="date">
         <Time date={key.lastUsedAt} />
       </td>
       <td class="end">

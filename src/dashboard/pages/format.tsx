@@ -1,7 +1,7 @@
 /**
- * How the dashboard writes dates and key prefixes: dates in UTC, in words
- * ("12 Mar 2026, 14:05 UTC") with the exact ISO time for a tooltip, and a
- * key as its public prefix followed by a mask, never more of the key.
+ * How the dashboard writes dates: in UTC, in words, as "12 Mar 2026, 14:05
+ * UTC", or as the day alone ("12 Mar 2026") where a table has little room,
+ * with the full time as a tooltip and the exact instant in `datetime`.
  */
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
@@ -10,22 +10,21 @@ const pad = (n: number) => String(n).padStart(2, "0");
 /** A date for people: "12 Mar 2026, 14:05 UTC"; `empty` when there is none. */
 export function formatDate(date: Date | null | undefined, empty = "Never"): string {
   if (!date) return empty;
-  const day = `${date.getUTCDate()} ${MONTHS[date.getUTCMonth()]} ${date.getUTCFullYear()}`;
-  return `${day}, ${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())} UTC`;
+  return `${formatDay(date)}, ${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())} UTC`;
 }
 
-/** A date as a `<time>` element, with the exact instant in its datetime attribute. */
-export function Time(props: { date: Date | null | undefined; empty?: string }) {
+/** A day for people: "12 Mar 2026" (UTC). */
+export function formatDay(date: Date): string {
+  return `${date.getUTCDate()} ${MONTHS[date.getUTCMonth()]} ${date.getUTCFullYear()}`;
+}
+
+/** A date as a `<time>` element (the day only when `dayOnly`), with the full time as its tooltip. */
+export function Time(props: { date: Date | null | undefined; empty?: string; dayOnly?: boolean }) {
   if (!props.date) return <span class="muted">{props.empty ?? "Never"}</span>;
   const iso = props.date.toISOString();
   return (
-    <time datetime={iso} title={iso}>
-      {formatDate(props.date)}
+    <time datetime={iso} title={formatDate(props.date)}>
+      {props.dayOnly ? formatDay(props.date) : formatDate(props.date)}
     </time>
   );
-}
-
-/** How a key is shown once created: its public prefix and a mask for the secret. */
-export function maskedKey(prefix: string): string {
-  return `mk_${prefix}_••••••••`;
 }

@@ -48,7 +48,7 @@ export function KeyCreatedPage(props: KeyCreatedPageProps) {
           <p>“{apiKey.name}” is ready to use.</p>
         </div>
       </div>
-      <div class="card narrow">
+      <div class="card narrow secret-box">
         <div class="card-body">
           <div class="alert alert-warning" role="alert">
             <strong>Copy your key now.</strong>
