@@ -9,7 +9,7 @@
 import { Hono } from "hono";
 import { deleteCookie } from "hono/cookie";
 import { verifyCredentials } from "./credentials";
-import { checkLoginToken, issueLoginToken, LOGIN_CSRF_COOKIE } from "./csrf";
+import { checkLoginToken, issueLoginToken, LOGIN_CSRF_COOKIE, readForm } from "./csrf";
 import { LOGIN_PATH, requireFormToken, requireSession } from "./guard";
 import { LoginPage } from "./pages/login";
 import { pageContext, renderPage } from "./render";
@@ -41,7 +41,7 @@ authRoutes.get("/login", async (c) => {
 
 authRoutes.post("/login", async (c) => {
   await checkLoginToken(c);
-  const body = await c.req.parseBody();
+  const body = await readForm(c);
   const email = text(body.email)
     .trim()
     .toLowerCase()

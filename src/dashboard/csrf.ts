@@ -25,9 +25,18 @@ export function csrfTokenFor(sessionToken: string): Promise<string> {
   return sha256Hex(`csrf:${sessionToken}`);
 }
 
+/** The request's form fields; a body that cannot be read as a form is a 400, not a 500. */
+export async function readForm(c: Context): Promise<Record<string, unknown>> {
+  try {
+    return await c.req.parseBody();
+  } catch (error) {
+    throw new HTTPException(400, { message: "unreadable form body", cause: error });
+  }
+}
+
 /** A form field's value as a string ("" when absent or a file). */
 export async function formField(c: Context, name: string): Promise<string> {
-  const body = await c.req.parseBody();
+  const body = await readForm(c);
   const value = body[name];
   return typeof value === "string" ? value : "";
 }

@@ -9,6 +9,7 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { createKey, getLiveKey, listKeys, revokeKey } from "../store/keys";
+import { readForm } from "./csrf";
 import { parseNewKeyForm } from "./forms";
 import { requireFormToken, requireSession } from "./guard";
 import { ApiKeysPage } from "./pages/api-keys";
@@ -53,7 +54,7 @@ settingsRoutes.get("/api-keys/new", (c) =>
 );
 
 settingsRoutes.post("/api-keys", async (c) => {
-  const form = parseNewKeyForm(await c.req.parseBody());
+  const form = parseNewKeyForm(await readForm(c));
   if (!form.input) {
     return renderPage(c, <NewKeyPage page={pageContext(c)} values={form.values} errors={form.errors} />, 400);
   }

@@ -94,3 +94,21 @@ describe("dashboard pages", () => {
     expect((await errorOf(response)).code).toBe("UNAUTHORIZED");
   });
 });
+
+describe("malformed form bodies", () => {
+  it.each([
+    ["a broken multipart body", "multipart/form-data; boundary=nope", "--other\r\ngarbage"],
+    ["a multipart type without a boundary", "multipart/form-data", "name=x"],
+  ])("answer %s with a 400 page, not a 500", async (_, type, body) => {
+    const { browser } = await signedIn();
+    for (const path of ["/dashboard/settings/api-keys", "/dashboard/login"]) {
+      const response = await browser.fetch(path, {
+        method: "POST",
+        headers: { Origin: "http://localhost", "Content-Type": type },
+        body,
+      });
+      expect(response.status).toBe(400);
+      expect(response.headers.get("content-type")).toMatch(/^text\/html/);
+    }
+  });
+});
