@@ -1,33 +1,52 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
-// Tests run inside workerd against real D1, KV and Durable Objects, with the
-// migrations drizzle-kit generated (the same SQL `wrangler d1 migrations
-// apply` runs). The origin is a real Node HTTP server started in globalSetup.
+// Two projects. "workers": tests run inside workerd against real D1, KV and
+// Durable Objects, with the migrations drizzle-kit generated (the same SQL
+// `wrangler d1 migrations apply` runs); the origin is a real Node HTTP server
+// started in globalSetup. "e2e": Node tests that drive a real browser against
+// the gateway under `wrangler dev` (test/e2e).
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("./drizzle");
   return {
-    plugins: [
-      cloudflareTest(({ inject }) => ({
-        wrangler: { configPath: "./wrangler.toml" },
-        miniflare: {
-          bindings: {
-            TEST_MIGRATIONS: migrations,
-            ADMIN_TOKEN: "test-admin-token",
-            UPSTREAM_URL: `http://127.0.0.1:${inject<number>("originPort")}`,
-            ORIGIN_PORT: String(inject<number>("originPort")),
-            DEMO_ORIGIN_PORT: String(inject<number>("demoOriginPort")),
+    test: {
+      projects: [
+        {
+          plugins: [
+            cloudflareTest(({ inject }) => ({
+              wrangler: { configPath: "./wrangler.toml" },
+              miniflare: {
+                bindings: {
+                  TEST_MIGRATIONS: migrations,
+                  ADMIN_TOKEN: "test-admin-token",
+                  UPSTREAM_URL: `http://127.0.0.1:${inject<number>("originPort")}`,
+                  ORIGIN_PORT: String(inject<number>("originPort")),
+                  DEMO_ORIGIN_PORT: String(inject<number>("demoOriginPort")),
+                },
+              },
+            })),
+          ],
+          test: {
+            name: "workers",
+            include: ["test/**/*.test.ts"],
+            globalSetup: ["./test/support/global-setup.ts"],
+            setupFiles: ["./test/support/apply-migrations.ts"],
+            testTimeout: 20_000,
+            // The gateway logs a JSON line per request; show logs only for failing tests.
+            silent: "passed-only" as const,
           },
         },
-      })),
-    ],
-    test: {
-      include: ["test/**/*.test.ts"],
-      globalSetup: ["./test/support/global-setup.ts"],
-      setupFiles: ["./test/support/apply-migrations.ts"],
-      testTimeout: 20_000,
-      // The gateway logs a JSON line per request; show logs only for failing tests.
-      silent: "passed-only" as const,
+        {
+          // End-to-end: Node drives Chromium against the gateway under `wrangler dev` (test/e2e/support).
+          test: {
+            name: "e2e",
+            include: ["test/e2e/**/*.e2e.ts"],
+            environment: "node",
+            testTimeout: 120_000,
+            hookTimeout: 120_000,
+          },
+        },
+      ],
     },
   };
 });

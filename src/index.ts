@@ -14,6 +14,7 @@ import { requestId } from "hono/request-id";
 import { admin } from "./admin";
 import type { AppEnv } from "./app-env";
 import { getConfig } from "./config";
+import { dashboard } from "./dashboard";
 import { isDataPlane, serveDataPlane } from "./data-plane";
 import { ApiError, errorResponse, toApiError } from "./errors";
 import { logError, requestLog } from "./log";
@@ -47,6 +48,7 @@ app.use(
 );
 
 app.route("/admin", admin);
+app.route("/dashboard", dashboard);
 
 app.notFound((c) => errorResponse(new ApiError("NOT_FOUND"), c.get("requestId")));
 app.onError((error, c) => {

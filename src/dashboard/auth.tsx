@@ -1,0 +1,80 @@
+/**
+ * Logging in and out. The login form posts email and password with its
+ * double-submit CSRF token; the attempt is booked with the throttle first,
+ * then the credentials are checked. Whatever was wrong, the answer is
+ * "Invalid email or password". A success starts a session (replacing any
+ * the browser had) and lands on Settings > API Keys. Logging out (POST)
+ * deletes the session and its cookie.
+ */
+import { Hono } from "hono";
+import { deleteCookie } from "hono/cookie";
+import { verifyCredentials } from "./credentials";
+import { checkLoginToken, issueLoginToken, LOGIN_CSRF_COOKIE, readForm } from "./csrf";
+import { LOGIN_PATH, requireFormToken, requireSession } from "./guard";
+import { LoginPage } from "./pages/login";
+import { pageContext, renderPage } from "./render";
+import {
+  clearSessionCookie,
+  createSession,
+  type DashboardEnv,
+  endSession,
+  findSession,
+  sessionToken,
+  setSessionCookie,
+} from "./session";
+import { attemptSucceeded, beginAttempt, clientAddress } from "./throttle";
+
+export const HOME_PATH = "/dashboard/settings/api-keys";
+export const INVALID_CREDENTIALS = "Invalid email or password";
+const MAX_EMAIL_LENGTH = 254;
+
+const text = (value: unknown) => (typeof value === "string" ? value : "");
+
+export const authRoutes = new Hono<DashboardEnv>();
+
+authRoutes.get("/login", async (c) => {
+  if (await findSession(c.env, sessionToken(c))) return c.redirect(HOME_PATH, 303);
+  const notice = c.req.query("logged_out") !== undefined ? "You have been logged out." : undefined;
+  const page = <LoginPage nonce={pageContext(c).nonce} csrfToken={issueLoginToken(c)} notice={notice} />;
+  return renderPage(c, page);
+});
+
+authRoutes.post("/login", async (c) => {
+  await checkLoginToken(c);
+  const body = await readForm(c);
+  const email = text(body.email)
+    .trim()
+    .toLowerCase()
+    .slice(0, MAX_EMAIL_LENGTH + 1);
+  const password = text(body.password);
+  const form = (status: 400 | 401 | 403 | 429, error: string, headers: Record<string, string> = {}) => {
+    const page = <LoginPage nonce={pageContext(c).nonce} csrfToken={issueLoginToken(c)} email={email} error={error} />;
+    return renderPage(c, page, status, headers);
+  };
+  if (!email || !password) return form(400, "Enter your email and password.");
+
+  const attempt = await beginAttempt(c.env, email, clientAddress(c));
+  if (!attempt.ok) {
+    const minutes = Math.ceil(attempt.retryAfterSeconds / 60);
+    const wait = minutes === 1 ? "a minute" : `${minutes} minutes`;
+    return form(429, `Too many failed login attempts. Please try again in ${wait}.`, {
+      "Retry-After": String(attempt.retryAfterSeconds),
+    });
+  }
+  const user = email.length <= MAX_EMAIL_LENGTH ? await verifyCredentials(c.env, email, password) : null;
+  if (!user) return form(401, INVALID_CREDENTIALS);
+  await attemptSucceeded(c.env, email);
+  if (user.accountDisabled) return form(403, "This account is disabled. Contact MoMail support to enable it again.");
+
+  await endSession(c.env, sessionToken(c));
+  const session = await createSession(c.env, user);
+  setSessionCookie(c, session.token, session.expiresAt);
+  deleteCookie(c, LOGIN_CSRF_COOKIE, { path: LOGIN_PATH, secure: !c.var.config.isDevelopment });
+  return c.redirect(HOME_PATH, 303);
+});
+
+authRoutes.post("/logout", requireSession(), requireFormToken(), async (c) => {
+  await endSession(c.env, sessionToken(c));
+  clearSessionCookie(c);
+  return c.redirect(`${LOGIN_PATH}?logged_out`, 303);
+});

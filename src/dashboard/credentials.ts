@@ -1,0 +1,41 @@
+/**
+ * Checking a login's email and password. The user is looked up by its
+ * lowercased email with its account's disabled flag, and the password is
+ * verified with PBKDF2 (src/auth/password.ts). An unknown email costs the
+ * same PBKDF2 work as a known one, against a dummy hash, so response times
+ * do not tell which emails have a login.
+ */
+import { eq } from "drizzle-orm";
+import { verifyPassword } from "../auth/password";
+import { getDb } from "../db/client";
+import { accounts, users } from "../db/schema";
+
+export interface LoginUser {
+  id: string;
+  accountId: string;
+  accountDisabled: boolean;
+}
+
+/** A well-formed hash that no password matches, at the cost of a real one. */
+const DUMMY_HASH = `pbkdf2-sha256$100000$${"A".repeat(22)}==$${"A".repeat(43)}=`;
+
+/** The user whose email and password these are, or null, whatever was wrong. */
+export async function verifyCredentials(env: Env, email: string, password: string): Promise<LoginUser | null> {
+  const [row] = await getDb(env.DB)
+    .select({
+      id: users.id,
+      accountId: users.accountId,
+      passwordHash: users.passwordHash,
+      accountDisabled: accounts.disabled,
+    })
+    .from(users)
+    .innerJoin(accounts, eq(accounts.id, users.accountId))
+    .where(eq(users.email, email))
+    .limit(1);
+  if (!row) {
+    await verifyPassword(password, DUMMY_HASH);
+    return null;
+  }
+  if (!(await verifyPassword(password, row.passwordHash))) return null;
+  return { id: row.id, accountId: row.accountId, accountDisabled: row.accountDisabled };
+}

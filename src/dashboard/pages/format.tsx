@@ -1,0 +1,30 @@
+/**
+ * How the dashboard writes dates: in UTC, in words, as "12 Mar 2026, 14:05
+ * UTC", or as the day alone ("12 Mar 2026") where a table has little room,
+ * with the full time as a tooltip and the exact instant in `datetime`.
+ */
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+const pad = (n: number) => String(n).padStart(2, "0");
+
+/** A date for people: "12 Mar 2026, 14:05 UTC"; `empty` when there is none. */
+export function formatDate(date: Date | null | undefined, empty = "Never"): string {
+  if (!date) return empty;
+  return `${formatDay(date)}, ${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())} UTC`;
+}
+
+/** A day for people: "12 Mar 2026" (UTC). */
+export function formatDay(date: Date): string {
+  return `${date.getUTCDate()} ${MONTHS[date.getUTCMonth()]} ${date.getUTCFullYear()}`;
+}
+
+/** A date as a `<time>` element (the day only when `dayOnly`), with the full time as its tooltip. */
+export function Time(props: { date: Date | null | undefined; empty?: string; dayOnly?: boolean }) {
+  if (!props.date) return <span class="muted">{props.empty ?? "Never"}</span>;
+  const iso = props.date.toISOString();
+  return (
+    <time datetime={iso} title={formatDate(props.date)}>
+      {props.dayOnly ? formatDay(props.date) : formatDate(props.date)}
+    </time>
+  );
+}

@@ -1,0 +1,135 @@
+/**
+ * The dashboard's stylesheet: plain CSS, inlined in every page's head (with
+ * the page's CSP nonce), so the dashboard needs no static assets. A neutral,
+ * system-font look with one accent colour, visible focus rings, and a
+ * layout that holds from phone to desktop.
+ */
+export const STYLES = `
+:root {
+  --bg: #f5f6f8; --surface: #fff; --border: #e4e7ec; --text: #101828; --muted: #5d6679;
+  --accent: #4f46e5; --accent-hover: #4338ca; --accent-soft: #eef2ff;
+  --danger: #c4320a; --danger-hover: #a12a08; --danger-soft: #fef3f2;
+  --warn-soft: #fffaeb; --warn-border: #fec84b; --ok-soft: #ecfdf3; --ok: #067647;
+  --radius: 10px; --shadow: 0 1px 2px rgba(16, 24, 40, .06), 0 1px 3px rgba(16, 24, 40, .08);
+}
+* { box-sizing: border-box; }
+html { -webkit-text-size-adjust: 100%; }
+body {
+  margin: 0; background: var(--bg); color: var(--text); line-height: 1.5; font-size: 15px;
+  font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
+}
+a { color: var(--accent); text-decoration: none; }
+a:hover { text-decoration: underline; }
+:focus-visible { outline: 3px solid #a5b4fc; outline-offset: 2px; }
+h1 { font-size: 1.5rem; line-height: 1.25; margin: 0 0 .25rem; letter-spacing: -.01em; }
+h2 { font-size: 1.05rem; margin: 0 0 .25rem; }
+p { margin: 0 0 1rem; }
+code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .9em; }
+.muted { color: var(--muted); }
+.visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+.container { max-width: 1080px; margin: 0 auto; padding: 0 24px; }
+
+.topbar { background: var(--surface); border-bottom: 1px solid var(--border); }
+.topbar .container { display: flex; align-items: center; gap: 28px; height: 60px; }
+.brand { display: inline-flex; align-items: center; gap: 10px; color: var(--text); font-weight: 700; font-size: 1.1rem; }
+.brand:hover { text-decoration: none; }
+.brand small { color: var(--muted); font-weight: 500; font-size: .85rem; }
+.nav-primary { display: flex; gap: 4px; flex: 1; }
+.nav-primary a, .nav-side a {
+  color: var(--muted); font-weight: 500; padding: 6px 12px; border-radius: 8px; display: block;
+}
+.nav-primary a:hover, .nav-side a:hover { background: var(--bg); color: var(--text); text-decoration: none; }
+.nav-primary a[aria-current], .nav-side a[aria-current] { background: var(--accent-soft); color: var(--accent); }
+.account { display: flex; align-items: center; gap: 14px; font-size: .9rem; }
+.account form { margin: 0; }
+
+main.container { padding-top: 32px; padding-bottom: 64px; }
+.settings { display: grid; grid-template-columns: 200px 1fr; gap: 32px; align-items: start; }
+.nav-side h2 { font-size: .78rem; text-transform: uppercase; letter-spacing: .06em; color: var(--muted); margin: 6px 12px 8px; }
+.page-header { display: flex; align-items: flex-start; justify-content: space-between; gap: 16px; margin-bottom: 20px; }
+.page-header p { margin: 0; color: var(--muted); }
+
+.card { background: var(--surface); border: 1px solid var(--border); border-radius: var(--radius); box-shadow: var(--shadow); }
+.card-body { padding: 24px; }
+.card + .card { margin-top: 20px; }
+.tile { display: block; padding: 20px 24px; color: var(--text); }
+.tile:hover { text-decoration: none; background: #fafbfc; }
+.tile p { margin: 0; color: var(--muted); }
+
+.btn {
+  display: inline-flex; align-items: center; justify-content: center; gap: 6px; white-space: nowrap;
+  font: inherit; font-weight: 600; font-size: .9rem; line-height: 1; padding: 10px 16px; border-radius: 8px;
+  border: 1px solid transparent; cursor: pointer; text-decoration: none;
+}
+.btn:hover { text-decoration: none; }
+.btn-primary { background: var(--accent); color: #fff; }
+.btn-primary:hover { background: var(--accent-hover); }
+.btn-secondary { background: var(--surface); color: var(--text); border-color: #d0d5dd; }
+.btn-secondary:hover { background: var(--bg); }
+.btn-danger { background: var(--danger); color: #fff; }
+.btn-danger:hover { background: var(--danger-hover); }
+.btn-ghost-danger { background: transparent; color: var(--danger); border-color: #fecdca; padding: 7px 12px; }
+.btn-ghost-danger:hover { background: var(--danger-soft); }
+.btn-link { background: none; border: 0; color: var(--muted); font-weight: 500; padding: 6px 8px; }
+.btn-link:hover { color: var(--text); }
+.btn-block { width: 100%; }
+.actions { display: flex; gap: 12px; align-items: center; margin-top: 24px; }
+
+.field { margin-bottom: 20px; }
+.field label { display: block; font-weight: 600; font-size: .9rem; margin-bottom: 6px; }
+.field .optional { color: var(--muted); font-weight: 400; }
+input[type=text], input[type=email], input[type=password], input[type=date] {
+  width: 100%; font: inherit; padding: 10px 12px; border: 1px solid #d0d5dd; border-radius: 8px;
+  background: var(--surface); color: var(--text); box-shadow: 0 1px 2px rgba(16, 24, 40, .05);
+}
+input:focus { outline: none; border-color: var(--accent); box-shadow: 0 0 0 4px #e0e7ff; }
+input[aria-invalid=true] { border-color: var(--danger); }
+input[aria-invalid=true]:focus { box-shadow: 0 0 0 4px #fee4e2; }
+.hint { color: var(--muted); font-size: .85rem; margin: 6px 0 0; }
+.field-error { color: var(--danger); font-size: .85rem; margin: 6px 0 0; font-weight: 500; }
+.narrow { max-width: 520px; }
+
+.alert { border-radius: var(--radius); padding: 12px 16px; margin-bottom: 20px; border: 1px solid; font-size: .92rem; }
+.alert strong { display: block; margin-bottom: 2px; }
+.alert p:last-child { margin-bottom: 0; }
+.alert.spaced { margin: 20px 0 0; }
+.alert-error { background: var(--danger-soft); border-color: #fecdca; color: #912018; }
+.alert-success { background: var(--ok-soft); border-color: #abefc6; color: var(--ok); }
+.alert-warning { background: var(--warn-soft); border-color: var(--warn-border); color: #93370d; }
+
+table { width: 100%; border-collapse: collapse; font-size: .92rem; }
+th { white-space: nowrap; text-align: left; font-size: .75rem; text-transform: uppercase; letter-spacing: .05em; color: var(--muted); font-weight: 600; background: #f9fafb; }
+th, td { padding: 12px 16px; border-bottom: 1px solid var(--border); vertical-align: middle; }
+tr:last-child td { border-bottom: 0; }
+td.name { font-weight: 600; }
+td.date { white-space: nowrap; }
+td.end { text-align: right; }
+td form { margin: 0; }
+.prefix { background: #f2f4f7; border-radius: 6px; padding: 2px 8px; color: #344054; white-space: nowrap; }
+.table-wrap { overflow-x: auto; }
+.empty { text-align: center; padding: 48px 24px; color: var(--muted); }
+.empty h2 { color: var(--text); }
+
+.secret { display: flex; gap: 8px; margin: 8px 0 4px; }
+.secret input { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .9rem; background: #f9fafb; }
+dl.details { display: grid; grid-template-columns: max-content 1fr; gap: 8px 24px; margin: 0; font-size: .92rem; }
+.secret-box dl.details { margin-top: 20px; }
+dl.details dt { color: var(--muted); }
+dl.details dd { margin: 0; }
+
+.auth { min-height: 100vh; display: flex; flex-direction: column; align-items: center; justify-content: center; padding: 24px; }
+.auth .brand { margin-bottom: 24px; font-size: 1.25rem; }
+.auth .card { width: 100%; max-width: 400px; }
+.auth .card-body { padding: 32px; }
+.auth h1 { font-size: 1.35rem; }
+.auth footer { margin-top: 24px; color: var(--muted); font-size: .85rem; }
+.error-page { text-align: center; padding: 64px 24px; }
+.error-page .code { font-size: .85rem; font-weight: 700; color: var(--accent); letter-spacing: .08em; }
+
+@media (max-width: 760px) {
+  .settings { grid-template-columns: 1fr; gap: 16px; }
+  .account span { display: none; }
+  .topbar .container { gap: 12px; }
+  .page-header { flex-direction: column; }
+}
+`;

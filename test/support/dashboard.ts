@@ -1,0 +1,98 @@
+/**
+ * A browser, as far as the dashboard tests need one: a cookie jar (Path and
+ * Max-Age honoured), the site's Origin on every form post, the CSRF token
+ * read from the last page, and redirects shown rather than followed. Each
+ * browser has its own client address (CF-Connecting-IP), so the login
+ * throttle of one test never counts another test's failures.
+ */
+import { admin, createAccount, gateway } from "./helpers";
+
+export const ORIGIN = "http://localhost";
+let addresses = 0;
+
+/** A fresh account with one dashboard user. */
+export async function accountWithUser(password = "correct horse battery") {
+  const account = await createAccount({ name: "Acme Mail" });
+  const email = `user-${crypto.randomUUID()}@acme.test`;
+  const response = await admin("POST", `/accounts/${account.id}/users`, { email, password });
+  if (response.status !== 201) throw new Error(`user creation failed: ${response.status} ${await response.text()}`);
+  return { account, email, password };
+}
+
+/** The value of the page's CSRF field, if it has one. */
+export function csrfTokenOf(html: string): string | undefined {
+  return /name="_csrf" value="([^"]*)"/.exec(html)?.[1];
+}
+
+export class Browser {
+  readonly cookies = new Map<string, { value: string; path: string }>();
+  /** The last HTML page received. */
+  html = "";
+
+  constructor(readonly ip = `198.51.100.${++addresses % 250}-${crypto.randomUUID().slice(0, 8)}`) {}
+
+  private cookieHeader(path: string): string {
+    return [...this.cookies]
+      .filter(([, cookie]) => path === cookie.path || path.startsWith(`${cookie.path}/`) || cookie.path === "/")
+      .map(([name, cookie]) => `${name}=${cookie.value}`)
+      .join("; ");
+  }
+
+  private remember(response: Response): void {
+    for (const line of response.headers.getSetCookie()) {
+      const [pair = "", ...attributes] = line.split(";").map((part) => part.trim());
+      const name = pair.slice(0, pair.indexOf("="));
+      const value = pair.slice(pair.indexOf("=") + 1);
+      const path = attributes.find((a) => /^path=/i.test(a))?.slice(5) ?? "/";
+      const gone = attributes.some((a) => /^max-age=0$/i.test(a) || /^expires=.*1970/i.test(a));
+      if (gone) this.cookies.delete(name);
+      else this.cookies.set(name, { value, path });
+    }
+  }
+
+  /** Any request, with this browser's cookies and address; the response's cookies are kept. */
+  async fetch(path: string, init: RequestInit = {}): Promise<Response> {
+    const headers = new Headers(init.headers);
+    const cookie = this.cookieHeader(new URL(path, ORIGIN).pathname);
+    if (cookie && !headers.has("Cookie")) headers.set("Cookie", cookie);
+    headers.set("CF-Connecting-IP", this.ip);
+    const response = await gateway(path, { ...init, headers, redirect: "manual" });
+    this.remember(response);
+    if (response.headers.get("content-type")?.startsWith("text/html")) {
+      this.html = await response.clone().text();
+    }
+    return response;
+  }
+
+  get(path: string): Promise<Response> {
+    return this.fetch(path);
+  }
+
+  /** A form post as a browser sends it: urlencoded, with Origin and (unless given) the last page's token. */
+  post(path: string, fields: Record<string, string> = {}, headers: Record<string, string> = {}): Promise<Response> {
+    const token = csrfTokenOf(this.html);
+    const form = new URLSearchParams(token === undefined ? fields : { _csrf: token, ...fields });
+    return this.fetch(path, {
+      method: "POST",
+      headers: { Origin: ORIGIN, "Content-Type": "application/x-www-form-urlencoded", ...headers },
+      body: form.toString(),
+    });
+  }
+
+  /** Opens the login page and logs in; throws unless it lands on the API keys page. */
+  async login(email: string, password: string): Promise<void> {
+    await this.get("/dashboard/login");
+    const response = await this.post("/dashboard/login", { email, password });
+    if (response.status !== 303 || response.headers.get("location") !== "/dashboard/settings/api-keys") {
+      throw new Error(`login failed: ${response.status} ${this.html.slice(0, 200)}`);
+    }
+  }
+}
+
+/** A browser signed in as a fresh account's user. */
+export async function signedIn() {
+  const user = await accountWithUser();
+  const browser = new Browser();
+  await browser.login(user.email, user.password);
+  return { ...user, browser };
+}
