@@ -1,43 +1,43 @@
 /**
- * The local stack as code: the demo origin, local D1 migrations, the gateway
- * under `wrangler dev`, and the idempotent demo seed (through the admin API,
- * the same code an operator uses). `npm start` (scripts/start.ts) and the
- * end-to-end tests run it the same way.
+ * The local stack as code, shared by `npm start` (scripts/start.ts) and the
+ * end-to-end tests (test/e2e/support/stack.ts): local D1 migrations, the
+ * gateway under `wrangler dev` in its own process group (so stopping it
+ * stops workerd too), free ports, and the idempotent demo seed, made
+ * through the admin API (the same code an operator uses).
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 
-const ENV = { ...process.env, WRANGLER_SEND_METRICS: "false" };
+const WRANGLER = fileURLToPath(new URL("../node_modules/wrangler/bin/wrangler.js", import.meta.url));
+const READY_TIMEOUT_MS = 60_000;
+const childEnv = { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" };
 
-export interface Stack {
-  gatewayUrl: string;
-  originUrl: string;
-  children: ChildProcess[];
-  stop: () => void;
+/** A port that was free a moment ago on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
 
-/** Spawns a child in its own process group, so stopping it stops its children too (wrangler → workerd). */
-function start(command: string, args: string[], env: NodeJS.ProcessEnv, quiet: boolean): ChildProcess {
-  return spawn(command, args, { env, detached: true, stdio: quiet ? "ignore" : ["ignore", "inherit", "inherit"] });
-}
-
-function stopAll(children: ChildProcess[]): void {
-  for (const child of children) {
-    if (child.pid && child.exitCode === null) {
-      try {
-        process.kill(-child.pid, "SIGTERM");
-      } catch {
-        // Already gone.
-      }
-    }
+/** Signals a detached child and everything it started (node → workerd). */
+export function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    if (child.pid) process.kill(-child.pid, signal);
+  } catch {
+    // Already gone.
   }
 }
 
 /** Applies drizzle/ migrations to the local D1 database (idempotent). */
-export function applyLocalMigrations(persistTo?: string): void {
+export async function applyLocalMigrations(persistTo?: string): Promise<void> {
   const args = [
-    "wrangler",
+    WRANGLER,
     "d1",
     "migrations",
     "apply",
@@ -45,69 +45,66 @@ export function applyLocalMigrations(persistTo?: string): void {
     "--local",
     ...(persistTo ? ["--persist-to", persistTo] : []),
   ];
-  const result = spawnSync("npx", args, { env: { ...ENV, CI: "true" }, stdio: "pipe", encoding: "utf8" });
-  if (result.status !== 0) throw new Error(`D1 migrations failed:\n${result.stdout}\n${result.stderr}`);
+  await promisify(execFile)(process.execPath, args, { env: { ...childEnv, CI: "true" }, timeout: 60_000 });
 }
 
-/** Polls `url` until it answers at all, or throws after `timeoutMs`. */
-export async function waitUntilUp(url: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      await fetch(url);
-      return;
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-  }
-  throw new Error(`${url} did not come up within ${timeoutMs} ms`);
-}
-
-export interface StackOptions {
+export interface GatewayOptions {
   port: number;
-  originPort: number;
   adminToken: string;
+  upstreamUrl: string;
+  /** Local D1/KV/Durable Object state; wrangler's default `.wrangler/state` if unset. */
   persistTo?: string;
-  /** Don't pass the children's output through. */
-  quiet?: boolean;
+  /** Pass wrangler's output through to this terminal (else it is kept for error messages). */
+  showOutput?: boolean;
 }
 
-/** Starts the demo origin and the gateway under wrangler dev, migrations applied; resolves once both answer. */
-export async function startStack(options: StackOptions): Promise<Stack> {
-  if (!existsSync("dist/verify/index.js")) spawnSync("node", ["scripts/build-verify.mjs"], { stdio: "inherit" });
-  applyLocalMigrations(options.persistTo);
-  const originUrl = `http://127.0.0.1:${options.originPort}`;
-  const children = [
-    start("node", ["examples/origin/server.ts"], { ...ENV, PORT: String(options.originPort) }, options.quiet ?? false),
-    start(
-      "npx",
-      [
-        "wrangler",
-        "dev",
-        "--port",
-        String(options.port),
-        "--ip",
-        "127.0.0.1",
-        "--show-interactive-dev-session=false",
-        "--var",
-        `ADMIN_TOKEN:${options.adminToken}`,
-        "--var",
-        `UPSTREAM_URL:${originUrl}`,
-        ...(options.persistTo ? ["--persist-to", options.persistTo] : []),
-      ],
-      ENV,
-      options.quiet ?? false,
-    ),
-  ];
-  const stack = { gatewayUrl: `http://localhost:${options.port}`, originUrl, children, stop: () => stopAll(children) };
-  try {
-    await waitUntilUp(originUrl);
-    await waitUntilUp(`${stack.gatewayUrl}/admin/openapi.json`);
-  } catch (error) {
-    stack.stop();
-    throw error;
+export interface GatewayProcess {
+  url: string;
+  child: ChildProcess;
+  /** Stops wrangler and workerd: SIGTERM, then SIGKILL after 5 s. */
+  stop(): Promise<void>;
+}
+
+/** Runs the gateway under `wrangler dev`; resolves once it answers. */
+export async function startGateway(options: GatewayOptions): Promise<GatewayProcess> {
+  const args = ["dev", "--port", String(options.port), "--ip", "127.0.0.1", "--show-interactive-dev-session=false"];
+  args.push("--inspector-port", String(await freePort()));
+  args.push("--var", `ADMIN_TOKEN:${options.adminToken}`, "--var", `UPSTREAM_URL:${options.upstreamUrl}`);
+  if (options.persistTo) args.push("--persist-to", options.persistTo);
+  const stdio = options.showOutput
+    ? (["ignore", "inherit", "inherit"] as const)
+    : (["ignore", "pipe", "pipe"] as const);
+  const child = spawn(process.execPath, [WRANGLER, ...args], { env: childEnv, detached: true, stdio: [...stdio] });
+  let output = "";
+  child.stdout?.on("data", (chunk) => (output += chunk));
+  child.stderr?.on("data", (chunk) => (output += chunk));
+  const killOnExit = () => killGroup(child, "SIGKILL");
+  process.once("exit", killOnExit);
+
+  const stop = async () => {
+    process.off("exit", killOnExit);
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    killGroup(child, "SIGTERM");
+    const timer = setTimeout(() => killGroup(child, "SIGKILL"), 5_000);
+    await exited;
+    clearTimeout(timer);
+  };
+
+  const url = `http://127.0.0.1:${options.port}`;
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) break;
+    try {
+      const response = await fetch(`${url}/admin/openapi.json`, { signal: AbortSignal.timeout(2_000) });
+      if (response.status === 200) return { url, child, stop };
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  return stack;
+  await stop();
+  throw new Error(`wrangler dev did not come up (exit code ${child.exitCode}):\n${output}`);
 }
 
 export interface DemoSeed {
@@ -133,15 +130,13 @@ export async function seedDemo(gatewayUrl: string, adminToken: string, stateFile
       headers: { Authorization: `Bearer ${adminToken}`, "Content-Type": "application/json" },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
-    return {
-      status: response.status,
-      body: (await response.json()) as { data: Record<string, unknown> & Array<Record<string, unknown>> },
-    };
+    const json = (await response.json()) as { data: Record<string, unknown> & Array<Record<string, unknown>> };
+    return { status: response.status, data: json.data };
   };
   const saved = existsSync(stateFile) ? (JSON.parse(readFileSync(stateFile, "utf8")) as DemoSeed) : null;
   if (saved) {
     const keys = await call("GET", `/accounts/${saved.accountId}/keys`);
-    if (keys.status === 200 && keys.body.data.some((k) => k.id === saved.keyId)) return saved;
+    if (keys.status === 200 && keys.data.some((k) => k.id === saved.keyId)) return saved;
   }
   let accountId = saved?.accountId;
   if (!accountId || (await call("GET", `/accounts/${accountId}/keys`)).status !== 200) {
@@ -149,15 +144,15 @@ export async function seedDemo(gatewayUrl: string, adminToken: string, stateFile
       name: "Demo account",
       rateLimit: { limit: 100, windowSeconds: 60 },
     });
-    accountId = account.body.data.id as string;
+    accountId = account.data.id as string;
   }
   await call("POST", `/accounts/${accountId}/users`, { email: DEMO_EMAIL, password: DEMO_PASSWORD });
   const key = await call("POST", `/accounts/${accountId}/keys`, { name: "Demo key" });
-  if (key.status !== 201) throw new Error(`Could not create the demo key: ${JSON.stringify(key.body)}`);
+  if (key.status !== 201) throw new Error(`Could not create the demo key: ${JSON.stringify(key.data)}`);
   const seed: DemoSeed = {
     accountId,
-    keyId: key.body.data.id as string,
-    key: key.body.data.key as string,
+    keyId: key.data.id as string,
+    key: key.data.key as string,
     email: DEMO_EMAIL,
     password: DEMO_PASSWORD,
   };

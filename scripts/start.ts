@@ -1,49 +1,61 @@
 /**
  * `npm start`: the gateway locally with everything it needs, in one command.
  * Applies the D1 migrations to the local database, starts the demo origin
- * and the gateway under `wrangler dev`, seeds (once) a demo account, user and
- * key through the admin API, and prints how to call it. Ctrl-C stops all.
+ * (in this process) and the gateway under `wrangler dev`, seeds (once) a
+ * demo account, user and key through the admin API, and prints how to call
+ * it. Ctrl-C stops everything.
  *
- * PORT (8787) and ORIGIN_PORT (8788) move the two servers.
+ * PORT (8787), ORIGIN_PORT (8788) and PERSIST_TO (.wrangler/state) move it.
  */
-import { seedDemo, startStack } from "./local-stack.ts";
+import type { AddressInfo } from "node:net";
+import { createDemoOrigin } from "../examples/origin/server.ts";
+import { applyLocalMigrations, seedDemo, startGateway } from "./local-stack.ts";
 
 const port = Number(process.env.PORT ?? 8787);
 const originPort = Number(process.env.ORIGIN_PORT ?? 8788);
-const adminToken = "dev-only-admin-token";
 const persistTo = process.env.PERSIST_TO;
+const adminToken = "dev-only-admin-token";
 const stateFile = `${persistTo ?? ".wrangler/state"}/momail-demo.json`;
 
-const stack = await startStack({ port, originPort, adminToken, persistTo });
-const shutdown = () => {
-  stack.stop();
-  process.exit(0);
-};
-process.on("SIGINT", shutdown);
-process.on("SIGTERM", shutdown);
-for (const child of stack.children) {
-  child.on("exit", (code) => {
-    console.error(`a local server exited (code ${code}); stopping`);
-    shutdown();
-  });
+await applyLocalMigrations(persistTo);
+const origin = createDemoOrigin();
+await new Promise<void>((resolve) => origin.listen(originPort, "127.0.0.1", resolve));
+const originUrl = `http://127.0.0.1:${(origin.address() as AddressInfo).port}`;
+const gateway = await startGateway({ port, adminToken, upstreamUrl: originUrl, persistTo, showOutput: true });
+const url = `http://localhost:${port}`;
+
+let stopping = false;
+async function shutdown(code = 0) {
+  if (stopping) return;
+  stopping = true;
+  await gateway.stop();
+  origin.closeAllConnections();
+  origin.close();
+  process.exit(code);
 }
+process.on("SIGINT", () => void shutdown());
+process.on("SIGTERM", () => void shutdown());
+gateway.child.on("exit", (code) => {
+  if (!stopping) console.error(`wrangler dev exited (code ${code}); stopping`);
+  void shutdown(code ?? 1);
+});
 
 try {
-  const demo = await seedDemo(stack.gatewayUrl, adminToken, stateFile);
+  const demo = await seedDemo(gateway.url, adminToken, stateFile);
   console.log(`
   MoMail gateway is running locally (Ctrl-C stops everything)
 
-    Gateway       ${stack.gatewayUrl}
-    Demo origin   ${stack.originUrl}
-    Admin API     ${stack.gatewayUrl}/admin   token: ${adminToken}   reference: ${stack.gatewayUrl}/admin/docs
-    Dashboard     ${stack.gatewayUrl}/dashboard   ${demo.email} / ${demo.password}
+    Gateway       ${url}
+    Demo origin   ${originUrl}
+    Admin API     ${url}/admin   token: ${adminToken}   reference: ${url}/admin/docs
+    Dashboard     ${url}/dashboard   ${demo.email} / ${demo.password}
     Demo key      ${demo.key}
 
   Try it:
 
-    curl -X GET ${stack.gatewayUrl}/v1/domains -H "X-API-Key: ${demo.key}"
+    curl -X GET ${url}/v1/domains -H "X-API-Key: ${demo.key}"
 `);
 } catch (error) {
   console.error(error);
-  shutdown();
+  await shutdown(1);
 }
