@@ -37,7 +37,6 @@ const mf = new Miniflare(
   }),
 );
 const url = (await mf.ready).toString().replace(/\/$/, "");
-const bare = process.env.PROFILE_TARGET === "bare";
 const db = await mf.getD1Database("DB");
 for (const file of readdirSync("drizzle")
   .filter((f) => f.endsWith(".sql"))
@@ -72,7 +71,6 @@ const wrk = (seconds: number) =>
   );
 await wrk(2);
 
-const countBefore = Date.now();
 const targets = (await (await fetch(`http://127.0.0.1:${INSPECTOR_PORT}/json`)).json()) as Array<{
   id: string;
   title: string;

@@ -23,12 +23,11 @@ function deleteHopByHop(source: Headers, target: Headers, drop?: (name: string) 
   const named = source.get("connection");
   const listed = named ? new Set(named.split(",").map((token) => token.trim().toLowerCase())) : undefined;
   // Scan names first (cheap), so only headers actually present are deleted.
-  let dropped: string[] | undefined;
+  const dropped: string[] = [];
   for (const name of source.keys()) {
-    if (HOP_BY_HOP.has(name) || name.startsWith("proxy-") || listed?.has(name) || drop?.(name))
-      (dropped ??= []).push(name);
+    if (HOP_BY_HOP.has(name) || name.startsWith("proxy-") || listed?.has(name) || drop?.(name)) dropped.push(name);
   }
-  if (dropped) for (const name of dropped) target.delete(name);
+  for (const name of dropped) target.delete(name);
 }
 
 const fromClientOnly = (name: string) => SPOOFABLE.has(name) || name.startsWith("x-momail-");
