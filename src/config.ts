@@ -92,6 +92,7 @@ const schema = z.object({
     .optional()
     .transform((value) => value === "true"),
   KEY_CACHE_TTL_SECONDS: intVar(300, 60, 86_400),
+  KV_READ_TIMEOUT_MS: intVar(1_000, 1, 60_000),
   LEASE_MS: intVar(1_000, 0, 5_000),
   LOG_REQUESTS: z
     .enum(["true", "false"])

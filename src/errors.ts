@@ -4,6 +4,7 @@
  * `{"success": false, "error": {"code", "message"}}` with the code's status.
  * Unexpected exceptions become a 500 that names nothing internal.
  */
+import { DrizzleQueryError } from "drizzle-orm/errors";
 import { HTTPException } from "hono/http-exception";
 import { ConfigError } from "./config";
 
@@ -59,7 +60,7 @@ export class ApiError extends Error {
   }
 }
 
-/** The envelope for `error` as a Response, with X-Request-Id (and Cache-Control: no-store on 401/403/429). */
+/** The envelope for `error` as a Response, with X-Request-Id, Cache-Control: no-store on 401/403/429 and Retry-After on 503. */
 export function errorResponse(error: ApiError, requestId: string, extraHeaders?: Record<string, string>): Response {
   const headers: Record<string, string> = {
     ...extraHeaders,
@@ -68,6 +69,8 @@ export function errorResponse(error: ApiError, requestId: string, extraHeaders?:
     "X-Request-Id": requestId,
   };
   if (error.status === 401 || error.status === 403 || error.status === 429) headers["Cache-Control"] = "no-store";
+  // A 503 is transient by definition: tell clients when to come back.
+  if (error.status === 503) headers["Retry-After"] ??= "1";
   const body = JSON.stringify({ success: false, error: { code: error.code, message: error.message } });
   return new Response(body, { status: error.status, headers });
 }
@@ -82,7 +85,27 @@ function fromHttpException(error: HTTPException): ApiError {
   if (error.status === 413) return new ApiError("PAYLOAD_TOO_LARGE");
   if (error.status === 401) return new ApiError("UNAUTHORIZED");
   if (error.status === 404) return new ApiError("NOT_FOUND");
+  if (isStorageError(error)) return storageUnavailable(error);
   return new ApiError("INTERNAL_ERROR");
+}
+
+/**
+ * Whether `error` came from D1 (through Drizzle or not). D1 is the source of
+ * truth, so a failure there is the gateway's, and the caller may retry.
+ */
+export function isStorageError(error: unknown): boolean {
+  if (error instanceof DrizzleQueryError) return true;
+  return error instanceof Error && /^D1_[A-Z_]*ERROR\b/.test(error.message);
+}
+
+/** The answer to a request that failed on D1: 503, retry soon; no write of the request was half-done. */
+export function storageUnavailable(error: unknown): ApiError {
+  return new ApiError(
+    "SERVICE_UNAVAILABLE",
+    "Storage is temporarily unavailable; nothing was changed, retry the request",
+    {},
+    { cause: error },
+  );
 }
 
 /** Any thrown value as the ApiError to answer with; nothing internal leaks into the message. */
@@ -96,5 +119,6 @@ export function toApiError(error: unknown, env: { ENVIRONMENT?: string }): ApiEr
       env.ENVIRONMENT === "development" ? error.message : "The gateway is misconfigured",
     );
   }
+  if (isStorageError(error)) return storageUnavailable(error);
   return new ApiError("INTERNAL_ERROR");
 }

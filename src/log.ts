@@ -4,6 +4,7 @@
  * latency, which cache layer answered, storage operations and the
  * rate-limit outcome. Errors are logged with their cause.
  */
+import { DrizzleQueryError } from "drizzle-orm/errors";
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "./app-env";
 import { newStats, type RequestStats } from "./stats";
@@ -59,11 +60,17 @@ export function requestLog(): MiddlewareHandler<AppEnv> {
   };
 }
 
+/** An error as one log message; a failed query shows its SQL, never its parameters (hashes, emails). */
+function describe(error: unknown): string {
+  if (error instanceof DrizzleQueryError) return `DrizzleQueryError: Failed query: ${error.query}`;
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
 /** Logs an error the gateway answered with a 5xx, with its cause chain (messages only). */
 export function logError(requestId: string | undefined, error: unknown): void {
   const causes: string[] = [];
   for (let e: unknown = error; e && causes.length < 5; e = (e as { cause?: unknown }).cause) {
-    causes.push(e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+    causes.push(describe(e));
   }
   console.error(JSON.stringify({ type: "error", requestId, error: causes[0], causes: causes.slice(1) }));
 }

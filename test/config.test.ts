@@ -15,6 +15,7 @@ describe("parseConfig", () => {
     expect(config).toMatchObject({
       UPSTREAM_URL: "https://origin.momail.internal",
       UPSTREAM_TIMEOUT_MS: 30_000,
+      KV_READ_TIMEOUT_MS: 1_000,
       MAX_BODY_BYTES: 10_485_760,
       DEFAULT_RATE_LIMIT: { limit: 100, windowSeconds: 60 },
       RATE_LIMIT_FAIL_OPEN: false,

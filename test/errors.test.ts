@@ -34,7 +34,7 @@ describe("the error envelope", () => {
     const broken = {
       DB: {
         prepare() {
-          throw new TypeError("D1_ERROR: secret internal detail at table accounts");
+          throw new TypeError("secret internal detail at table accounts");
         },
       },
     };

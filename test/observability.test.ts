@@ -1,6 +1,8 @@
 import { env } from "cloudflare:workers";
+import { DrizzleQueryError } from "drizzle-orm/errors";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { route } from "../src/log";
+import { storageUnavailable } from "../src/errors";
+import { logError, route } from "../src/log";
 import { ADMIN_TOKEN, accountWithKey, admin, call, dataOf, gatewayWith } from "./support/helpers";
 
 let lines: string[] = [];
@@ -60,6 +62,16 @@ describe("request logs", () => {
     const error = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((e) => e.type === "error");
     expect(error).toMatchObject({ type: "error", error: expect.stringContaining("The origin could not be reached") });
     expect(error?.causes).toEqual(expect.arrayContaining([expect.any(String)]));
+  });
+
+  it("log a failed query's SQL, never its parameters (emails, hashes)", () => {
+    const params = ["someone@example.com", "pbkdf2-sha256$100000$salt$hash"];
+    const failed = new DrizzleQueryError("insert into users values (?, ?)", params, new Error("D1_ERROR: disk full"));
+    logError("req-1", storageUnavailable(failed));
+    const logged = lines.join("\n");
+    expect(logged).toContain("insert into users values (?, ?)");
+    expect(logged).toContain("D1_ERROR: disk full");
+    for (const param of params) expect(logged).not.toContain(param);
   });
 
   it("redact anything shaped like a key from the logged route", () => {

@@ -7,7 +7,7 @@
 import type { Context, ErrorHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { ApiError } from "../errors";
+import { ApiError, isStorageError } from "../errors";
 import { logError } from "../log";
 import { ErrorPage } from "./pages/error";
 import { pageContext, renderPage } from "./render";
@@ -46,7 +46,7 @@ function statusOf(error: unknown): ContentfulStatusCode {
   if (error instanceof ApiError || error instanceof HTTPException) {
     if (error.status in PAGES) return error.status as ContentfulStatusCode;
   }
-  return 500;
+  return isStorageError(error) ? 503 : 500;
 }
 
 /** The dashboard's onError: every failure as an HTML error page. */

@@ -37,14 +37,23 @@ export const isolateCache = new LruCache<CacheEntry>(ISOLATE_MAX_ENTRIES);
 
 export const kvKey = (prefix: string) => `key:${prefix}`;
 
-async function readKv(env: Env, prefix: string, stats: RequestStats): Promise<KvEntry | null> {
+/** KV's answer, or null if it fails or does not answer within KV_READ_TIMEOUT_MS: KV is only a cache, D1 answers then. */
+async function readKv(env: Env, config: Config, prefix: string, stats: RequestStats): Promise<KvEntry | null> {
   stats.kvReads++;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`no answer in ${config.KV_READ_TIMEOUT_MS} ms`)),
+      config.KV_READ_TIMEOUT_MS,
+    );
+  });
   try {
-    return await env.KEYS_CACHE.get<KvEntry>(kvKey(prefix), "json");
+    return await Promise.race([env.KEYS_CACHE.get<KvEntry>(kvKey(prefix), "json"), timeout]);
   } catch (error) {
-    // KV is only a cache: on failure, fall through to D1.
     console.warn(JSON.stringify({ message: "KV read failed", error: String(error) }));
     return null;
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -78,7 +87,7 @@ export async function lookupKey(
   const cached = cachedEntry(prefix, stats);
   if (cached) return cached;
   let record: KeyRecord | null;
-  const fromKv = await readKv(env, prefix, stats);
+  const fromKv = await readKv(env, config, prefix, stats);
   if (fromKv) {
     stats.cache = "kv";
     record = "missing" in fromKv ? null : fromKv;

@@ -33,7 +33,19 @@ interface StoredPolicy {
   /** null when D1 has no such key. */
   policy: Omit<KeyPolicy, "revoked"> | null;
   revoked: boolean;
+  /**
+   * An expiry the admin API set here before writing it to D1 (rotation), so it
+   * holds even if the D1 write then fails; kept until the next forced reload,
+   * which reads the written value.
+   */
+  expiresCap?: number;
   loadedAt: number;
+}
+
+/** The earlier of two optional expiry times. */
+function earliest(a: number | null, b: number | undefined): number | null {
+  if (b === undefined) return a;
+  return a === null ? b : Math.min(a, b);
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -63,7 +75,8 @@ export class KeyLimiter extends DurableObject<Env> {
     const stored = await this.policyFor(request.keyId);
     const now = Date.now();
     const policy = stored.policy;
-    if (!policy || stored.revoked || policy.accountDisabled || (policy.expiresAt !== null && now >= policy.expiresAt)) {
+    const expiry = earliest(policy?.expiresAt ?? null, stored.expiresCap);
+    if (!policy || stored.revoked || policy.accountDisabled || (expiry !== null && now >= expiry)) {
       return { outcome: "unauthorized" };
     }
     const window = this.windowFor(policy);
@@ -78,7 +91,7 @@ export class KeyLimiter extends DurableObject<Env> {
     const tokens = Math.min(Math.floor(request.want), Math.floor(result.quota.remaining * LEASE_SHARE));
     const leaseMs = getConfig(this.env).LEASE_MS;
     if (tokens > 0 && leaseMs > 0) {
-      const expiresAt = Math.min(now + leaseMs, policy.expiresAt ?? Number.POSITIVE_INFINITY);
+      const expiresAt = Math.min(now + leaseMs, expiry ?? Number.POSITIVE_INFINITY);
       const bucket = window.record(expiresAt, tokens);
       this.leaseHorizon = Math.max(this.leaseHorizon, expiresAt);
       result.quota.remaining -= tokens;
@@ -101,9 +114,25 @@ export class KeyLimiter extends DurableObject<Env> {
   /** Marks the key revoked for good; returns once no lease granted before is live. */
   async revoke(): Promise<void> {
     // No D1 read needed: a revoked key is refused whatever else is known of it.
-    this.stored = { policy: this.stored?.policy ?? null, revoked: true, loadedAt: this.stored?.loadedAt ?? 0 };
+    this.stored = { ...this.currentOrEmpty(), revoked: true };
     this.ctx.storage.kv.put("policy", this.stored);
     await this.fence();
+  }
+
+  /**
+   * Makes the key expire at `at` at the latest (rotation's grace period),
+   * ahead of the D1 write; returns once no lease granted before outlives it.
+   */
+  async expireBy(at: number): Promise<void> {
+    const current = this.currentOrEmpty();
+    this.stored = { ...current, expiresCap: Math.min(at, current.expiresCap ?? Number.POSITIVE_INFINITY) };
+    this.ctx.storage.kv.put("policy", this.stored);
+    await this.fence();
+  }
+
+  /** What is known of the key; loadedAt 0 makes the next check load the rest from D1. */
+  private currentOrEmpty(): StoredPolicy {
+    return this.stored ?? { policy: null, revoked: false, loadedAt: 0 };
   }
 
   override async alarm(): Promise<void> {
@@ -165,8 +194,8 @@ export class KeyLimiter extends DurableObject<Env> {
     try {
       return await this.reload(keyId);
     } catch (error) {
-      // D1 unreachable: a policy we already hold is better than none.
-      if (this.stored) return this.stored;
+      // D1 unreachable: a policy we already hold is better than none (a revoked key is refused whatever it is).
+      if (this.stored && (this.stored.loadedAt > 0 || this.stored.revoked)) return this.stored;
       throw error;
     }
   }
@@ -191,6 +220,8 @@ export class KeyLimiter extends DurableObject<Env> {
           rateLimit: record.rateLimit,
         },
         revoked: (record?.revoked ?? false) || (this.stored?.revoked ?? false),
+        // A forced reload follows an admin write to D1, which holds any cap set before it.
+        expiresCap: force ? undefined : this.stored?.expiresCap,
         loadedAt: Date.now(),
       };
       if (load === this.loads) {

@@ -45,26 +45,27 @@ export async function createAccount(env: Env, input: { name: string; rateLimit?:
 export async function updateAccount(env: Env, accountId: string, changes: AccountChanges): Promise<Account> {
   await getAccount(env, accountId);
   const db = getDb(env.DB);
-  const [account] = await db
-    .update(accounts)
-    .set({
-      name: changes.name,
-      ...(changes.rateLimit !== undefined && {
-        rateLimitLimit: changes.rateLimit?.limit ?? null,
-        rateLimitWindowSeconds: changes.rateLimit?.windowSeconds ?? null,
-      }),
-      disabled: changes.disabled,
-      updatedAt: new Date(),
-    })
-    .where(eq(accounts.id, accountId))
-    .returning();
-  if (changes.rateLimit !== undefined || changes.disabled !== undefined) {
-    const keys = await db
+  // One batch (one transaction): the keys read are those the update applies to.
+  const [[account], keys] = await db.batch([
+    db
+      .update(accounts)
+      .set({
+        name: changes.name,
+        ...(changes.rateLimit !== undefined && {
+          rateLimitLimit: changes.rateLimit?.limit ?? null,
+          rateLimitWindowSeconds: changes.rateLimit?.windowSeconds ?? null,
+        }),
+        disabled: changes.disabled,
+        updatedAt: new Date(),
+      })
+      .where(eq(accounts.id, accountId))
+      .returning(),
+    db
       .select({ id: apiKeys.id, prefix: apiKeys.prefix })
       .from(apiKeys)
-      .where(and(eq(apiKeys.accountId, accountId), isNull(apiKeys.revokedAt)));
-    await propagate(env, keys);
-  }
+      .where(and(eq(apiKeys.accountId, accountId), isNull(apiKeys.revokedAt))),
+  ]);
+  if (changes.rateLimit !== undefined || changes.disabled !== undefined) await propagate(env, keys);
   return account as Account;
 }
 

@@ -16,7 +16,7 @@ import { hmacHex } from "../keys/hash";
 import { forgetKey } from "../keys/lookup";
 import type { RateLimit } from "../keys/records";
 import { getAccount } from "./accounts";
-import { propagate, revokeAtEdge } from "./propagate";
+import { expireAtEdge, forgetKeys, propagate, revokeAtEdge } from "./propagate";
 
 export interface KeyInput {
   name: string;
@@ -75,7 +75,9 @@ export async function createKey(
     return fresh;
   });
   // A negative cache entry for this prefix (from a junk key) must not hide the new key.
-  await forgetKey(env, created.row.prefix);
+  // Best effort: once the row is written the key exists, and answering an
+  // error now would make the caller create a second one.
+  await forgetKeys(env, [created.row.prefix]);
   return created;
 }
 
@@ -141,8 +143,10 @@ export async function revokeKey(env: Env, accountId: string, keyId: string): Pro
 
 /**
  * Issues a successor with the same name, scopes, limit and expiry; the old
- * key keeps working for `gracePeriodSeconds`, then expires. Both rows are
- * written in one batch.
+ * key keeps working for `gracePeriodSeconds`, then expires. The old key's
+ * object learns its new expiry first, then both rows are written in one
+ * batch, so every failure answers an error with no successor created (a retry
+ * is safe), and once the successor exists nothing is left to fail.
  */
 export async function rotateKey(
   env: Env,
@@ -155,6 +159,7 @@ export async function rotateKey(
   const now = new Date();
   const graceEnd = new Date(now.getTime() + gracePeriodSeconds * 1000);
   const oldExpiry = old.expiresAt && old.expiresAt < graceEnd ? old.expiresAt : graceEnd;
+  await expireAtEdge(env, old, oldExpiry);
   const db = getDb(env.DB);
   const created = await withFreshPrefix(async () => {
     const fresh = await newKeyRow(
@@ -178,7 +183,6 @@ export async function rotateKey(
     ]);
     return fresh;
   });
-  await forgetKey(env, created.row.prefix);
-  await propagate(env, [old]);
+  await forgetKeys(env, [created.row.prefix, old.prefix]);
   return created;
 }

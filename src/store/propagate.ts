@@ -50,3 +50,26 @@ export async function revokeAtEdge(env: Env, key: KeyRef): Promise<void> {
     throw new ApiError("SERVICE_UNAVAILABLE", undefined, {}, { cause: error });
   }
 }
+
+/** Caps a key's expiry at its Durable Object (before D1 is written: failing safe). */
+export async function expireAtEdge(env: Env, key: KeyRef, at: Date): Promise<void> {
+  try {
+    await env.RATE_LIMITER.getByName(key.id).expireBy(at.getTime());
+  } catch (error) {
+    throw new ApiError("SERVICE_UNAVAILABLE", undefined, {}, { cause: error });
+  }
+}
+
+/**
+ * Drops cached records once the change is safe in D1 and at the key's object:
+ * a failure here only leaves a stale cache entry the object overrides, so it
+ * is logged, not answered.
+ */
+export async function forgetKeys(env: Env, prefixes: string[]): Promise<void> {
+  const results = await Promise.allSettled(prefixes.map((prefix) => forgetKey(env, prefix)));
+  for (const result of results) {
+    if (result.status === "rejected") {
+      console.warn(JSON.stringify({ message: "cache purge failed", error: String(result.reason) }));
+    }
+  }
+}

@@ -15,46 +15,62 @@ export interface Counts {
   objects: number;
 }
 
+/**
+ * Failures on demand, consulted on every call (so a test can switch them
+ * mid-way): throw to fail the call; `kvRead` may instead return a promise
+ * that stands in for KV's answer (one that never settles: a KV timeout).
+ * `d1` receives the 1-based number of the D1 call (prepare, batch, exec).
+ */
 export interface Faults {
-  kvRead?: () => Promise<never> | never;
-  d1?: () => never;
-  object?: () => never;
+  kvRead?: () => Promise<unknown> | undefined;
+  d1?: (call: number) => void;
+  object?: () => void;
 }
 
-function wrap<T extends object>(target: T, onCall: (name: string) => void): T {
+/** What D1 throws when it cannot be reached. */
+export const d1Down = () => {
+  throw new Error("D1_ERROR: Network connection lost.");
+};
+
+function wrap<T extends object>(target: T, onCall: (name: string) => unknown): T {
   return new Proxy(target, {
     get(object, name) {
       const value = Reflect.get(object, name);
       if (typeof value !== "function") return value;
       return (...args: unknown[]) => {
-        onCall(String(name));
+        const replaced = onCall(String(name));
+        if (replaced !== undefined) return replaced;
         return value.apply(object, args);
       };
     },
   });
 }
 
-/** Bindings that count their use, plus `vars` overrides; `faults` make a binding throw. */
+/** Bindings that count their use, plus `vars` overrides; `faults` make a binding fail. */
 export function countingEnv(vars: Record<string, string | undefined> = {}, faults: Faults = {}) {
   const counts: Counts = { kvReads: 0, kvWrites: 0, d1: 0, objects: 0 };
   const bindings = {
     ...env,
     ...vars,
     KEYS_CACHE: wrap(env.KEYS_CACHE, (name) => {
-      if (name === "get" || name === "getWithMetadata") {
-        counts.kvReads++;
-        faults.kvRead?.();
-      } else counts.kvWrites++;
+      if (name !== "get" && name !== "getWithMetadata") {
+        counts.kvWrites++;
+        return undefined;
+      }
+      counts.kvReads++;
+      return faults.kvRead?.();
     }),
     DB: wrap(env.DB, (name) => {
       if (name === "prepare" || name === "batch" || name === "exec") {
         counts.d1++;
-        faults.d1?.();
+        faults.d1?.(counts.d1);
       }
+      return undefined;
     }),
     RATE_LIMITER: wrap(env.RATE_LIMITER, () => {
       counts.objects++;
       faults.object?.();
+      return undefined;
     }),
   };
   /** Sends a request through the gateway with these bindings and waits for its background work. */

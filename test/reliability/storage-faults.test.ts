@@ -1,0 +1,254 @@
+/**
+ * Storage faults, each on the real bindings wrapped to fail on demand
+ * (test/support/counting-env.ts): KV failing or hanging, D1 failing on the
+ * data plane and at every single call of each admin write, and the key's
+ * Durable Object unreachable during admin changes.
+ */
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { isolateCache } from "../../src/keys/lookup";
+import { countingEnv, d1Down, type Faults } from "../support/counting-env";
+import {
+  ADMIN_TOKEN,
+  accountWithKey,
+  createAccount,
+  dataOf,
+  errorOf,
+  marker,
+  originRequests,
+} from "../support/helpers";
+
+type Gateway = ReturnType<typeof countingEnv>;
+
+const callVia = (gw: Gateway, key: string, path = `/v1/domains?m=${marker()}`) =>
+  gw.fetch(path, { headers: { "X-API-Key": key } });
+
+const adminVia = (gw: Gateway, method: string, path: string, body?: unknown) =>
+  gw.fetch(`/admin${path}`, {
+    method,
+    headers: {
+      Authorization: `Bearer ${ADMIN_TOKEN}`,
+      ...(body !== undefined && { "Content-Type": "application/json" }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+
+/** The D1 rows an admin write may touch, to compare before and after a failed attempt. */
+async function snapshot(accountId: string) {
+  const [account, keys, users] = await Promise.all([
+    env.DB.prepare("SELECT name, disabled, rate_limit_limit, updated_at FROM accounts WHERE id = ?")
+      .bind(accountId)
+      .first(),
+    env.DB.prepare(
+      "SELECT id, prefix, name, scopes, expires_at, revoked_at, updated_at FROM api_keys WHERE account_id = ? ORDER BY id",
+    )
+      .bind(accountId)
+      .all(),
+    env.DB.prepare("SELECT id, email FROM users WHERE account_id = ? ORDER BY id").bind(accountId).all(),
+  ]);
+  return { account, keys: keys.results, users: users.results };
+}
+
+/** A 503 envelope with Retry-After that names nothing internal. */
+async function expectUnavailable(response: Response) {
+  expect(response.status).toBe(503);
+  expect(response.headers.get("Retry-After")).toBe("1");
+  const error = await errorOf(response.clone());
+  expect(error.code).toBe("SERVICE_UNAVAILABLE");
+  expect(error.message).not.toMatch(/D1_|Failed query|Durable Object|at \w+ \(/);
+}
+
+/**
+ * Runs `write` with D1 failing at its 1st call, then its 2nd, … until an
+ * attempt gets through: every failed attempt must answer 503 and leave D1 as
+ * it was (`check` may assert more); returns the successful response.
+ */
+async function failAtEveryD1Call(
+  accountId: string,
+  write: (gw: Gateway) => Promise<Response>,
+  check?: () => Promise<void>,
+): Promise<{ response: Response; failures: number }> {
+  const before = await snapshot(accountId);
+  for (let failAt = 1; failAt <= 20; failAt++) {
+    const gw = countingEnv({}, { d1: (call) => (call === failAt ? d1Down() : undefined) });
+    const response = await write(gw);
+    if (gw.counts.d1 < failAt) return { response, failures: failAt - 1 };
+    await expectUnavailable(response);
+    expect(await snapshot(accountId)).toEqual(before);
+    await check?.();
+  }
+  throw new Error("the write never got through");
+}
+
+describe("when Workers KV fails", () => {
+  it("falls back to D1 when a KV read throws, and serves the request", async () => {
+    const { key } = await accountWithKey();
+    const gw = countingEnv({}, { kvRead: () => Promise.reject(new Error("KV GET failed: 500 Internal Server Error")) });
+    const m = marker();
+    const response = await callVia(gw, key.key, `/v1/domains?m=${m}`);
+    expect(response.status).toBe(200);
+    expect(gw.counts).toMatchObject({ kvReads: 1, d1: 1 });
+    expect(await originRequests({ pathContains: m })).toHaveLength(1);
+  });
+
+  it("falls back to D1 when a KV read does not answer within KV_READ_TIMEOUT_MS", async () => {
+    const { key } = await accountWithKey();
+    const gw = countingEnv({ KV_READ_TIMEOUT_MS: "50" }, { kvRead: () => new Promise(() => {}) });
+    const response = await callVia(gw, key.key);
+    expect(response.status).toBe(200);
+    expect(gw.counts).toMatchObject({ kvReads: 1, d1: 1 });
+  });
+
+  it("still refuses an unknown key when KV fails (D1 answers)", async () => {
+    const { key } = await accountWithKey();
+    const unknown = await accountWithKey();
+    await dataOf(await adminVia(countingEnv(), "DELETE", `/accounts/${unknown.account.id}/keys/${unknown.key.id}`));
+    const gw = countingEnv({}, { kvRead: () => Promise.reject(new Error("KV down")) });
+    expect((await callVia(gw, key.key)).status).toBe(200);
+    expect((await callVia(gw, unknown.key.key)).status).toBe(401);
+  });
+});
+
+describe("when D1 fails on the data plane", () => {
+  it("fails closed on a cold key: 503 SERVICE_UNAVAILABLE, and the origin is not called", async () => {
+    const { key } = await accountWithKey();
+    const gw = countingEnv({}, { d1: d1Down });
+    const m = marker();
+    const response = await callVia(gw, key.key, `/v1/domains?m=${m}`);
+    await expect(errorOf(response)).resolves.toMatchObject({ code: "SERVICE_UNAVAILABLE" });
+    expect(response.status).toBe(503);
+    expect(await originRequests({ pathContains: m })).toHaveLength(0);
+  });
+
+  it("keeps serving a key warm in the isolate", async () => {
+    const { key } = await accountWithKey();
+    const faults: Faults = {};
+    const gw = countingEnv({}, faults);
+    expect((await callVia(gw, key.key)).status).toBe(200);
+    faults.d1 = d1Down;
+    for (let i = 0; i < 3; i++) expect((await callVia(gw, key.key)).status).toBe(200);
+  });
+
+  it("keeps serving a key warm in KV, from an isolate that has never seen it", async () => {
+    const { key } = await accountWithKey();
+    const faults: Faults = {};
+    const gw = countingEnv({}, faults);
+    expect((await callVia(gw, key.key)).status).toBe(200);
+    isolateCache.delete(key.prefix);
+    faults.d1 = d1Down;
+    const reads = gw.counts.kvReads;
+    expect((await callVia(gw, key.key)).status).toBe(200);
+    expect(gw.counts.kvReads).toBe(reads + 1);
+  });
+});
+
+describe("when D1 fails during an admin write, at any of its calls", () => {
+  it("creating a key: 503, no key written; a retry creates exactly one", async () => {
+    const account = await createAccount();
+    const { response, failures } = await failAtEveryD1Call(account.id, (gw) =>
+      adminVia(gw, "POST", `/accounts/${account.id}/keys`, { name: "Retried" }),
+    );
+    expect(failures).toBeGreaterThan(0);
+    expect(response.status).toBe(201);
+    const created = await dataOf<{ id: string; key: string }>(response);
+    expect((await snapshot(account.id)).keys.map((row) => row.id)).toEqual([created.id]);
+    expect((await callVia(countingEnv(), created.key)).status).toBe(200);
+  });
+
+  it("rotating a key: 503, no successor and the old key unchanged and working; a retry rotates once", async () => {
+    const { account, key } = await accountWithKey();
+    const { response, failures } = await failAtEveryD1Call(
+      account.id,
+      (gw) => adminVia(gw, "POST", `/accounts/${account.id}/keys/${key.id}/rotate`, { gracePeriodSeconds: 3600 }),
+      async () => expect((await callVia(countingEnv({ LEASE_MS: "0" }), key.key)).status).toBe(200),
+    );
+    expect(failures).toBeGreaterThan(0);
+    const successor = await dataOf<{ id: string; key: string }>(response);
+    const { keys } = await snapshot(account.id);
+    expect(keys.map((row) => row.id).sort()).toEqual([key.id, successor.id].sort());
+    expect((await callVia(countingEnv(), successor.key)).status).toBe(200);
+    expect((await callVia(countingEnv(), key.key)).status).toBe(200);
+  });
+
+  it("revoking a key: 503 with D1 unchanged, the key already refused (failing safe); a retry completes it", async () => {
+    const { account, key } = await accountWithKey();
+    const { response, failures } = await failAtEveryD1Call(account.id, (gw) =>
+      adminVia(gw, "DELETE", `/accounts/${account.id}/keys/${key.id}`),
+    );
+    expect(failures).toBeGreaterThan(0);
+    expect(response.status).toBe(200);
+    const row = await env.DB.prepare("SELECT revoked_at FROM api_keys WHERE id = ?").bind(key.id).first();
+    expect(row?.revoked_at).toEqual(expect.any(Number));
+    expect((await callVia(countingEnv(), key.key)).status).toBe(401);
+  });
+
+  it("disabling an account: 503, nothing changed and its keys working; a retry disables it", async () => {
+    const { account, key } = await accountWithKey();
+    const { response, failures } = await failAtEveryD1Call(
+      account.id,
+      (gw) => adminVia(gw, "PATCH", `/accounts/${account.id}`, { disabled: true }),
+      async () => expect((await callVia(countingEnv({ LEASE_MS: "0" }), key.key)).status).toBe(200),
+    );
+    expect(failures).toBeGreaterThan(0);
+    expect(response.status).toBe(200);
+    expect((await callVia(countingEnv(), key.key)).status).toBe(401);
+  });
+
+  it("creating a dashboard user: 503, no user written; a retry creates exactly one", async () => {
+    const account = await createAccount();
+    const email = `${crypto.randomUUID()}@example.com`;
+    const { response, failures } = await failAtEveryD1Call(account.id, (gw) =>
+      adminVia(gw, "POST", `/accounts/${account.id}/users`, { email, password: "a-long-enough-password" }),
+    );
+    expect(failures).toBeGreaterThan(0);
+    expect(response.status).toBe(201);
+    expect((await snapshot(account.id)).users).toHaveLength(1);
+  });
+});
+
+describe("when the key's Durable Object cannot be reached during an admin change", () => {
+  const unreachable = () => {
+    throw Object.assign(new Error("Durable Object is unreachable"), { retryable: false });
+  };
+
+  it("revoking answers 503 and writes nothing; once the object is back, a retry revokes", async () => {
+    const { account, key } = await accountWithKey();
+    const before = await snapshot(account.id);
+    const response = await adminVia(
+      countingEnv({}, { object: unreachable }),
+      "DELETE",
+      `/accounts/${account.id}/keys/${key.id}`,
+    );
+    await expectUnavailable(response);
+    expect(await snapshot(account.id)).toEqual(before);
+    expect((await adminVia(countingEnv(), "DELETE", `/accounts/${account.id}/keys/${key.id}`)).status).toBe(200);
+    expect((await callVia(countingEnv(), key.key)).status).toBe(401);
+  });
+
+  it("rotating answers 503 and creates no successor; a retry rotates", async () => {
+    const { account, key } = await accountWithKey();
+    const before = await snapshot(account.id);
+    const path = `/accounts/${account.id}/keys/${key.id}/rotate`;
+    const response = await adminVia(countingEnv({}, { object: unreachable }), "POST", path, { gracePeriodSeconds: 0 });
+    await expectUnavailable(response);
+    expect(await snapshot(account.id)).toEqual(before);
+    expect((await callVia(countingEnv(), key.key)).status).toBe(200);
+    const successor = await dataOf<{ key: string }>(
+      await adminVia(countingEnv(), "POST", path, { gracePeriodSeconds: 0 }),
+    );
+    expect((await callVia(countingEnv(), key.key)).status).toBe(401);
+    expect((await callVia(countingEnv(), successor.key)).status).toBe(200);
+  });
+
+  it("updating a key answers 503 saying the change is saved but not yet applied; a retry applies it", async () => {
+    const { account, key } = await accountWithKey();
+    const path = `/accounts/${account.id}/keys/${key.id}`;
+    const response = await adminVia(countingEnv({}, { object: unreachable }), "PATCH", path, {
+      scopes: ["domains:read"],
+    });
+    await expectUnavailable(response);
+    expect((await errorOf(response.clone())).message).toMatch(/saved.*retry/i);
+    expect((await adminVia(countingEnv(), "PATCH", path, { scopes: ["domains:read"] })).status).toBe(200);
+    expect((await callVia(countingEnv(), key.key, "/v1/messages")).status).toBe(403);
+  });
+});
