@@ -3,6 +3,7 @@ import { DrizzleQueryError } from "drizzle-orm/errors";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { storageUnavailable } from "../src/errors";
 import { logError, route } from "../src/log";
+import { Browser } from "./support/dashboard";
 import { ADMIN_TOKEN, accountWithKey, admin, call, dataOf, gatewayWith } from "./support/helpers";
 
 let lines: string[] = [];
@@ -111,6 +112,27 @@ describe("request logs", () => {
     await call(rotated.key);
     await withEnv({ UPSTREAM_URL: "http://127.0.0.1:9" }, "/v1/domains", { headers: { "X-API-Key": key.key } });
     await withEnv({ RATE_LIMIT_FAIL_OPEN: "nonsense" }, "/v1/domains", { headers: { "X-API-Key": key.key } });
+
+    // The dashboard: a failed and a good login, a key created (shown once) and deleted.
+    const email = `${crypto.randomUUID()}@example.com`;
+    await admin("POST", `/accounts/${account.id}/users`, { email, password });
+    const browser = new Browser();
+    await browser.get("/dashboard/login");
+    await browser.post("/dashboard/login", { email, password: `${password}-wrong` });
+    await browser.login(email, password);
+    await browser.get("/dashboard/settings/api-keys/new");
+    await browser.post("/dashboard/settings/api-keys", { name: "From the dashboard", expiresOn: "" });
+    const shown = /value="(mk_[a-z0-9]{8}_[A-Za-z0-9]{24})"/.exec(browser.html)?.[1];
+    expect(shown).toBeDefined();
+    secrets.push(shown as string, `${password}-wrong`, ...[...browser.cookies.values()].map((c) => c.value));
+    await call(shown as string);
+    const listed = await dataOf<Array<{ id: string; name: string }>>(
+      await admin("GET", `/accounts/${account.id}/keys`),
+    );
+    const made = listed.find((k) => k.name === "From the dashboard");
+    await browser.get("/dashboard/settings/api-keys");
+    await browser.post(`/dashboard/settings/api-keys/${made?.id}/delete`);
+    await call(shown as string);
 
     expect(lines.length).toBeGreaterThan(10);
     const all = lines.join("\n");
