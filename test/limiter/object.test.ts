@@ -55,6 +55,24 @@ describe("the per-key Durable Object", () => {
     expect(await check(key.id)).toEqual({ outcome: "unauthorized" });
   });
 
+  it("holds an expiry set ahead of D1 (rotation) through an eviction and a timed reload, until a forced refresh", async () => {
+    const { key } = await accountWithKey();
+    expect((await check(key.id)).outcome).toBe("ok");
+    await objectFor(key.id).expireBy(Date.now() - 1);
+    expect(await check(key.id)).toEqual({ outcome: "unauthorized" });
+    await evictDurableObject(objectFor(key.id));
+    // A timed reload (the policy TTL passed) reads D1, which does not have the expiry yet: it still holds.
+    await runInDurableObject(objectFor(key.id), (_: KeyLimiter, state) => {
+      const policy = state.storage.kv.get<{ loadedAt: number }>("policy");
+      state.storage.kv.put("policy", { ...policy, loadedAt: 0 });
+    });
+    await evictDurableObject(objectFor(key.id));
+    expect(await check(key.id)).toEqual({ outcome: "unauthorized" });
+    // A forced refresh follows a D1 write, which is what counts from then on.
+    await objectFor(key.id).refresh(key.id);
+    expect((await check(key.id)).outcome).toBe("ok");
+  });
+
   it("grants a lease only from what remains, counted at once, and never past a tenth of it", async () => {
     const { key } = await accountWithKey({ rateLimit: { limit: 100, windowSeconds: 60 } });
     const granted = await check(key.id, 50);
