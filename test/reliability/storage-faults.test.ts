@@ -99,6 +99,21 @@ describe("when Workers KV fails", () => {
     expect(gw.counts).toMatchObject({ kvReads: 1, d1: 1 });
   });
 
+  it("serves the request when filling KV fails, and creates or rotates a key once when purging KV fails", async () => {
+    const kvWriteFails = () => Promise.reject(new Error("KV PUT failed: 503"));
+    const account = await createAccount();
+    const gw = countingEnv({}, { kvWrite: kvWriteFails });
+    const created = await adminVia(gw, "POST", `/accounts/${account.id}/keys`, { name: "Purge fails" });
+    expect(created.status).toBe(201);
+    const key = await dataOf<{ id: string; key: string }>(created);
+    expect((await callVia(gw, key.key)).status).toBe(200);
+    const rotated = await adminVia(gw, "POST", `/accounts/${account.id}/keys/${key.id}/rotate`, {});
+    expect(rotated.status).toBe(201);
+    expect((await snapshot(account.id)).keys).toHaveLength(2);
+    expect(gw.counts.kvWrites).toBeGreaterThanOrEqual(4);
+    expect((await callVia(gw, key.key)).status).toBe(401);
+  });
+
   it("still refuses an unknown key when KV fails (D1 answers)", async () => {
     const { key } = await accountWithKey();
     const unknown = await accountWithKey();

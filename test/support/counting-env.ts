@@ -23,6 +23,8 @@ export interface Counts {
  */
 export interface Faults {
   kvRead?: () => Promise<unknown> | undefined;
+  /** KV put and delete (cache fills and purges). */
+  kvWrite?: () => Promise<unknown> | undefined;
   d1?: (call: number) => void;
   object?: () => void;
 }
@@ -55,7 +57,7 @@ export function countingEnv(vars: Record<string, string | undefined> = {}, fault
     KEYS_CACHE: wrap(env.KEYS_CACHE, (name) => {
       if (name !== "get" && name !== "getWithMetadata") {
         counts.kvWrites++;
-        return undefined;
+        return faults.kvWrite?.();
       }
       counts.kvReads++;
       return faults.kvRead?.();
