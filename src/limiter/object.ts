@@ -121,13 +121,15 @@ export class KeyLimiter extends DurableObject<Env> {
 
   /**
    * Makes the key expire at `at` at the latest (rotation's grace period),
-   * ahead of the D1 write; returns once no lease granted before outlives it.
+   * ahead of the D1 write; returns once no lease granted before outlives it,
+   * at once unless `at` is closer than the leases already granted.
    */
   async expireBy(at: number): Promise<void> {
     const current = this.currentOrEmpty();
     this.stored = { ...current, expiresCap: Math.min(at, current.expiresCap ?? Number.POSITIVE_INFINITY) };
     this.ctx.storage.kv.put("policy", this.stored);
-    await this.fence();
+    // Leases end by LEASE_MS; only a grace period shorter than that has any to wait out.
+    if (this.leaseHorizon > at) await this.fence();
   }
 
   /** What is known of the key; loadedAt 0 makes the next check load the rest from D1. */
