@@ -17,7 +17,13 @@ export const RateLimitSchema = z
   })
   .openapi("RateLimit", { example: { limit: 100, windowSeconds: 60 } });
 
-const Name = z.string().trim().min(1, "is required").max(100, "must be at most 100 characters");
+// A lone surrogate cannot be stored as text: D1 would keep U+FFFD in its place, not what was sent.
+const Name = z
+  .string()
+  .trim()
+  .min(1, "is required")
+  .max(100, "must be at most 100 characters")
+  .refine((name) => name.isWellFormed(), "must be valid Unicode text (no lone surrogates)");
 
 /** ISO-8601 (a date-time with offset, or a date, read as midnight UTC), strictly in the future. */
 export const FutureDate = z

@@ -38,7 +38,13 @@ export function checkKey(
   const raw = request.headers.get("x-api-key");
   // Warm path: a key whose exact secret this isolate has verified needs no checksum and no hash.
   const warm = raw !== null && raw.length === KEY_LENGTH ? cachedEntry(raw.slice(3, 11), stats) : undefined;
-  if (warm?.verified !== undefined && raw?.startsWith("mk_") && verifiedBefore(warm, raw.slice(12))) {
+  // With "mk_", the prefix, "_" and the exact verified secret, the key is the one verified before, character for character.
+  if (
+    warm?.verified !== undefined &&
+    raw?.startsWith("mk_") &&
+    raw[11] === "_" &&
+    verifiedBefore(warm, raw.slice(12))
+  ) {
     return accept(warm.record, true);
   }
   // Two X-API-Key headers arrive joined with ", " and fail the format check.

@@ -47,9 +47,16 @@ async function readAll(stream: ReadableStream<Uint8Array>, max: number): Promise
   return body;
 }
 
+const NO_BODY: PreparedBody = { body: null, contentSha256: EMPTY_SHA256 };
+
 /** Checks the body against MAX_BODY_BYTES and decides how it travels and is signed. */
 export async function prepareBody(request: Request, maxBytes: number): Promise<PreparedBody> {
-  if (request.body === null) return { body: null, contentSha256: EMPTY_SHA256 };
+  if (request.body === null) return NO_BODY;
+  if (request.method === "GET" || request.method === "HEAD") {
+    // fetch cannot send a body with these: an empty one (a client's "Content-Length: 0") is dropped, any other refused.
+    if ((await readAll(request.body, maxBytes)).byteLength === 0) return NO_BODY;
+    throw new ApiError("BAD_REQUEST", "body: a GET or HEAD request cannot have a body");
+  }
   const declared = request.headers.get("content-length");
   if (declared !== null && /^\d+$/.test(declared)) {
     const length = Number(declared);

@@ -92,6 +92,8 @@ export async function forward(
     host: request.headers.get("host") ?? target.host,
   });
   const body = await prepareBody(request, config.MAX_BODY_BYTES);
+  // A bodiless request's Content-Length (some clients send "0" on a GET) would make fetch refuse it.
+  if (body.body === null) headers.delete("content-length");
   await signRequest(headers, config.ORIGIN_SIGNING_SECRET, {
     method: target.method,
     pathAndQuery,

@@ -101,6 +101,15 @@ describe("the key check refuses with the one documented 401", () => {
     await expectRefused(await call(key.key.replace("_", "%EF%BC%BF"), `/v1/domains/${m}`), m);
   });
 
+  it("when a warm key arrives with its separator changed", async () => {
+    const { key } = await accountWithKey();
+    expect((await call(key.key)).status).toBe(200);
+    for (const separator of ["-", "x", "."]) {
+      const m = marker();
+      await expectRefused(await call(`${key.key.slice(0, 11)}${separator}${key.key.slice(12)}`, `/v1/domains/${m}`), m);
+    }
+  });
+
   it("when the key header is 8 KB long", async () => {
     const m = marker();
     await expectRefused(await call(`mk_${"a".repeat(8192)}`, `/v1/domains/${m}`), m);

@@ -115,6 +115,17 @@ describe("forwarding to the origin", () => {
     );
   });
 
+  it("forwards a GET or HEAD that declares an empty body (Content-Length: 0), without a body", async () => {
+    const { key } = await accountWithKey();
+    for (const method of ["GET", "HEAD"]) {
+      const m = marker();
+      const response = await call(key.key, `/v1/domains/${m}`, { method, headers: { "Content-Length": "0" } });
+      expect(response.status).toBe(200);
+      const [seen] = await originRequests({ pathContains: m });
+      expect(seen).toMatchObject({ method, bodyLength: 0 });
+    }
+  });
+
   it("returns the origin's own 4xx and 5xx as they are", async () => {
     const { key } = await accountWithKey();
     for (const status of [400, 404, 409, 422, 500, 503]) {
