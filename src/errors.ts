@@ -85,7 +85,6 @@ function fromHttpException(error: HTTPException): ApiError {
   if (error.status === 413) return new ApiError("PAYLOAD_TOO_LARGE");
   if (error.status === 401) return new ApiError("UNAUTHORIZED");
   if (error.status === 404) return new ApiError("NOT_FOUND");
-  if (isStorageError(error)) return storageUnavailable(error);
   return new ApiError("INTERNAL_ERROR");
 }
 
