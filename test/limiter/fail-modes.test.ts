@@ -30,12 +30,13 @@ const send = (bindings: Record<string, unknown>, key: string, path = "/v1/domain
 const unreachable = (): Failure => ({ message: "Durable Object is unreachable" });
 
 describe("when the key's Durable Object cannot be reached", () => {
-  it("fails closed by default: 503 SERVICE_UNAVAILABLE, and nothing reaches the origin", async () => {
+  it("fails closed by default: 503 SERVICE_UNAVAILABLE with Retry-After, and nothing reaches the origin", async () => {
     const { key } = await accountWithKey();
     const { namespace } = flakyLimiter([unreachable(), unreachable()]);
     const m = marker();
     const response = await send({ RATE_LIMITER: namespace }, key.key, `/v1/domains/${m}`);
     expect(response.status).toBe(503);
+    expect(response.headers.get("retry-after")).toBe("1");
     expect((await errorOf(response)).code).toBe("SERVICE_UNAVAILABLE");
     expect(await originRequests({ pathContains: m })).toHaveLength(0);
   });
