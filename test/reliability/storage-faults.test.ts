@@ -8,6 +8,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { isolateCache } from "../../src/keys/lookup";
 import { countingEnv, d1Down, type Faults } from "../support/counting-env";
+import { signedIn } from "../support/dashboard";
 import {
   ADMIN_TOKEN,
   accountWithKey,
@@ -218,6 +219,32 @@ describe("when D1 fails during an admin write, at any of its calls", () => {
     expect(failures).toBeGreaterThan(0);
     expect(response.status).toBe(201);
     expect((await snapshot(account.id)).users).toHaveLength(1);
+  });
+});
+
+describe("when D1 fails under the dashboard", () => {
+  it("answers a 503 page saying nothing was changed, and creates no key", async () => {
+    const { account, browser } = await signedIn();
+    await browser.get("/dashboard/settings/api-keys/new");
+    const token = /name="_csrf" value="([^"]*)"/.exec(browser.html)?.[1] ?? "";
+    const cookie = [...browser.cookies].map(([name, c]) => `${name}=${c.value}`).join("; ");
+    const before = await snapshot(account.id);
+    const gw = countingEnv({}, { d1: d1Down });
+    const response = await gw.fetch("/dashboard/settings/api-keys", {
+      method: "POST",
+      headers: {
+        Cookie: cookie,
+        Origin: "http://localhost",
+        "Content-Type": "application/x-www-form-urlencoded",
+        "CF-Connecting-IP": browser.ip,
+      },
+      body: new URLSearchParams({ _csrf: token, name: "During the outage", expiresOn: "" }).toString(),
+    });
+    expect(response.status).toBe(503);
+    const html = await response.text();
+    expect(html).toContain("Nothing was changed");
+    expect(html).not.toMatch(/D1_|Failed query|at \w+ \(/);
+    expect(await snapshot(account.id)).toEqual(before);
   });
 });
 
