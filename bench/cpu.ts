@@ -53,42 +53,44 @@ const bare = await withPids(() => startPassthrough(origin.url));
 const gateway = await withPids(() =>
   startGateway(bundleGateway(), origin.url, "bench-admin-token", { LOG_REQUESTS: process.env.LOG_REQUESTS ?? "true" }),
 );
-const post = async (path: string, body: unknown) => {
-  const response = await fetch(`${gateway.server.url}/admin${path}`, {
-    method: "POST",
-    headers: { Authorization: "Bearer bench-admin-token", "Content-Type": "application/json" },
-    body: JSON.stringify(body),
+try {
+  const post = async (path: string, body: unknown) => {
+    const response = await fetch(`${gateway.server.url}/admin${path}`, {
+      method: "POST",
+      headers: { Authorization: "Bearer bench-admin-token", "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    return ((await response.json()) as { data: { id: string; key: string } }).data;
+  };
+  const account = await post("/accounts", { name: "Bench" });
+  const { key } = await post(`/accounts/${account.id}/keys`, {
+    name: "bench",
+    rateLimit: { limit: 1_000_000, windowSeconds: 60 },
   });
-  return ((await response.json()) as { data: { id: string; key: string } }).data;
-};
-const account = await post("/accounts", { name: "Bench" });
-const { key } = await post(`/accounts/${account.id}/keys`, {
-  name: "bench",
-  rateLimit: { limit: 1_000_000, windowSeconds: 60 },
-});
 
-const originPid = origin.process.pid as number;
-console.log(`CPU µs per request (wrk, 16 connections, 4 s per run, ${ROUNDS} rounds)`);
-for (let round = 1; round <= ROUNDS; round++) {
-  const targets = [
-    ["A bare pass-through", bare.server.url, undefined, bare.pids],
-    ["B gateway warm path", gateway.server.url, `X-API-Key: ${key}`, gateway.pids],
-  ] as const;
-  for (const [name, url, header, pids] of targets) {
-    const workerd0 = pids.reduce((n, pid) => n + cpuTicks(pid), 0);
-    const origin0 = cpuTicks(originPid);
-    const node0 = process.cpuUsage();
-    const requests = await wrk(`${url}/v1/domains`, header);
-    const workerd = pids.reduce((n, pid) => n + cpuTicks(pid), 0) - workerd0;
-    const originTicks = cpuTicks(originPid) - origin0;
-    const node = process.cpuUsage(node0);
-    const per = (us: number) => (us / requests).toFixed(0).padStart(5);
-    console.log(
-      `${name} #${round}  ${String(Math.round(requests / 4)).padStart(6)} req/s  workerd ${per(workerd * TICK_US)}  origin ${per(originTicks * TICK_US)}  miniflare (node) ${per(node.user + node.system)}`,
-    );
+  const originPid = origin.process.pid as number;
+  console.log(`CPU µs per request (wrk, 16 connections, 4 s per run, ${ROUNDS} rounds)`);
+  for (let round = 1; round <= ROUNDS; round++) {
+    const targets = [
+      ["A bare pass-through", bare.server.url, undefined, bare.pids],
+      ["B gateway warm path", gateway.server.url, `X-API-Key: ${key}`, gateway.pids],
+    ] as const;
+    for (const [name, url, header, pids] of targets) {
+      const workerd0 = pids.reduce((n, pid) => n + cpuTicks(pid), 0);
+      const origin0 = cpuTicks(originPid);
+      const node0 = process.cpuUsage();
+      const requests = await wrk(`${url}/v1/domains`, header);
+      const workerd = pids.reduce((n, pid) => n + cpuTicks(pid), 0) - workerd0;
+      const originTicks = cpuTicks(originPid) - origin0;
+      const node = process.cpuUsage(node0);
+      const per = (us: number) => (us / requests).toFixed(0).padStart(5);
+      console.log(
+        `${name} #${round}  ${String(Math.round(requests / 4)).padStart(6)} req/s  workerd ${per(workerd * TICK_US)}  origin ${per(originTicks * TICK_US)}  miniflare (node) ${per(node.user + node.system)}`,
+      );
+    }
   }
+} finally {
+  await bare.server.mf.dispose();
+  await gateway.server.mf.dispose();
+  origin.process.kill();
 }
-gateway.server.takeOps();
-await bare.server.mf.dispose();
-await gateway.server.mf.dispose();
-origin.process.kill();
