@@ -4,10 +4,9 @@
  * time) so the hot path's cost can be read directly.
  */
 import { spawn } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
 import { convertV4MiniflareOptions, Miniflare } from "miniflare";
 import { startFastOrigin } from "./origin.ts";
-import { bundleGateway } from "./workers.ts";
+import { applyMigrations, bundleGateway } from "./workers.ts";
 
 const INSPECTOR_PORT = 9331;
 const origin = await startFastOrigin();
@@ -37,14 +36,7 @@ const mf = new Miniflare(
   }),
 );
 const url = (await mf.ready).toString().replace(/\/$/, "");
-const db = await mf.getD1Database("DB");
-for (const file of readdirSync("drizzle")
-  .filter((f) => f.endsWith(".sql"))
-  .sort()) {
-  for (const statement of readFileSync(`drizzle/${file}`, "utf8").split("--> statement-breakpoint")) {
-    if (statement.trim()) await db.prepare(statement).run();
-  }
-}
+await applyMigrations(mf);
 const post = async (path: string, body: unknown) =>
   (
     (await (

@@ -46,6 +46,18 @@ export async function startPassthrough(upstreamUrl: string): Promise<{ mf: Minif
   return { mf, url: (await mf.ready).toString().replace(/\/$/, "") };
 }
 
+/** Applies the drizzle-kit migrations to the D1 database bound as DB. */
+export async function applyMigrations(mf: Miniflare): Promise<void> {
+  const db = await mf.getD1Database("DB");
+  for (const file of readdirSync("drizzle")
+    .filter((f) => f.endsWith(".sql"))
+    .sort()) {
+    for (const statement of readFileSync(`drizzle/${file}`, "utf8").split("--> statement-breakpoint")) {
+      if (statement.trim()) await db.prepare(statement).run();
+    }
+  }
+}
+
 export async function startGateway(
   scriptPath: string,
   upstreamUrl: string,
@@ -75,14 +87,7 @@ export async function startGateway(
     },
   });
   const url = (await mf.ready).toString().replace(/\/$/, "");
-  const db = await mf.getD1Database("DB");
-  for (const file of readdirSync("drizzle")
-    .filter((f) => f.endsWith(".sql"))
-    .sort()) {
-    for (const statement of readFileSync(`drizzle/${file}`, "utf8").split("--> statement-breakpoint")) {
-      if (statement.trim()) await db.prepare(statement).run();
-    }
-  }
+  await applyMigrations(mf);
   /** The storage operations logged since the last call, from the gateway's request lines. */
   function takeOps(): OpsCount {
     const ops: OpsCount = { requests: 0, kvReads: 0, d1Queries: 0, objectCalls: 0 };
