@@ -56,6 +56,8 @@ export interface GatewayOptions {
   persistTo?: string;
   /** Pass wrangler's output through to this terminal (else it is kept for error messages). */
   showOutput?: boolean;
+  /** More `--var` overrides, e.g. `{ UPSTREAM_TIMEOUT_MS: "300" }`. */
+  vars?: Record<string, string>;
 }
 
 export interface GatewayProcess {
@@ -70,6 +72,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayProc
   const args = ["dev", "--port", String(options.port), "--ip", "127.0.0.1", "--show-interactive-dev-session=false"];
   args.push("--inspector-port", String(await freePort()));
   args.push("--var", `ADMIN_TOKEN:${options.adminToken}`, "--var", `UPSTREAM_URL:${options.upstreamUrl}`);
+  for (const [name, value] of Object.entries(options.vars ?? {})) args.push("--var", `${name}:${value}`);
   if (options.persistTo) args.push("--persist-to", options.persistTo);
   const stdio = options.showOutput
     ? (["ignore", "inherit", "inherit"] as const)

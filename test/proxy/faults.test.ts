@@ -1,14 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  accountWithKey,
-  bytes,
-  call,
-  errorOf,
-  gatewayWith,
-  marker,
-  originAborted,
-  originRequests,
-} from "../support/helpers";
+import { accountWithKey, bytes, call, errorOf, gatewayWith, marker, originRequests } from "../support/helpers";
 
 function send(vars: Record<string, string>, key: string, path: string, init: RequestInit = {}) {
   const headers = new Headers(init.headers);
@@ -36,16 +27,15 @@ describe("origin faults", () => {
     expect((await errorOf(response)).code).toBe("BAD_GATEWAY");
   });
 
-  it("answers 504 GATEWAY_TIMEOUT when no headers come within UPSTREAM_TIMEOUT_MS, and aborts the origin request", async () => {
+  // That the origin's request is then closed needs a real request lifecycle: test/e2e/timeout.e2e.ts.
+  it("answers 504 GATEWAY_TIMEOUT when no headers come within UPSTREAM_TIMEOUT_MS", async () => {
     const { key } = await accountWithKey();
-    const m = marker();
     const started = Date.now();
-    const response = await send({ UPSTREAM_TIMEOUT_MS: "300" }, key.key, `/v1/_test/slow-headers?ms=2000&${m}`);
+    const response = await send({ UPSTREAM_TIMEOUT_MS: "300" }, key.key, "/v1/_test/slow-headers?ms=2000");
     expect(response.status).toBe(504);
     expect((await errorOf(response)).code).toBe("GATEWAY_TIMEOUT");
+    expect(response.headers.get("x-ratelimit-limit")).toBe("100");
     expect(Date.now() - started).toBeLessThan(1500);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(await originAborted(m)).toHaveLength(1);
   });
 
   it("does not time out a slow body once the headers have come", async () => {

@@ -124,12 +124,6 @@ export async function errorOf(response: Response): Promise<{ code: string; messa
   return body.error;
 }
 
-/** Paths the test origin saw abandoned by the gateway before its answer was complete. */
-export async function originAborted(pathContains: string): Promise<string[]> {
-  const response = await fetch(`http://127.0.0.1:${env.ORIGIN_PORT}/__origin/aborted?pathContains=${pathContains}`);
-  return response.json();
-}
-
 /** Lowercase hex SHA-256 of bytes. */
 export async function sha256(bytes: ArrayBuffer | Uint8Array): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", bytes);

@@ -38,8 +38,6 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
 
 export async function startOrigin(port = 0): Promise<{ server: Server; port: number }> {
   const received: Received[] = [];
-  /** Paths of requests whose client went away before the response was complete. */
-  const aborted: string[] = [];
   const verify = createVerifier({ secret: ORIGIN_SECRET });
 
   const server = createServer((req, res) => {
@@ -59,17 +57,6 @@ export async function startOrigin(port = 0): Promise<{ server: Server; port: num
       );
       return sendJson(res, 200, matches);
     }
-    if (url.pathname === "/__origin/aborted") {
-      const marker = url.searchParams.get("pathContains") ?? "";
-      return sendJson(
-        res,
-        200,
-        aborted.filter((path) => path.includes(marker)),
-      );
-    }
-    res.on("close", () => {
-      if (!res.writableFinished) aborted.push(req.url ?? "");
-    });
     const test = url.pathname.includes("/_test/") ? url.pathname.slice(url.pathname.indexOf("/_test/") + 7) : "";
     if (test === "reset") return req.socket.destroy();
     if (test === "slow-headers") await sleep(Number(url.searchParams.get("ms") ?? 1000));
