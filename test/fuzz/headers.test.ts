@@ -122,15 +122,18 @@ async function echoOf(response: Response): Promise<OriginRecord> {
   return (await response.json()) as OriginRecord;
 }
 
+/** A key with a limit no fuzz run can reach, so a good key always gets through. */
+async function unlimitedKey(): Promise<{ key: KeyData; accountId: string }> {
+  const created = await accountWithKey({ rateLimit: { limit: 1_000_000, windowSeconds: 60 } });
+  return { key: created.key, accountId: created.account.id };
+}
+
 describe("X-API-Key, fuzzed", () => {
   let key: KeyData;
   let accountId: string;
 
   beforeAll(async () => {
-    // A limit no fuzz run can reach, so a good key always gets through.
-    const created = await accountWithKey({ rateLimit: { limit: 1_000_000, windowSeconds: 60 } });
-    key = created.key;
-    accountId = created.account.id;
+    ({ key, accountId } = await unlimitedKey());
     // Warm this isolate's cache: the fast path must refuse near misses as strictly as the cold one.
     expect((await gateway("/v1/domains", { headers: { "X-API-Key": key.key } })).status).toBe(200);
   });
@@ -283,9 +286,7 @@ describe("the other request headers, fuzzed", () => {
   let accountId: string;
 
   beforeAll(async () => {
-    const created = await accountWithKey({ rateLimit: { limit: 1_000_000, windowSeconds: 60 } });
-    key = created.key;
-    accountId = created.account.id;
+    ({ key, accountId } = await unlimitedKey());
   });
 
   it("never break the key check, the identity or the signature the origin sees, nor leak into the answer", async () => {
