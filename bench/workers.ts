@@ -113,6 +113,7 @@ export async function startGateway(
       ADMIN_TOKEN: adminToken,
       ...vars,
       KEY_PEPPER: "dev-only-key-pepper-not-for-production",
+      KEY_PREFIX_SECRET: "dev-only-key-prefix-secret-not-for-production",
       ORIGIN_SIGNING_SECRET: "dev-only-origin-signing-secret",
     },
     d1Databases: { DB: "bench-db" },

@@ -139,7 +139,10 @@ export async function seedDemo(gatewayUrl: string, adminToken: string, stateFile
   const saved = existsSync(stateFile) ? (JSON.parse(readFileSync(stateFile, "utf8")) as DemoSeed) : null;
   if (saved) {
     const keys = await call("GET", `/accounts/${saved.accountId}/keys`);
-    if (keys.status === 200 && keys.data.some((k) => k.id === saved.keyId)) return saved;
+    // The saved key must still exist and still be accepted (a key from an older gateway version may not be).
+    const check = await fetch(`${gatewayUrl}/v1/domains`, { headers: { "X-API-Key": saved.key } });
+    await check.arrayBuffer();
+    if (keys.status === 200 && keys.data.some((k) => k.id === saved.keyId) && check.status !== 401) return saved;
   }
   let accountId = saved?.accountId;
   if (!accountId || (await call("GET", `/accounts/${accountId}/keys`)).status !== 200) {

@@ -75,6 +75,13 @@ const retiredPeppers = z
   .optional()
   .transform((value) => value ?? []);
 
+/** `"old1,old2"`: earlier KEY_PREFIX_SECRETs, under which keys issued before a rotation still verify. */
+const retiredSecrets = z
+  .string()
+  .transform((value) => value.split(",").filter((secret) => secret !== ""))
+  .optional()
+  .transform((value) => value ?? []);
+
 const schema = z.object({
   ENVIRONMENT: z.enum(["development", "production"]).default("production"),
   UPSTREAM_URL: httpUrl,
@@ -85,6 +92,8 @@ const schema = z.object({
   KEY_PEPPER: z.string().min(1),
   KEY_PEPPER_VERSION: intVar(1, 1, 1_000_000),
   KEY_PEPPERS_RETIRED: retiredPeppers,
+  KEY_PREFIX_SECRET: z.string().min(1),
+  KEY_PREFIX_SECRETS_RETIRED: retiredSecrets,
   ORIGIN_SIGNING_SECRET: z.string().min(1),
   DEFAULT_RATE_LIMIT: rateLimitVar,
   RATE_LIMIT_FAIL_OPEN: z
@@ -104,9 +113,11 @@ export type Config = z.output<typeof schema> & {
   isDevelopment: boolean;
   /** Pepper secrets by version: the current one and the retired ones. */
   peppers: Map<number, string>;
+  /** KEY_PREFIX_SECRET first, then the retired ones: a key verifies if its prefix is the MAC under any of them. */
+  prefixSecrets: string[];
 };
 
-const SECRETS = ["ADMIN_TOKEN", "KEY_PEPPER", "ORIGIN_SIGNING_SECRET"] as const;
+const SECRETS = ["ADMIN_TOKEN", "KEY_PEPPER", "KEY_PREFIX_SECRET", "ORIGIN_SIGNING_SECRET"] as const;
 
 /** Rules only production enforces: real secrets, long enough, never the dev defaults. */
 function checkProductionSecrets(parsed: z.output<typeof schema>): string[] {
@@ -123,6 +134,9 @@ function checkProductionSecrets(parsed: z.output<typeof schema>): string[] {
   for (const { version, secret } of parsed.KEY_PEPPERS_RETIRED) {
     if (secret.startsWith(DEV_ONLY))
       problems.push(`KEY_PEPPERS_RETIRED: version ${version} is a development-only value`);
+  }
+  if (parsed.KEY_PREFIX_SECRETS_RETIRED.some((secret) => secret.startsWith(DEV_ONLY))) {
+    problems.push("KEY_PREFIX_SECRETS_RETIRED: holds a development-only value");
   }
   return problems;
 }
@@ -150,7 +164,8 @@ export function parseConfig(env: Record<string, unknown>): Config {
   }
   const peppers = new Map<number, string>(parsed.KEY_PEPPERS_RETIRED.map((p) => [p.version, p.secret]));
   peppers.set(parsed.KEY_PEPPER_VERSION, parsed.KEY_PEPPER);
-  return { ...parsed, isDevelopment, peppers };
+  const prefixSecrets = [parsed.KEY_PREFIX_SECRET, ...parsed.KEY_PREFIX_SECRETS_RETIRED];
+  return { ...parsed, isDevelopment, peppers, prefixSecrets };
 }
 
 const cache = new WeakMap<object, Config>();

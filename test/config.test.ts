@@ -5,6 +5,7 @@ const production = {
   ENVIRONMENT: "production",
   UPSTREAM_URL: "https://origin.momail.internal/",
   KEY_PEPPER: "p".repeat(40),
+  KEY_PREFIX_SECRET: "k".repeat(40),
   ORIGIN_SIGNING_SECRET: "s".repeat(40),
   ADMIN_TOKEN: "a".repeat(40),
 };
@@ -53,6 +54,7 @@ describe("parseConfig", () => {
     ["UPSTREAM_URL", { UPSTREAM_URL: undefined }],
     ["UPSTREAM_URL", { UPSTREAM_URL: "ftp://origin" }],
     ["KEY_PEPPER", { KEY_PEPPER: undefined }],
+    ["KEY_PREFIX_SECRET", { KEY_PREFIX_SECRET: undefined }],
     ["ORIGIN_SIGNING_SECRET", { ORIGIN_SIGNING_SECRET: "" }],
     ["MAX_BODY_BYTES", { MAX_BODY_BYTES: "ten megabytes" }],
     ["UPSTREAM_TIMEOUT_MS", { UPSTREAM_TIMEOUT_MS: "0" }],
@@ -66,7 +68,7 @@ describe("parseConfig", () => {
     expect(() => parseConfig({ ...production, ...override })).toThrow(new RegExp(`^Invalid configuration: .*${name}`));
   });
 
-  it.each(["KEY_PEPPER", "ORIGIN_SIGNING_SECRET", "ADMIN_TOKEN"])(
+  it.each(["KEY_PEPPER", "KEY_PREFIX_SECRET", "ORIGIN_SIGNING_SECRET", "ADMIN_TOKEN"])(
     "refuses the development default of %s outside development",
     (name) => {
       const devValue = `dev-only-${name.toLowerCase()}-${"x".repeat(40)}`;
@@ -81,6 +83,17 @@ describe("parseConfig", () => {
   it("requires production secrets of at least 32 characters", () => {
     expect(() => parseConfig({ ...production, KEY_PEPPER: "short" })).toThrow(
       /KEY_PEPPER: must be at least 32 characters/,
+    );
+    expect(() => parseConfig({ ...production, KEY_PREFIX_SECRET: "short" })).toThrow(
+      /KEY_PREFIX_SECRET: must be at least 32 characters/,
+    );
+  });
+
+  it("lists the key-prefix secrets, current first, then the retired ones; refuses a dev-only retired one", () => {
+    const config = parseConfig({ ...production, KEY_PREFIX_SECRETS_RETIRED: "old-one,older-one" });
+    expect(config.prefixSecrets).toEqual([production.KEY_PREFIX_SECRET, "old-one", "older-one"]);
+    expect(() => parseConfig({ ...production, KEY_PREFIX_SECRETS_RETIRED: "dev-only-key-prefix-secret" })).toThrow(
+      /KEY_PREFIX_SECRETS_RETIRED: holds a development-only value/,
     );
   });
 

@@ -1,14 +1,17 @@
 /**
  * The key check of every `/v1/*` request: the key is read from `X-API-Key`
  * only (never the query string or Authorization); a malformed key or a bad
- * checksum is refused before any storage is touched; otherwise the record is
- * found through the cache layers and the secret verified in constant time.
- * Every failure gets the one documented 401 body.
+ * checksum is refused before any storage is touched, and so is a well-formed
+ * key the gateway never issued (its prefix is not the MAC of its secret, see
+ * issue.ts); otherwise the record is found through the cache layers and the
+ * secret verified in constant time. Every failure gets the one documented
+ * 401 body.
  */
 import type { Config } from "../config";
 import { ApiError, INVALID_KEY_MESSAGE } from "../errors";
 import type { RequestStats } from "../stats";
-import { KEY_LENGTH, parseKey } from "./format";
+import { KEY_LENGTH, PREFIX_END, parseKey, prefixOf, secretOf } from "./format";
+import { isIssued } from "./issue";
 import { cachedEntry, lookupKey, verifiedBefore, verifySecret } from "./lookup";
 import type { KeyRecord } from "./records";
 
@@ -37,13 +40,13 @@ export function checkKey(
 ): KeyRecord | Promise<KeyRecord> {
   const raw = request.headers.get("x-api-key");
   // Warm path: a key whose exact secret this isolate has verified needs no checksum and no hash.
-  const warm = raw !== null && raw.length === KEY_LENGTH ? cachedEntry(raw.slice(3, 11), stats) : undefined;
+  const warm = raw !== null && raw.length === KEY_LENGTH ? cachedEntry(prefixOf(raw), stats) : undefined;
   // With "mk_", the prefix, "_" and the exact verified secret, the key is the one verified before, character for character.
   if (
     warm?.verified !== undefined &&
     raw?.startsWith("mk_") &&
-    raw[11] === "_" &&
-    verifiedBefore(warm, raw.slice(12))
+    raw[PREFIX_END] === "_" &&
+    verifiedBefore(warm, secretOf(raw))
   ) {
     return accept(warm.record, true);
   }
@@ -53,7 +56,10 @@ export function checkKey(
   const cached = cachedEntry(parsed.prefix, stats);
   const known = cached && verifiedBefore(cached, parsed.secret);
   if (cached && known !== undefined) return accept(cached.record, known);
-  return lookupKey(env, config, parsed.prefix, stats, waitUntil).then(async (entry) =>
-    accept(entry.record, await verifySecret(config, entry, parsed.secret)),
-  );
+  return isIssued(config, parsed).then(async (issued) => {
+    // A forgery (any prefix, any secret) stops here: no KV, D1 or Durable Object operation.
+    if (!issued) throw invalidKey();
+    const entry = await lookupKey(env, config, parsed.prefix, stats, waitUntil);
+    return accept(entry.record, await verifySecret(config, entry, parsed.secret));
+  });
 }

@@ -3,13 +3,20 @@
  * lowercase alphanumeric public prefix and a 24-char base62 secret whose last
  * 6 chars are the base62 CRC-32 of `mk_{prefix}_{first 18 chars}`. Parsing is
  * a pure function: a malformed key or a bad checksum is refused here, before
- * any cache or storage is consulted.
+ * any cache or storage is consulted. This file is the one home of the
+ * format's character offsets.
  */
 import { crc32 } from "./crc32";
-import { BASE62, LOWER_ALNUM, randomString } from "./random";
+import { BASE62 } from "./random";
 
-export const KEY_LENGTH = 36; // "mk_" + 8 + "_" + 24
-const RANDOM_LENGTH = 18;
+/** `"mk_"` + 8 + `"_"` + 24. */
+export const KEY_LENGTH = 36;
+export const PREFIX_START = 3;
+export const PREFIX_END = 11;
+/** Where the secret starts: its first RANDOM_LENGTH chars are random, the rest is the checksum. */
+export const SECRET_START = 12;
+export const RANDOM_LENGTH = 18;
+const CHECKSUM_START = SECRET_START + RANDOM_LENGTH;
 const CHECKSUM_LENGTH = 6;
 const KEY_PATTERN = /^mk_[a-z0-9]{8}_[A-Za-z0-9]{24}$/;
 
@@ -30,18 +37,22 @@ export function checksum(body: string): string {
   return out;
 }
 
-/** A new key: a random prefix and 18 random base62 chars (107 bits), plus checksum. */
-export function generateKey(): { key: string; prefix: string; secret: string } {
-  const prefix = randomString(LOWER_ALNUM, 8);
-  const random = randomString(BASE62, RANDOM_LENGTH);
-  const secret = random + checksum(`mk_${prefix}_${random}`);
-  return { key: `mk_${prefix}_${secret}`, prefix, secret };
+/** The full key for a prefix and 18 random base62 chars: the checksum is appended. */
+export function formatKey(prefix: string, random: string): string {
+  const body = `mk_${prefix}_${random}`;
+  return body + checksum(body);
 }
+
+/** The prefix of a key-shaped string (no check). */
+export const prefixOf = (raw: string) => raw.slice(PREFIX_START, PREFIX_END);
+/** The secret of a key-shaped string (no check). */
+export const secretOf = (raw: string) => raw.slice(SECRET_START);
+/** The random part of a secret: what the prefix is derived from (see issue.ts). */
+export const randomOf = (secret: string) => secret.slice(0, RANDOM_LENGTH);
 
 /** Splits a presented key, or returns null if it is malformed or its checksum is wrong. */
 export function parseKey(raw: string | null | undefined): ParsedKey | null {
   if (raw == null || raw.length !== KEY_LENGTH || !KEY_PATTERN.test(raw)) return null;
-  const body = raw.slice(0, KEY_LENGTH - CHECKSUM_LENGTH);
-  if (checksum(body) !== raw.slice(KEY_LENGTH - CHECKSUM_LENGTH)) return null;
-  return { prefix: raw.slice(3, 11), secret: raw.slice(12) };
+  if (checksum(raw.slice(0, CHECKSUM_START)) !== raw.slice(CHECKSUM_START)) return null;
+  return { prefix: prefixOf(raw), secret: secretOf(raw) };
 }

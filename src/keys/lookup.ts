@@ -2,8 +2,10 @@
  * Finding and verifying a presented key. The record is looked up by its
  * public prefix in three layers: the in-isolate LRU (no I/O), then Workers KV
  * `KEYS_CACHE`, then D1, the source of truth; each miss fills the layers
- * above it. Unknown prefixes are cached negatively in both caches, so a flood
- * of the same well-formed junk key stops at the isolate. The secret is then
+ * above it. Only keys that passed the forged-key check (issue.ts) get here,
+ * so a prefix D1 does not know is rare (a key being created right now): it is
+ * cached negatively in this isolate only, briefly and bounded, never in KV,
+ * where a miss would otherwise cost a write. The secret is then
  * verified against the stored HMAC in constant time, once per isolate: a
  * verified secret is remembered beside the record so the warm path hashes
  * nothing.
@@ -22,8 +24,8 @@ import { findRecordByPrefix, type KeyRecord } from "./records";
 
 export const ISOLATE_TTL_MS = 60_000;
 export const ISOLATE_MAX_ENTRIES = 10_000;
-/** KV's minimum expirationTtl, used for negative entries. */
-export const NEGATIVE_TTL_SECONDS = 60;
+/** How long this isolate remembers that D1 has no key with a prefix. */
+export const NEGATIVE_TTL_MS = 10_000;
 
 interface CacheEntry {
   record: KeyRecord | null;
@@ -31,14 +33,12 @@ interface CacheEntry {
   verified?: string;
 }
 
-type KvEntry = KeyRecord | { missing: true };
-
 export const isolateCache = new LruCache<CacheEntry>(ISOLATE_MAX_ENTRIES);
 
 export const kvKey = (prefix: string) => `key:${prefix}`;
 
 /** KV's answer, or null if it fails or does not answer within KV_READ_TIMEOUT_MS: KV is only a cache, D1 answers then. */
-async function readKv(env: Env, config: Config, prefix: string, stats: RequestStats): Promise<KvEntry | null> {
+async function readKv(env: Env, config: Config, prefix: string, stats: RequestStats): Promise<KeyRecord | null> {
   stats.kvReads++;
   let timer: ReturnType<typeof setTimeout> | null = null;
   const timeout = new Promise<never>((_, reject) => {
@@ -48,7 +48,9 @@ async function readKv(env: Env, config: Config, prefix: string, stats: RequestSt
     );
   });
   try {
-    return await Promise.race([env.KEYS_CACHE.get<KvEntry>(kvKey(prefix), "json"), timeout]);
+    const cached = await Promise.race([env.KEYS_CACHE.get<KeyRecord | { missing: true }>(kvKey(prefix), "json"), timeout]);
+    // Negative entries written by earlier versions are ignored: D1 answers.
+    return cached && !("missing" in cached) ? cached : null;
   } catch (error) {
     console.warn(JSON.stringify({ message: "KV read failed", error: String(error) }));
     return null;
@@ -86,24 +88,25 @@ export async function lookupKey(
 ): Promise<CacheEntry> {
   const cached = cachedEntry(prefix, stats);
   if (cached) return cached;
-  let record: KeyRecord | null;
-  const fromKv = await readKv(env, config, prefix, stats);
-  if (fromKv) {
+  let record = await readKv(env, config, prefix, stats);
+  if (record) {
     stats.cache = "kv";
-    record = "missing" in fromKv ? null : fromKv;
   } else {
     stats.cache = "d1";
     record = await readD1(env, prefix, stats);
-    const ttl = record ? config.KEY_CACHE_TTL_SECONDS : NEGATIVE_TTL_SECONDS;
-    const value: KvEntry = record ?? { missing: true };
-    waitUntil(
-      env.KEYS_CACHE.put(kvKey(prefix), JSON.stringify(value), { expirationTtl: ttl }).catch((error: unknown) => {
-        console.warn(JSON.stringify({ message: "KV write failed", error: String(error) }));
-      }),
-    );
+    if (record) {
+      const value = JSON.stringify(record);
+      waitUntil(
+        env.KEYS_CACHE.put(kvKey(prefix), value, { expirationTtl: config.KEY_CACHE_TTL_SECONDS }).catch(
+          (error: unknown) => {
+            console.warn(JSON.stringify({ message: "KV write failed", error: String(error) }));
+          },
+        ),
+      );
+    }
   }
   const entry: CacheEntry = { record };
-  isolateCache.set(prefix, entry, record ? ISOLATE_TTL_MS : NEGATIVE_TTL_SECONDS * 1000);
+  isolateCache.set(prefix, entry, record ? ISOLATE_TTL_MS : NEGATIVE_TTL_MS);
   return entry;
 }
 

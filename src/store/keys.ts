@@ -11,8 +11,8 @@ import { getDb, isUniqueViolation } from "../db/client";
 import { type ApiKey, apiKeys } from "../db/schema";
 import { ApiError } from "../errors";
 import { newId } from "../ids";
-import { generateKey } from "../keys/format";
 import { hmacHex } from "../keys/hash";
+import { issueKey } from "../keys/issue";
 import { forgetKey } from "../keys/lookup";
 import type { RateLimit } from "../keys/records";
 import { getAccount } from "./accounts";
@@ -30,7 +30,7 @@ export type KeyChanges = Partial<KeyInput>;
 const PREFIX_ATTEMPTS = 3;
 
 async function newKeyRow(config: Config, accountId: string, input: KeyInput, now: Date) {
-  const { key, prefix, secret } = generateKey();
+  const { key, prefix, secret } = await issueKey(config);
   const row: ApiKey = {
     id: newId("key"),
     accountId,

@@ -1,9 +1,19 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { checksum, generateKey } from "../../src/keys/format";
+import { checksum } from "../../src/keys/format";
 import { isolateCache, kvKey } from "../../src/keys/lookup";
 import { countingEnv } from "../support/counting-env";
-import { accountWithKey, admin, call, errorOf, gateway, marker, originRequests } from "../support/helpers";
+import {
+  accountWithKey,
+  admin,
+  call,
+  errorOf,
+  forgedKey,
+  gateway,
+  marker,
+  originRequests,
+  unstoredKey,
+} from "../support/helpers";
 
 const INVALID = { code: "UNAUTHORIZED", message: "Invalid or missing API key" };
 
@@ -39,9 +49,14 @@ describe("the key check refuses with the one documented 401", () => {
     await expectRefused(await call(key, `/v1/domains/${m}`), m);
   });
 
-  it("when the key is well formed but unknown", async () => {
+  it("when the key is well formed but the gateway never issued it", async () => {
     const m = marker();
-    await expectRefused(await call(generateKey().key, `/v1/domains/${m}`), m);
+    await expectRefused(await call(forgedKey(), `/v1/domains/${m}`), m);
+  });
+
+  it("when the key passes the forged-key check but no such key exists", async () => {
+    const m = marker();
+    await expectRefused(await call(await unstoredKey(), `/v1/domains/${m}`), m);
   });
 
   it("when the secret is wrong for a real prefix", async () => {
@@ -135,20 +150,40 @@ describe("the key check's storage reads", () => {
     expect(gw.counts).toEqual({ kvReads: 0, kvWrites: 0, d1: 0, objects: 0 });
   });
 
-  it("reads KV then D1 once for an unknown well-formed key, then caches it negatively", async () => {
+  it("makes none at all for well-formed keys the gateway never issued, however many distinct ones", async () => {
     const gw = countingEnv();
-    const junk = generateKey().key;
-    expect((await gw.fetch("/v1/domains", { headers: { "X-API-Key": junk } })).status).toBe(401);
-    expect(gw.counts).toMatchObject({ kvReads: 1, d1: 1, objects: 0 });
-    expect(await env.KEYS_CACHE.get(kvKey(junk.slice(3, 11)), "json")).toEqual({ missing: true });
+    for (let i = 0; i < 20; i++) {
+      expect((await gw.fetch("/v1/domains", { headers: { "X-API-Key": forgedKey() } })).status).toBe(401);
+    }
+    expect(gw.counts).toEqual({ kvReads: 0, kvWrites: 0, d1: 0, objects: 0 });
+  });
 
-    for (let i = 0; i < 20; i++) await gw.fetch("/v1/domains", { headers: { "X-API-Key": junk } });
-    expect(gw.counts).toMatchObject({ kvReads: 1, d1: 1, objects: 0 });
-
-    // Another isolate (empty isolate cache) stops at KV.
+  it("makes none at all for an issued key's prefix with a wrong secret, warm or cold", async () => {
+    const { key } = await accountWithKey();
     isolateCache.clear();
-    await gw.fetch("/v1/domains", { headers: { "X-API-Key": junk } });
-    expect(gw.counts).toMatchObject({ kvReads: 2, d1: 1, objects: 0 });
+    const gw = countingEnv();
+    for (let i = 0; i < 5; i++) {
+      expect((await gw.fetch("/v1/domains", { headers: { "X-API-Key": forgedKey(key.prefix) } })).status).toBe(401);
+    }
+    expect(gw.counts).toEqual({ kvReads: 0, kvWrites: 0, d1: 0, objects: 0 });
+    // With the key warm in this isolate, a wrong secret is refused by comparison alone.
+    expect((await gw.fetch("/v1/domains", { headers: { "X-API-Key": key.key } })).status).toBe(200);
+    const before = { ...gw.counts };
+    expect((await gw.fetch("/v1/domains", { headers: { "X-API-Key": sameprefixOtherSecret(key.key) } })).status).toBe(
+      401,
+    );
+    expect(gw.counts).toEqual(before);
+  });
+
+  it("reads KV then D1 once for an issued-looking key D1 does not know, and caches that in the isolate only", async () => {
+    const gw = countingEnv();
+    const unknown = await unstoredKey();
+    expect((await gw.fetch("/v1/domains", { headers: { "X-API-Key": unknown } })).status).toBe(401);
+    expect(gw.counts).toEqual({ kvReads: 1, kvWrites: 0, d1: 1, objects: 0 });
+    expect(await env.KEYS_CACHE.get(kvKey(unknown.slice(3, 11)))).toBeNull();
+
+    for (let i = 0; i < 20; i++) await gw.fetch("/v1/domains", { headers: { "X-API-Key": unknown } });
+    expect(gw.counts).toEqual({ kvReads: 1, kvWrites: 0, d1: 1, objects: 0 });
   });
 
   it("makes no KV or D1 read on the warm path: only the key's Durable Object is asked", async () => {
@@ -173,12 +208,15 @@ describe("the key check's storage reads", () => {
     expect(gw.counts).toMatchObject({ kvReads: 1, d1: 0, objects: 1 });
   });
 
-  it("keeps the isolate cache bounded under a flood of distinct junk keys", async () => {
+  it("keeps the isolate cache at its bound when unknown keys keep arriving", async () => {
     isolateCache.clear();
+    const bound = isolateCache.maxEntries;
+    for (let i = 0; i < bound; i++) isolateCache.set(`f${String(i).padStart(7, "0")}`, { record: null }, 60_000);
+    expect(isolateCache.size).toBe(bound);
     const gw = countingEnv();
-    const limit = isolateCache.maxEntries;
-    for (let i = 0; i < 60; i++) await gw.fetch("/v1/domains", { headers: { "X-API-Key": generateKey().key } });
-    expect(isolateCache.size).toBe(60);
-    expect(limit).toBeLessThanOrEqual(10_000);
+    for (let i = 0; i < 5; i++) await gw.fetch("/v1/domains", { headers: { "X-API-Key": await unstoredKey() } });
+    expect(gw.counts.d1).toBe(5);
+    expect(isolateCache.size).toBe(bound);
+    isolateCache.clear();
   });
 });

@@ -5,7 +5,11 @@
  */
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
+import { getConfig } from "../../src/config";
 import worker from "../../src/index";
+import { formatKey } from "../../src/keys/format";
+import { issueKey } from "../../src/keys/issue";
+import { BASE62, LOWER_ALNUM, randomString } from "../../src/keys/random";
 
 export const ADMIN_TOKEN = "test-admin-token";
 
@@ -139,4 +143,14 @@ export function bytes(length: number, seed = 1): Uint8Array<ArrayBuffer> {
     out[i] = x >>> 24;
   }
   return out;
+}
+
+/** A well-formed key (valid checksum) that the gateway never issued: what a forger mints. */
+export function forgedKey(prefix = randomString(LOWER_ALNUM, 8)): string {
+  return formatKey(prefix, randomString(BASE62, 18));
+}
+
+/** A key the gateway could have issued (its prefix is the MAC of its secret) but never stored. */
+export async function unstoredKey(): Promise<string> {
+  return (await issueKey(getConfig(env))).key;
 }
