@@ -62,6 +62,31 @@ const upstreamRoutes = z
   .optional()
   .transform((value) => value ?? {});
 
+/** `{"POST /v1/messages": 1, "* /v1/domains": 0, "*": 1}`: quota units per route (gate/costs.ts). */
+const routeCosts = z
+  .string()
+  .transform((value, ctx) => {
+    try {
+      return JSON.parse(value) as unknown;
+    } catch {
+      ctx.addIssue({ code: "custom", message: "must be a JSON object" });
+      return z.NEVER;
+    }
+  })
+  .pipe(
+    z.record(
+      z
+        .string()
+        .regex(
+          /^(\*|(\*|GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS) \/v1\/[A-Za-z0-9_-]+)$/,
+          'keys are "METHOD /v1/resource", "* /v1/resource" or "*"',
+        ),
+      z.number().int().min(0).max(1_000_000),
+    ),
+  )
+  .optional()
+  .transform((value) => new Map(Object.entries(value ?? { "*": 1 })));
+
 /** `"1:oldpepper,2:older"`: peppers that still verify hashes made before a rotation. */
 const retiredPeppers = z
   .string()
@@ -102,7 +127,9 @@ const schema = z.object({
     .transform((value) => value === "true"),
   KEY_CACHE_TTL_SECONDS: intVar(300, 60, 86_400),
   KV_READ_TIMEOUT_MS: intVar(1_000, 1, 60_000),
-  LEASE_MS: intVar(1_000, 0, 5_000),
+  LEASE_MS: intVar(4_000, 0, 4_000),
+  ROUTE_COSTS: routeCosts,
+  MAX_KEYS_PER_ACCOUNT: intVar(100, 1, 100_000),
   LOG_REQUESTS: z
     .enum(["true", "false"])
     .optional()

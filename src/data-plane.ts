@@ -1,21 +1,26 @@
 /**
  * The data plane: every `/v1/*` request, in the contract's order.
  *
- *   request id → key check (401) → live status, scope and rate limit (one
- *   Durable Object round trip, or a lease: 401/403/429) → proxy
+ *   request id → path check (400) → key check (401) → the account gate:
+ *   status, scope, limits and quota (one Durable Object round trip, or a
+ *   lease: 401/403/429) → proxy → usage of what the origin answered
  *
  * This is the gateway's hot path, so it is a straight pipeline of plain
  * functions rather than a router with middleware layers: every `/v1/*`
- * request takes the same steps, and each layer measurably cost throughput
- * (README, "Benchmark"). Errors leave through the same `toApiError` and
- * `errorResponse` as the rest of the app.
+ * request takes the same steps, and the warm path stays synchronous up to
+ * the origin fetch (see MaybePromise in context.ts). That is a design
+ * choice; `npm run bench` measures it against the same pipeline mounted as
+ * Hono middleware (bench/RESULTS.md). Errors leave through the same
+ * `toApiError` and `errorResponse` as the rest of the app.
  */
 import { getConfig } from "./config";
-import { errorResponse, toApiError } from "./errors";
+import type { RequestContext } from "./context";
+import { ApiError, errorResponse, toApiError } from "./errors";
+import { authorize, recordOrigin } from "./gate/client";
 import { checkKey } from "./keys/check";
 import type { KeyRecord } from "./keys/records";
-import { authorize } from "./limiter/authorize";
 import { logError, logRequest } from "./log";
+import { resourceOf } from "./keys/scopes";
 import { forward, targetOf } from "./proxy";
 import { newStats } from "./stats";
 
@@ -45,25 +50,31 @@ export async function serveDataPlane(
   const started = Date.now();
   const requestId = requestIdFor(request);
   const stats = newStats();
-  const waitUntil = (promise: Promise<unknown>) => ctx.waitUntil(promise);
   let key: KeyRecord | undefined;
-  let rateHeaders: Record<string, string> | undefined;
+  let limitHeaders: Record<string, string> | undefined;
   let response: Response;
   let logging = true;
   try {
     const config = getConfig(env);
+    const rc: RequestContext = { env, config, requestId, stats, waitUntil: (promise) => ctx.waitUntil(promise) };
     logging = config.LOG_REQUESTS;
     const target = targetOf(request.method, url);
     // The warm path answers these two synchronously: awaiting only real promises saves a tick each.
-    const checked = checkKey(request, env, config, stats, waitUntil);
+    const checked = checkKey(rc, request.headers.get("x-api-key"));
     key = checked instanceof Promise ? await checked : checked;
-    const authorized = authorize(target.method, target.pathname, env, config, key, stats, waitUntil);
-    rateHeaders = authorized instanceof Promise ? await authorized : authorized;
-    response = await forward(request, target, config, key, requestId, rateHeaders);
+    const authorized = authorize(rc, key, target.method, resourceOf(target.pathname));
+    limitHeaders = authorized instanceof Promise ? await authorized : authorized;
+    try {
+      response = await forward(request, target, config, key, requestId, limitHeaders);
+    } catch (error) {
+      if (error instanceof ApiError && (error.status === 502 || error.status === 504)) recordOrigin(key, "failed");
+      throw error;
+    }
+    recordOrigin(key, response.status);
   } catch (error) {
     const apiError = toApiError(error, env);
     if (apiError.status >= 500) logError(requestId, error);
-    response = errorResponse(apiError, requestId, rateHeaders);
+    response = errorResponse(apiError, requestId, limitHeaders);
   }
   if (logging) {
     logRequest({

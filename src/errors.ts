@@ -17,6 +17,7 @@ export const STATUS_BY_CODE = {
   CONFLICT: 409,
   PAYLOAD_TOO_LARGE: 413,
   RATE_LIMITED: 429,
+  QUOTA_EXCEEDED: 429,
   INTERNAL_ERROR: 500,
   BAD_GATEWAY: 502,
   SERVICE_UNAVAILABLE: 503,
@@ -34,6 +35,7 @@ const DEFAULT_MESSAGES: Record<ErrorCode, string> = {
   CONFLICT: "Conflict",
   PAYLOAD_TOO_LARGE: "Request body too large",
   RATE_LIMITED: "Rate limit exceeded",
+  QUOTA_EXCEEDED: "Quota exceeded for this period",
   INTERNAL_ERROR: "Internal error",
   BAD_GATEWAY: "The origin could not be reached",
   SERVICE_UNAVAILABLE: "Service temporarily unavailable",
@@ -97,14 +99,17 @@ export function isStorageError(error: unknown): boolean {
   return error instanceof Error && /^D1_[A-Z_]*ERROR\b/.test(error.message);
 }
 
-/** The answer to a request that failed on D1: 503, retry soon; no write of the request was half-done. */
+/**
+ * The one 503: the gateway's own storage or account gate failed, `cause` says
+ * how (it is logged, never answered). Retry-After is added by errorResponse.
+ */
+export function serviceUnavailable(cause: unknown, message?: string): ApiError {
+  return new ApiError("SERVICE_UNAVAILABLE", message, {}, { cause });
+}
+
+/** The 503 of a request that failed on D1: no write of the request was half-done, a retry is safe. */
 export function storageUnavailable(error: unknown): ApiError {
-  return new ApiError(
-    "SERVICE_UNAVAILABLE",
-    "Storage is temporarily unavailable; nothing was changed, retry the request",
-    {},
-    { cause: error },
-  );
+  return serviceUnavailable(error, "Storage is temporarily unavailable; nothing was changed, retry the request");
 }
 
 /** Any thrown value as the ApiError to answer with; nothing internal leaks into the message. */

@@ -1,8 +1,9 @@
 /**
  * The MoMail edge API gateway on Cloudflare Workers.
  *
- * `/v1/*` is the data plane (data-plane.ts): key check → live status, scope
- * and rate limit (one Durable Object round trip) → proxy. Everything else is
+ * `/v1/*` is the data plane (data-plane.ts): key check → the account gate
+ * (live status, scope, limits and quota: one Durable Object round trip, or a
+ * lease) → proxy. Everything else is
  * a Hono app: `/admin`, the operators' API, and `/dashboard`, the account
  * users' pages. Every request gets a request id and a log line, and every
  * error leaves as the JSON envelope through `toApiError`/`errorResponse`.
@@ -19,7 +20,7 @@ import { isDataPlane, serveDataPlane } from "./data-plane";
 import { ApiError, errorResponse, toApiError } from "./errors";
 import { logError, requestLog } from "./log";
 
-export { KeyLimiter } from "./limiter/object";
+export { AccountGate } from "./gate/object";
 
 // Validate the configuration at start-up: `wrangler dev` and `wrangler deploy`
 // then fail at once with a message naming the bad variable, instead of the

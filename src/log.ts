@@ -47,6 +47,16 @@ export function logRequest(entry: RequestLogEntry): void {
   );
 }
 
+/** The log line of background work a request left behind (a lease settlement), with its storage operations. */
+export function logBackground(requestId: string, task: string, stats: RequestStats): void {
+  console.log(JSON.stringify({ type: "background", requestId, task, ...stats }));
+}
+
+/** The account gate's own work (persisting, rolling up to D1), with the storage writes it made. */
+export function logGate(entry: { event: "persist" | "rollup"; accountId?: string; storageWrites?: number; d1Writes?: number }) {
+  console.log(JSON.stringify({ type: "gate", ...entry }));
+}
+
 /** The log line of every request the Hono app (admin, dashboard) serves. */
 export function requestLog(): MiddlewareHandler<AppEnv> {
   return async function requestLog(c, next) {

@@ -1,6 +1,6 @@
 /**
  * What one request cost: which cache layer answered the key lookup, the
- * storage operations it made, and the rate-limit outcome. It feeds the
+ * storage operations it made, and the account gate's decision. It feeds the
  * request's log line and the benchmark's operation counts.
  */
 
@@ -10,12 +10,17 @@ export interface RequestStats {
   /** Which layer answered the key lookup, if one was made. */
   cache?: CacheLayer;
   kvReads: number;
+  kvWrites: number;
   d1Queries: number;
   objectCalls: number;
-  /** allowed, lease (allowed from a lease, no object call), limited, bypassed (fail-open). */
-  rateLimit?: "allowed" | "lease" | "limited" | "bypassed";
+  /**
+   * The account gate's answer: allowed (one round trip), lease (from a lease,
+   * no round trip; refusals from a lease too), forbidden, rate_limited,
+   * quota_exceeded, unauthorized, or bypassed (fail-open).
+   */
+  decision?: "allowed" | "lease" | "forbidden" | "rate_limited" | "quota_exceeded" | "unauthorized" | "bypassed";
 }
 
 export function newStats(): RequestStats {
-  return { kvReads: 0, d1Queries: 0, objectCalls: 0 };
+  return { kvReads: 0, kvWrites: 0, d1Queries: 0, objectCalls: 0 };
 }

@@ -8,14 +8,14 @@ import { bench, describe } from "vitest";
 import { checksum, formatKey, parseKey } from "../../src/keys/format";
 import { BASE62, LOWER_ALNUM, randomString } from "../../src/keys/random";
 import { constantTimeEqual, hmacHex } from "../../src/keys/hash";
-import { LruCache } from "../../src/keys/lru";
+import { ClockCache } from "../../src/cache";
 
 const PEPPER = "dev-only-key-pepper-not-for-production";
 const randomKey = () => formatKey(randomString(LOWER_ALNUM, 8), randomString(BASE62, 18));
 const key = randomKey();
 const { prefix, secret } = parseKey(key) as { prefix: string; secret: string };
 const junk = `${key.slice(0, 30)}${checksum("something else")}`;
-const cache = new LruCache<{ verified: string }>(10_000);
+const cache = new ClockCache<{ verified: string }>(10_000);
 for (let i = 0; i < 9_999; i++) cache.set(randomKey().slice(3, 11), { verified: "x" }, 60_000);
 cache.set(prefix, { verified: secret }, 60_000);
 

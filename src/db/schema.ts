@@ -5,7 +5,7 @@
  * stray id in a log says what it is.
  */
 import { sql } from "drizzle-orm";
-import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 const timestamps = {
   createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
@@ -18,6 +18,14 @@ export const accounts = sqliteTable("accounts", {
   /** The account's default limit for keys without their own; null = gateway default. */
   rateLimitLimit: integer("rate_limit_limit"),
   rateLimitWindowSeconds: integer("rate_limit_window_seconds"),
+  /** One budget for all of the account's keys together; null = none. */
+  sharedRateLimitLimit: integer("shared_rate_limit_limit"),
+  sharedRateLimitWindowSeconds: integer("shared_rate_limit_window_seconds"),
+  /** Units per calendar period (UTC); null = no quota. */
+  quotaLimit: integer("quota_limit"),
+  quotaPeriod: text("quota_period", { enum: ["day", "month"] }),
+  /** Most live keys the account may hold; null = MAX_KEYS_PER_ACCOUNT. */
+  maxKeys: integer("max_keys"),
   disabled: integer("disabled", { mode: "boolean" }).notNull().default(false),
   ...timestamps,
 });
@@ -103,6 +111,31 @@ export const loginAttempts = sqliteTable(
     index("login_attempts_ip_idx").on(t.ip, t.createdAt),
     index("login_attempts_created_idx").on(t.createdAt),
   ],
+);
+
+/**
+ * Exact usage per key and UTC hour, rolled up from the account's gate (its
+ * Durable Object counts every decision). Each row holds absolute counts, and
+ * a rollup only ever raises them (max), so a retried rollup writes nothing twice.
+ */
+export const usageHours = sqliteTable(
+  "usage_hours",
+  {
+    keyId: text("key_id").notNull(),
+    accountId: text("account_id").notNull(),
+    /** Start of the UTC hour, epoch ms. */
+    hour: integer("hour").notNull(),
+    admitted: integer("admitted").notNull().default(0),
+    rateLimited: integer("rate_limited").notNull().default(0),
+    quotaExceeded: integer("quota_exceeded").notNull().default(0),
+    forbidden: integer("forbidden").notNull().default(0),
+    origin2xx: integer("origin_2xx").notNull().default(0),
+    origin3xx: integer("origin_3xx").notNull().default(0),
+    origin4xx: integer("origin_4xx").notNull().default(0),
+    origin5xx: integer("origin_5xx").notNull().default(0),
+    originFailed: integer("origin_failed").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.keyId, t.hour] }), index("usage_hours_account_idx").on(t.accountId, t.hour)],
 );
 
 export type Account = typeof accounts.$inferSelect;

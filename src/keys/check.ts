@@ -7,9 +7,8 @@
  * secret verified in constant time. Every failure gets the one documented
  * 401 body.
  */
-import type { Config } from "../config";
+import type { MaybePromise, RequestContext } from "../context";
 import { ApiError, INVALID_KEY_MESSAGE } from "../errors";
-import type { RequestStats } from "../stats";
 import { KEY_LENGTH, PREFIX_END, parseKey, prefixOf, secretOf } from "./format";
 import { isIssued } from "./issue";
 import { cachedEntry, lookupKey, verifiedBefore, verifySecret } from "./lookup";
@@ -31,14 +30,8 @@ function accept(record: KeyRecord | null, secretMatches: boolean): KeyRecord {
  * and secret already verified in this isolate) the answer is synchronous:
  * no I/O, no hashing, no await.
  */
-export function checkKey(
-  request: Request,
-  env: Env,
-  config: Config,
-  stats: RequestStats,
-  waitUntil: (promise: Promise<unknown>) => void,
-): KeyRecord | Promise<KeyRecord> {
-  const raw = request.headers.get("x-api-key");
+export function checkKey(rc: RequestContext, raw: string | null): MaybePromise<KeyRecord> {
+  const { config, stats } = rc;
   // Warm path: a key whose exact secret this isolate has verified needs no checksum and no hash.
   const warm = raw !== null && raw.length === KEY_LENGTH ? cachedEntry(prefixOf(raw), stats) : undefined;
   // With "mk_", the prefix, "_" and the exact verified secret, the key is the one verified before, character for character.
@@ -59,7 +52,7 @@ export function checkKey(
   return isIssued(config, parsed).then(async (issued) => {
     // A forgery (any prefix, any secret) stops here: no KV, D1 or Durable Object operation.
     if (!issued) throw invalidKey();
-    const entry = await lookupKey(env, config, parsed.prefix, stats, waitUntil);
+    const entry = await lookupKey(rc, parsed.prefix);
     return accept(entry.record, await verifySecret(config, entry, parsed.secret));
   });
 }

@@ -14,12 +14,11 @@
  * Durable Object decides that on every request (see limiter/).
  */
 
-import type { Config } from "../config";
+import type { RequestContext } from "../context";
 import { getDb } from "../db/client";
-import { ApiError } from "../errors";
-import type { RequestStats } from "../stats";
+import { serviceUnavailable } from "../errors";
 import { constantTimeEqual, hmacHex } from "./hash";
-import { LruCache } from "./lru";
+import { ClockCache } from "../cache";
 import { findRecordByPrefix, type KeyRecord } from "./records";
 
 export const ISOLATE_TTL_MS = 60_000;
@@ -33,12 +32,12 @@ interface CacheEntry {
   verified?: string;
 }
 
-export const isolateCache = new LruCache<CacheEntry>(ISOLATE_MAX_ENTRIES);
+export const isolateCache = new ClockCache<CacheEntry>(ISOLATE_MAX_ENTRIES);
 
 export const kvKey = (prefix: string) => `key:${prefix}`;
 
 /** KV's answer, or null if it fails or does not answer within KV_READ_TIMEOUT_MS: KV is only a cache, D1 answers then. */
-async function readKv(env: Env, config: Config, prefix: string, stats: RequestStats): Promise<KeyRecord | null> {
+async function readKv({ env, config, stats }: RequestContext, prefix: string): Promise<KeyRecord | null> {
   stats.kvReads++;
   let timer: ReturnType<typeof setTimeout> | null = null;
   const timeout = new Promise<never>((_, reject) => {
@@ -59,17 +58,17 @@ async function readKv(env: Env, config: Config, prefix: string, stats: RequestSt
   }
 }
 
-async function readD1(env: Env, prefix: string, stats: RequestStats): Promise<KeyRecord | null> {
+async function readD1({ env, stats }: RequestContext, prefix: string): Promise<KeyRecord | null> {
   stats.d1Queries++;
   try {
     return await findRecordByPrefix(getDb(env.DB), prefix);
   } catch (error) {
-    throw new ApiError("SERVICE_UNAVAILABLE", undefined, {}, { cause: error });
+    throw serviceUnavailable(error);
   }
 }
 
 /** The isolate's cache entry for a prefix, if it has one: no I/O at all. */
-export function cachedEntry(prefix: string, stats: RequestStats): CacheEntry | undefined {
+export function cachedEntry(prefix: string, stats: { cache?: string }): CacheEntry | undefined {
   const cached = isolateCache.get(prefix);
   if (cached) stats.cache = "isolate";
   return cached;
@@ -79,25 +78,20 @@ export function cachedEntry(prefix: string, stats: RequestStats): CacheEntry | u
  * The cache entry for a prefix: from the isolate, else KV, else D1.
  * `waitUntil` keeps cache fills off the response's critical path.
  */
-export async function lookupKey(
-  env: Env,
-  config: Config,
-  prefix: string,
-  stats: RequestStats,
-  waitUntil: (promise: Promise<unknown>) => void,
-): Promise<CacheEntry> {
-  const cached = cachedEntry(prefix, stats);
+export async function lookupKey(rc: RequestContext, prefix: string): Promise<CacheEntry> {
+  const cached = cachedEntry(prefix, rc.stats);
   if (cached) return cached;
-  let record = await readKv(env, config, prefix, stats);
+  let record = await readKv(rc, prefix);
   if (record) {
-    stats.cache = "kv";
+    rc.stats.cache = "kv";
   } else {
-    stats.cache = "d1";
-    record = await readD1(env, prefix, stats);
+    rc.stats.cache = "d1";
+    record = await readD1(rc, prefix);
     if (record) {
       const value = JSON.stringify(record);
-      waitUntil(
-        env.KEYS_CACHE.put(kvKey(prefix), value, { expirationTtl: config.KEY_CACHE_TTL_SECONDS }).catch(
+      rc.stats.kvWrites++;
+      rc.waitUntil(
+        rc.env.KEYS_CACHE.put(kvKey(prefix), value, { expirationTtl: rc.config.KEY_CACHE_TTL_SECONDS }).catch(
           (error: unknown) => {
             console.warn(JSON.stringify({ message: "KV write failed", error: String(error) }));
           },
@@ -117,7 +111,7 @@ export function verifiedBefore(entry: CacheEntry, secret: string): boolean | und
 }
 
 /** Whether `secret` is the entry's key secret; a match is remembered for the isolate's lifetime of the entry. */
-export async function verifySecret(config: Config, entry: CacheEntry, secret: string): Promise<boolean> {
+export async function verifySecret(config: RequestContext["config"], entry: CacheEntry, secret: string): Promise<boolean> {
   const known = verifiedBefore(entry, secret);
   if (known !== undefined) return known;
   const record = entry.record as KeyRecord;

@@ -1,20 +1,18 @@
 /**
  * Reading a key's record from D1: its identity (id, account, secret hash) and
  * its policy (status, scopes, effective rate limit), in one query joining the
- * account. Both the edge lookup (by prefix) and the key's Durable Object (by
- * id) read through here.
+ * account, by the key's public prefix: the edge lookup's last layer.
  */
 import { eq, type SQL } from "drizzle-orm";
 import type { Database } from "../db/client";
+import { type RateLimit, rateLimitOf } from "../db/limits";
 import { accounts, apiKeys } from "../db/schema";
 
-export interface RateLimit {
-  limit: number;
-  windowSeconds: number;
-}
-
-/** What decides whether a request with this key may pass. */
-export interface KeyPolicy {
+/**
+ * The key's status as of when the record was read. Only the fail-open mode
+ * (RATE_LIMIT_FAIL_OPEN) ever decides by it: the account gate decides live.
+ */
+export interface KeyStatus {
   id: string;
   accountId: string;
   scopes: string[];
@@ -26,15 +24,11 @@ export interface KeyPolicy {
   rateLimit: RateLimit | null;
 }
 
-/** The cached lookup record: the policy as of when it was read, plus the secret hash. */
-export interface KeyRecord extends KeyPolicy {
+/** The cached lookup record: the key's identity and secret hash, and its status when read. */
+export interface KeyRecord extends KeyStatus {
   prefix: string;
   secretHash: string;
   pepperVersion: number;
-}
-
-function pickLimit(limit: number | null, windowSeconds: number | null): RateLimit | null {
-  return limit != null && windowSeconds != null ? { limit, windowSeconds } : null;
 }
 
 async function selectRecord(db: Database, where: SQL): Promise<KeyRecord | null> {
@@ -63,16 +57,11 @@ async function selectRecord(db: Database, where: SQL): Promise<KeyRecord | null>
     revoked: key.revokedAt != null,
     accountDisabled: row.accountDisabled,
     rateLimit:
-      pickLimit(key.rateLimitLimit, key.rateLimitWindowSeconds) ?? pickLimit(row.accountLimit, row.accountWindow),
+      rateLimitOf(key.rateLimitLimit, key.rateLimitWindowSeconds) ?? rateLimitOf(row.accountLimit, row.accountWindow),
   };
 }
 
 /** The record of the key with this public prefix, or null if there is none. */
 export function findRecordByPrefix(db: Database, prefix: string): Promise<KeyRecord | null> {
   return selectRecord(db, eq(apiKeys.prefix, prefix));
-}
-
-/** The record of the key with this id, or null if there is none. */
-export function findRecordById(db: Database, id: string): Promise<KeyRecord | null> {
-  return selectRecord(db, eq(apiKeys.id, id));
 }

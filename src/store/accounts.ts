@@ -9,8 +9,8 @@ import { getDb, isUniqueViolation } from "../db/client";
 import { type Account, accounts, apiKeys, type User, users } from "../db/schema";
 import { ApiError } from "../errors";
 import { newId } from "../ids";
-import type { RateLimit } from "../keys/records";
-import { propagate } from "./propagate";
+import type { RateLimit } from "../db/limits";
+import { propagateAccount } from "./propagate";
 
 export interface AccountChanges {
   name?: string;
@@ -65,7 +65,7 @@ export async function updateAccount(env: Env, accountId: string, changes: Accoun
       .from(apiKeys)
       .where(and(eq(apiKeys.accountId, accountId), isNull(apiKeys.revokedAt))),
   ]);
-  if (changes.rateLimit !== undefined || changes.disabled !== undefined) await propagate(env, keys);
+  if (changes.rateLimit !== undefined || changes.disabled !== undefined) await propagateAccount(env, accountId, keys);
   return account as Account;
 }
 

@@ -14,9 +14,9 @@ import { newId } from "../ids";
 import { hmacHex } from "../keys/hash";
 import { issueKey } from "../keys/issue";
 import { forgetKey } from "../keys/lookup";
-import type { RateLimit } from "../keys/records";
+import type { RateLimit } from "../db/limits";
 import { getAccount } from "./accounts";
-import { expireAtEdge, forgetKeys, propagate, revokeAtEdge } from "./propagate";
+import { expireAtEdge, forgetKeys, liveUsage, propagate, revokeAtEdge } from "./propagate";
 
 export interface KeyInput {
   name: string;
@@ -81,14 +81,24 @@ export async function createKey(
   return created;
 }
 
-/** The account's keys that are not revoked, newest first. */
+/**
+ * The account's keys that are not revoked, newest first, each with its last
+ * use as the account's gate knows it now (D1 only gets it at the next rollup).
+ */
 export async function listKeys(env: Env, accountId: string): Promise<ApiKey[]> {
   await getAccount(env, accountId);
-  return getDb(env.DB)
-    .select()
-    .from(apiKeys)
-    .where(and(eq(apiKeys.accountId, accountId), isNull(apiKeys.revokedAt)))
-    .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id));
+  const [keys, live] = await Promise.all([
+    getDb(env.DB)
+      .select()
+      .from(apiKeys)
+      .where(and(eq(apiKeys.accountId, accountId), isNull(apiKeys.revokedAt)))
+      .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id)),
+    liveUsage(env, accountId),
+  ]);
+  return keys.map((key) => {
+    const at = live?.lastUsed[key.id];
+    return at !== undefined && at > (key.lastUsedAt?.getTime() ?? 0) ? { ...key, lastUsedAt: new Date(at) } : key;
+  });
 }
 
 /** The live (not revoked) key of this account, or a 404. */

@@ -1,75 +1,88 @@
 /**
- * Making an admin change hold at the edge before the API answers: for each
- * affected key, drop its cached record (this isolate and KV) and have its
- * Durable Object reload the key's status from D1. The object answers only
- * once no lease granted under the old status is still live, so when this
- * resolves the change holds in every location.
+ * Making an admin change hold at the edge before the API answers: drop the
+ * affected keys' cached records (this isolate and KV) and have the account's
+ * gate reload the status from D1. The gate answers only once no lease granted
+ * under the old status is still live, so when these resolve the change holds
+ * in every location. Revocation and a rotation's shorter expiry are told to
+ * the gate before D1 is written, so a failure part-way fails safe.
  */
-import { ApiError } from "../errors";
+import { serviceUnavailable } from "../errors";
 import { forgetKey } from "../keys/lookup";
-
-const CONCURRENCY = 25;
 
 export interface KeyRef {
   id: string;
+  accountId: string;
   prefix: string;
 }
 
-async function inBatches<T>(items: T[], run: (item: T) => Promise<void>): Promise<void> {
-  for (let i = 0; i < items.length; i += CONCURRENCY) {
-    await Promise.all(items.slice(i, i + CONCURRENCY).map(run));
-  }
+const gateOf = (env: Env, accountId: string) => env.RATE_LIMITER.getByName(accountId);
+
+function notApplied(error: unknown) {
+  return serviceUnavailable(error, "The change was saved but could not be applied at the edge yet; retry the request");
 }
 
-function unavailable(error: unknown): ApiError {
-  return new ApiError(
-    "SERVICE_UNAVAILABLE",
-    "The change was saved but could not be applied at the edge yet; retry the request",
-    {},
-    { cause: error },
-  );
-}
-
-/** Reloads the status of each key everywhere; throws 503 if any could not be told (a retry is safe). */
+/** Reloads each key's status everywhere; throws 503 if any could not be told (a retry is safe). */
 export async function propagate(env: Env, keys: KeyRef[]): Promise<void> {
   try {
-    await inBatches(keys, async (key) => {
-      await forgetKey(env, key.prefix);
-      await env.RATE_LIMITER.getByName(key.id).refresh(key.id);
-    });
+    await Promise.all(
+      keys.map(async (key) => {
+        await forgetKey(env, key.prefix);
+        await gateOf(env, key.accountId).refreshKey(key.id);
+      }),
+    );
   } catch (error) {
-    throw unavailable(error);
+    throw notApplied(error);
   }
 }
 
-/** Revokes a key at its Durable Object (before D1 is written: failing safe) and drops its cached record. */
+/** Reloads an account's policy (limits, quota, disabled) at its gate, and drops its keys' cached records. */
+export async function propagateAccount(env: Env, accountId: string, keys: Array<{ prefix: string }>): Promise<void> {
+  try {
+    await Promise.all(keys.map((key) => forgetKey(env, key.prefix)));
+    await gateOf(env, accountId).refreshAccount(accountId);
+  } catch (error) {
+    throw notApplied(error);
+  }
+}
+
+/** Revokes a key at its account's gate (before D1 is written: failing safe). */
 export async function revokeAtEdge(env: Env, key: KeyRef): Promise<void> {
   try {
-    await env.RATE_LIMITER.getByName(key.id).revoke();
+    await gateOf(env, key.accountId).revokeKey(key.id);
   } catch (error) {
-    throw new ApiError("SERVICE_UNAVAILABLE", undefined, {}, { cause: error });
+    throw serviceUnavailable(error);
   }
 }
 
-/** Caps a key's expiry at its Durable Object (before D1 is written: failing safe). */
+/** Caps a key's expiry at its account's gate (before D1 is written: failing safe). */
 export async function expireAtEdge(env: Env, key: KeyRef, at: Date): Promise<void> {
   try {
-    await env.RATE_LIMITER.getByName(key.id).expireBy(at.getTime());
+    await gateOf(env, key.accountId).expireKeyBy(key.id, at.getTime());
   } catch (error) {
-    throw new ApiError("SERVICE_UNAVAILABLE", undefined, {}, { cause: error });
+    throw serviceUnavailable(error);
+  }
+}
+
+/** What the account's gate holds that D1 does not have yet (recent usage, last uses), or null if it cannot say. */
+export async function liveUsage(env: Env, accountId: string) {
+  try {
+    return await gateOf(env, accountId).live();
+  } catch (error) {
+    console.warn(JSON.stringify({ type: "warning", message: "account gate unreachable for a read", error: String(error) }));
+    return null;
   }
 }
 
 /**
- * Drops cached records once the change is safe in D1 and at the key's object:
- * a failure here only leaves a stale cache entry the object overrides, so it
- * is logged, not answered.
+ * Drops cached records once the change is safe in D1 and at the gate: a
+ * failure here only leaves a stale cache entry the gate overrides, so it is
+ * logged, not answered.
  */
 export async function forgetKeys(env: Env, prefixes: string[]): Promise<void> {
   const results = await Promise.allSettled(prefixes.map((prefix) => forgetKey(env, prefix)));
   for (const result of results) {
     if (result.status === "rejected") {
-      console.warn(JSON.stringify({ message: "cache purge failed", error: String(result.reason) }));
+      console.warn(JSON.stringify({ type: "warning", message: "cache purge failed", error: String(result.reason) }));
     }
   }
 }

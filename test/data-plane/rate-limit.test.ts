@@ -71,10 +71,10 @@ describe("exact rate limits", () => {
       const reset = Number(response.headers.get("x-ratelimit-reset"));
       expect(reset).toBeGreaterThanOrEqual(before + 59);
       expect(reset).toBeLessThanOrEqual(before + 62);
-      expect(response.headers.get("ratelimit-policy")).toBe('"default";q=3;w=60');
-      expect(response.headers.get("ratelimit")).toMatch(/^"default";r=\d+;t=\d+$/);
+      expect(response.headers.get("ratelimit-policy")).toBe('"key";q=3;w=60');
+      expect(response.headers.get("ratelimit")).toMatch(/^"key";r=\d+;t=\d+$/);
     }
-    expect(responses[0]?.headers.get("ratelimit")).toMatch(/^"default";r=2;t=(60|61)$/);
+    expect(responses[0]?.headers.get("ratelimit")).toMatch(/^"key";r=2;t=(60|61)$/);
     expect(responses[3]?.headers.get("retry-after")).toMatch(/^\d+$/);
     expect(responses[0]?.headers.get("retry-after")).toBeNull();
   });
@@ -104,9 +104,9 @@ describe("exact rate limits", () => {
     const inherits = await createKey(account.id);
     const overrides = await createKey(account.id, { rateLimit: { limit: 3, windowSeconds: 10 } });
     const { key: plain } = await accountWithKey();
-    expect((await call(inherits.key)).headers.get("ratelimit-policy")).toBe('"default";q=7;w=30');
-    expect((await call(overrides.key)).headers.get("ratelimit-policy")).toBe('"default";q=3;w=10');
-    expect((await call(plain.key)).headers.get("ratelimit-policy")).toBe('"default";q=100;w=60');
+    expect((await call(inherits.key)).headers.get("ratelimit-policy")).toBe('"key";q=7;w=30');
+    expect((await call(overrides.key)).headers.get("ratelimit-policy")).toBe('"key";q=3;w=10');
+    expect((await call(plain.key)).headers.get("ratelimit-policy")).toBe('"key";q=100;w=60');
   });
 
   it("applies a new key limit to the very next request, keeping what was already admitted", async () => {

@@ -1,20 +1,22 @@
 import { describe, expect, it } from "vitest";
-import { allows, requiredScope } from "../../src/keys/scopes";
+import { allows, requiredScope, resourceOf } from "../../src/keys/scopes";
 import { accountWithKey, call, errorOf, marker, originRequests } from "../support/helpers";
+
+const scopeOf = (method: string, path: string) => requiredScope(method, resourceOf(path));
 
 describe("requiredScope", () => {
   it("needs {resource}:read for GET and HEAD, {resource}:write for anything else", () => {
-    expect(requiredScope("GET", "/v1/domains")).toBe("domains:read");
-    expect(requiredScope("HEAD", "/v1/domains/example.com")).toBe("domains:read");
+    expect(scopeOf("GET", "/v1/domains")).toBe("domains:read");
+    expect(scopeOf("HEAD", "/v1/domains/example.com")).toBe("domains:read");
     for (const method of ["POST", "PUT", "PATCH", "DELETE", "OPTIONS"]) {
-      expect(requiredScope(method, "/v1/messages/123")).toBe("messages:write");
+      expect(scopeOf(method, "/v1/messages/123")).toBe("messages:write");
     }
   });
 
   it("needs the full-access scope for paths that name no resource", () => {
-    expect(requiredScope("GET", "/v1/")).toBe("*");
-    expect(requiredScope("GET", "/v1")).toBe("*");
-    expect(requiredScope("GET", "/v1/%64omains")).toBe("*");
+    expect(scopeOf("GET", "/v1/")).toBe("*");
+    expect(scopeOf("GET", "/v1")).toBe("*");
+    expect(scopeOf("GET", "/v1/%64omains")).toBe("*");
   });
 });
 
@@ -25,6 +27,13 @@ describe("allows", () => {
     expect(allows(["domains:read"], "messages:read")).toBe(false);
     expect(allows(["*"], "anything:write")).toBe(true);
     expect(allows(["domains:write"], "*")).toBe(false);
+  });
+
+  it("lets *:read allow GET and HEAD on every resource, and nothing else", () => {
+    expect(allows(["*:read"], "domains:read")).toBe(true);
+    expect(allows(["*:read"], "messages:read")).toBe(true);
+    expect(allows(["*:read"], "messages:write")).toBe(false);
+    expect(allows(["*:read"], "*")).toBe(false);
   });
 });
 

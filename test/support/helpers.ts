@@ -3,13 +3,12 @@
  * as a client would: admin calls with the test token, account and key
  * creation, data-plane requests with a key.
  */
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { getConfig } from "../../src/config";
-import worker from "../../src/index";
 import { formatKey } from "../../src/keys/format";
 import { issueKey } from "../../src/keys/issue";
 import { BASE62, LOWER_ALNUM, randomString } from "../../src/keys/random";
+import { countingEnv } from "./counting-env";
 
 export const ADMIN_TOKEN = "test-admin-token";
 
@@ -20,23 +19,10 @@ export function gateway(path: string, init?: RequestInit): Promise<Response> {
 
 /**
  * A request through the gateway's own handler with other bindings: `bindings`
- * over the test env (a failing binding, a production variable…); background
- * work is awaited before the response is returned.
+ * over the test env (a failing binding, a production variable…).
  */
-export async function gatewayWith(
-  bindings: Record<string, unknown>,
-  path: string,
-  init?: RequestInit,
-): Promise<Response> {
-  const ctx = createExecutionContext();
-  const request = new Request(`http://localhost${path}`, init);
-  const response = await worker.fetch(
-    request as Parameters<typeof worker.fetch>[0],
-    { ...env, ...bindings } as Env,
-    ctx,
-  );
-  await waitOnExecutionContext(ctx);
-  return response;
+export function gatewayWith(bindings: Record<string, unknown>, path: string, init?: RequestInit): Promise<Response> {
+  return countingEnv(bindings).fetch(path, init);
 }
 
 /** An admin API call with the test token and an optional JSON body. */

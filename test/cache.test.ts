@@ -1,15 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { LruCache } from "../../src/keys/lru";
+import { ClockCache } from "../src/cache";
 
-describe("LruCache", () => {
+describe("ClockCache", () => {
   it("never holds more than its bound", () => {
-    const cache = new LruCache<number>(100);
+    const cache = new ClockCache<number>(100);
     for (let i = 0; i < 10_000; i++) cache.set(`k${i}`, i, 60_000);
     expect(cache.size).toBe(100);
   });
 
   it("keeps recently used entries over older unused ones", () => {
-    const cache = new LruCache<number>(3);
+    const cache = new ClockCache<number>(3);
     cache.set("a", 1, 60_000);
     cache.set("b", 2, 60_000);
     cache.set("c", 3, 60_000);
@@ -22,7 +22,7 @@ describe("LruCache", () => {
   });
 
   it("forgets entries once their time-to-live has passed", () => {
-    const cache = new LruCache<number>(10);
+    const cache = new ClockCache<number>(10);
     cache.set("a", 1, 1_000, 0);
     expect(cache.get("a", 999)).toBe(1);
     expect(cache.get("a", 1_000)).toBeUndefined();
@@ -30,7 +30,7 @@ describe("LruCache", () => {
   });
 
   it("updates an entry in place", () => {
-    const cache = new LruCache<number>(10);
+    const cache = new ClockCache<number>(10);
     cache.set("a", 1, 1_000, 0);
     cache.set("a", 2, 5_000, 0);
     expect(cache.get("a", 2_000)).toBe(2);

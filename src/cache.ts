@@ -15,7 +15,7 @@ interface Entry<V> {
   recent: boolean;
 }
 
-export class LruCache<V> {
+export class ClockCache<V> {
   private readonly entries = new Map<string, Entry<V>>();
 
   constructor(readonly maxEntries: number) {}

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { SlidingWindow } from "../../src/limiter/window";
+import { SlidingWindow } from "../../src/gate/window";
 
 describe("SlidingWindow", () => {
   it("admits exactly the limit, then none until the oldest admission leaves the window", () => {

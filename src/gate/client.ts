@@ -1,0 +1,208 @@
+/**
+ * The isolate's side of the account gate (gate/object.ts): decides a verified
+ * key's request in the contract's order (401 status, 403 scope, 429 key
+ * limit, 429 account limit, 429 quota) with one round trip to the account's
+ * gate, or with none while the isolate holds a lease for a busy key, whose
+ * successor is fetched ahead in the background. Returns the rate-limit
+ * headers every response to the request carries; refusals are thrown as the
+ * documented errors, with those headers.
+ *
+ * If the gate cannot be reached the gateway fails closed (503), or, with
+ * RATE_LIMIT_FAIL_OPEN=true, lets the request through without limits while
+ * still refusing what the cached record knows to be revoked, expired,
+ * disabled or out of scope.
+ */
+import type { MaybePromise, RequestContext } from "../context";
+import { ApiError, serviceUnavailable } from "../errors";
+import { invalidKey } from "../keys/check";
+import type { KeyRecord } from "../keys/records";
+import { allows, requiredScope } from "../keys/scopes";
+import { logBackground } from "../log";
+import { costOf } from "./costs";
+import { limitHeaders } from "./headers";
+import {
+  countDemand,
+  fromLease,
+  install,
+  type KeyState,
+  leaseEnd,
+  leaseWant,
+  owes,
+  recordUsage,
+  restoreOwed,
+  shouldRefresh,
+  stateOf,
+  takeOwed,
+} from "./lease";
+import type { AccountGate } from "./object";
+import type { CheckRequest, CheckResult, UsageCounts } from "./protocol";
+
+type LimitHeaders = Record<string, string> | undefined;
+
+function isRetryable(error: unknown): boolean {
+  const flags = error as { retryable?: boolean; overloaded?: boolean } | null;
+  return flags?.retryable === true && flags.overloaded !== true;
+}
+
+/** One call to the account's gate, retried once, and only for errors the runtime marks as safe to retry. */
+async function callGate<T>(
+  rc: RequestContext,
+  accountId: string,
+  call: (gate: DurableObjectStub<AccountGate>) => Promise<unknown>,
+): Promise<T> {
+  rc.stats.objectCalls++;
+  try {
+    return (await call(rc.env.RATE_LIMITER.getByName(accountId))) as T;
+  } catch (error) {
+    if (!isRetryable(error)) throw error;
+    rc.stats.objectCalls++;
+    return (await call(rc.env.RATE_LIMITER.getByName(accountId))) as T;
+  }
+}
+
+/** Sends what the isolate owes the account's gate once its key's last lease has ended, if nothing else did. */
+function settleAfterLease(rc: RequestContext, state: KeyState): void {
+  const end = leaseEnd(state);
+  rc.waitUntil(
+    new Promise((resolve) => setTimeout(resolve, Math.max(0, end - Date.now()) + 10)).then(async () => {
+      if (leaseEnd(state) > Date.now() || !owes(state.accountId)) return;
+      const owed = takeOwed(state.accountId, Date.now());
+      const background = { ...rc, stats: { ...rc.stats, kvReads: 0, d1Queries: 0, objectCalls: 0 } };
+      try {
+        await callGate<void>(background, state.accountId, (gate) => gate.report({ accountId: state.accountId, ...owed }));
+      } catch {
+        restoreOwed(owed);
+      }
+      logBackground(rc.requestId, "report", background.stats);
+    }),
+  );
+}
+
+/** Takes in the gate's answer for a key (a new lease arms its settlement). */
+function installResult(rc: RequestContext, state: KeyState, result: CheckResult, now: number): void {
+  install(state, result, now);
+  if (result.outcome === "ok" && result.lease) settleAfterLease(rc, state);
+}
+
+/** Fetches the next lease in the background, deciding no request; the answer lands in `state`. */
+function refreshAhead(rc: RequestContext, state: KeyState, scope: string, cost: number, now: number): void {
+  const { want, leaseMs } = leaseWant(state, now, rc.config.LEASE_MS);
+  if (want === 0) return;
+  state.refreshing = true;
+  const request: CheckRequest = {
+    accountId: state.accountId,
+    keyId: state.keyId,
+    scope,
+    cost,
+    admit: false,
+    want,
+    leaseMs,
+    ...takeOwed(state.accountId, now),
+  };
+  rc.waitUntil(
+    callGate<CheckResult>(rc, state.accountId, (gate) => gate.check(request))
+      .then((result) => installResult(rc, state, result, Date.now()))
+      .catch(() => restoreOwed(request))
+      .finally(() => {
+        state.refreshing = false;
+      }),
+  );
+}
+
+/** Fail-open: no limits, but what the cached record knows still refuses the request. */
+function failOpen(record: KeyRecord, scope: string): LimitHeaders {
+  const expired = record.expiresAt !== null && Date.now() >= record.expiresAt;
+  if (record.revoked || record.accountDisabled || expired) throw invalidKey();
+  if (!allows(record.scopes, scope)) throw new ApiError("FORBIDDEN");
+  return undefined;
+}
+
+/** The headers for the gate's decision, or its refusal thrown with them. */
+function answer(result: CheckResult, now: number): LimitHeaders {
+  switch (result.outcome) {
+    case "unauthorized":
+      throw invalidKey();
+    case "forbidden":
+      throw new ApiError("FORBIDDEN", undefined, limitHeaders(result.limits, now));
+    case "rate_limited":
+      throw new ApiError("RATE_LIMITED", undefined, limitHeaders(result.limits, now, result.policy));
+    case "quota_exceeded":
+      throw new ApiError("QUOTA_EXCEEDED", undefined, limitHeaders(result.limits, now, "quota"));
+    case "ok":
+      return limitHeaders(result.limits, now);
+  }
+}
+
+/** Asks the account's gate (one round trip), taking in any lease it grants. */
+async function askGate(
+  rc: RequestContext,
+  record: KeyRecord,
+  state: KeyState,
+  scope: string,
+  cost: number,
+  now: number,
+): Promise<LimitHeaders> {
+  const request: CheckRequest = {
+    accountId: record.accountId,
+    keyId: record.id,
+    scope,
+    cost,
+    admit: true,
+    ...leaseWant(state, now, rc.config.LEASE_MS),
+    ...takeOwed(record.accountId, now),
+  };
+  let result: CheckResult;
+  try {
+    result = await callGate<CheckResult>(rc, record.accountId, (gate) => gate.check(request));
+  } catch (error) {
+    restoreOwed(request);
+    console.error(JSON.stringify({ type: "error", requestId: rc.requestId, error: "account gate unreachable", cause: String(error) }));
+    if (!rc.config.RATE_LIMIT_FAIL_OPEN) throw serviceUnavailable(error);
+    rc.stats.decision = "bypassed";
+    return failOpen(record, scope);
+  }
+  installResult(rc, state, result, Date.now());
+  if (result.outcome === "rate_limited" || result.outcome === "quota_exceeded") {
+    // Tokens this isolate got meanwhile were counted already: spend them rather than strand them.
+    const held = fromLease(state, scope, cost, Date.now());
+    if (held?.outcome === "ok") {
+      rc.stats.decision = "lease";
+      recordUsage(state, result.outcome === "rate_limited" ? "rateLimited" : "quotaExceeded", now, -1);
+      recordUsage(state, "admitted", now);
+      return limitHeaders(held.limits, now);
+    }
+  }
+  rc.stats.decision = result.outcome === "ok" ? "allowed" : result.outcome;
+  return answer(result, Date.now());
+}
+
+/**
+ * Decides a request of `record` to `method /v1/{resource}...`: status, scope,
+ * then every limit and the quota. From a lease the answer is synchronous (no
+ * round trip, no await); see MaybePromise.
+ */
+export function authorize(rc: RequestContext, record: KeyRecord, method: string, resource: string): MaybePromise<LimitHeaders> {
+  const now = Date.now();
+  const scope = requiredScope(method, resource);
+  const cost = costOf(rc.config.ROUTE_COSTS, method, resource);
+  const state = stateOf(record.id, record.accountId, now);
+  countDemand(state, now);
+  const local = fromLease(state, scope, cost, now);
+  if (!local) return askGate(rc, record, state, scope, cost, now);
+  rc.stats.decision = "lease";
+  if (local.outcome === "forbidden") {
+    recordUsage(state, "forbidden", now);
+    throw new ApiError("FORBIDDEN", undefined, limitHeaders(local.limits, now));
+  }
+  recordUsage(state, "admitted", now);
+  if (shouldRefresh(state, now)) refreshAhead(rc, state, scope, cost, now);
+  return limitHeaders(local.limits, now);
+}
+
+/** Counts what the origin answered an admitted request, for the usage report. */
+export function recordOrigin(record: KeyRecord, status: number | "failed"): void {
+  const now = Date.now();
+  const field: keyof UsageCounts =
+    status === "failed" ? "originFailed" : status >= 500 ? "origin5xx" : status >= 400 ? "origin4xx" : status >= 300 ? "origin3xx" : "origin2xx";
+  recordUsage(stateOf(record.id, record.accountId, now), field, now);
+}

@@ -1,0 +1,14 @@
+/**
+ * What a request costs against the account's quota (CONTRACT §1): ROUTE_COSTS
+ * maps `"METHOD /v1/resource"`, `"* /v1/resource"` or `"*"` to a number of
+ * units, the most specific match winning; a route nothing matches costs 1
+ * (as the default `{"*": 1}` says). Sending email can cost while listing
+ * domains is free: `{"POST /v1/messages": 1, "* /v1/domains": 0}`.
+ */
+
+export type RouteCosts = ReadonlyMap<string, number>;
+
+/** The units a `method` request to `/v1/{resource}...` costs. */
+export function costOf(costs: RouteCosts, method: string, resource: string): number {
+  return costs.get(`${method} /v1/${resource}`) ?? costs.get(`* /v1/${resource}`) ?? costs.get("*") ?? 1;
+}

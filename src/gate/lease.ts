@@ -1,0 +1,239 @@
+/**
+ * The isolate's side of leases: for a busy key, tokens (and quota units) that
+ * the account's gate has already counted against every policy, spendable
+ * here until the lease expires, so most requests need no round trip. What the
+ * isolate then owes the gate (unused tokens of expired leases, and the usage
+ * of what it answered on its own) waits here and rides on the next call to
+ * that account's gate.
+ *
+ * Demand is measured per key, from completed time slots only, so a quiet key
+ * or a fresh burst never gets a lease and is answered exactly. A lease is
+ * sized to cover about REQUESTS_PER_LEASE requests: 1 s for a busy key, up to
+ * LEASE_MS for a slow one (a key at 2 requests a second holds ~4 s).
+ *
+ * Only plain data lives here: Workers forbid awaiting one request's I/O from
+ * another, so a call (client.ts) writes its result into this state when it
+ * lands, and other requests simply read it.
+ */
+import { ClockCache } from "../cache";
+import { allows } from "../keys/scopes";
+import { hourOf } from "./calendar";
+import type { Lease, Limits, Release, UsageCounts, UsageReport } from "./protocol";
+
+/** Fast demand is counted over slots this long (a busy key's rate). */
+const SLOT_MS = 100;
+const HALF_LIFE_SLOTS = 10;
+/** Slow demand: requests in the last SECONDS whole seconds (a key at a few requests a second). */
+const SECONDS = 8;
+/** Below this rate (requests per second) a key gets no lease: every request is answered exactly. */
+const MIN_LEASE_RATE = 0.5;
+/** A lease is sized to last about this many requests, but at least MIN_LEASE_MS and at most LEASE_MS. */
+const REQUESTS_PER_LEASE = 10;
+const MIN_LEASE_MS = 1_000;
+const MAX_KEYS = 10_000;
+const STATE_TTL_MS = 600_000;
+
+export interface HeldLease extends Lease {
+  limits: Limits;
+  granted: number;
+  grantedAt: number;
+}
+
+/** What this isolate knows of one key: leases, recent demand, and what it owes the gate. */
+export interface KeyState {
+  keyId: string;
+  accountId: string;
+  /** Live leases, oldest first; spent oldest first, since their tokens were counted already. */
+  leases: HeldLease[];
+  /** A refresh-ahead call is in flight (a flag, never a promise: see above). */
+  refreshing: boolean;
+  /** Unused tokens of expired leases, to give back. */
+  unused: Release[];
+  /** Usage of requests not yet reported, per hour start. */
+  hours: Map<number, Partial<UsageCounts>>;
+  lastUsedAt: number;
+  slot: number;
+  current: number;
+  previous: number;
+  /** Recent peak demand per slot, halving every HALF_LIFE_SLOTS of quiet: a key hot a moment ago ramps up at once. */
+  recent: number;
+  second: number;
+  seconds: number[];
+}
+
+const keys = new ClockCache<KeyState>(MAX_KEYS);
+/** Per account, the keys that owe it something: any call to the account's gate carries them all. */
+const owing = new Map<string, Set<KeyState>>();
+
+/** This isolate's state for a key, created on first use. */
+export function stateOf(keyId: string, accountId: string, now: number): KeyState {
+  let state = keys.get(keyId, now);
+  if (!state) {
+    state = {
+      keyId,
+      accountId,
+      leases: [],
+      refreshing: false,
+      unused: [],
+      hours: new Map(),
+      lastUsedAt: 0,
+      slot: 0,
+      current: 0,
+      previous: 0,
+      recent: 0,
+      second: 0,
+      seconds: new Array(SECONDS).fill(0),
+    };
+    keys.set(keyId, state, STATE_TTL_MS, now);
+  }
+  return state;
+}
+
+/** Counts a request toward the key's demand. */
+export function countDemand(state: KeyState, now: number): void {
+  const slot = Math.floor(now / SLOT_MS);
+  if (state.slot !== slot) {
+    const elapsed = slot - state.slot;
+    state.recent = Math.max(state.current, state.recent * 0.5 ** (elapsed / HALF_LIFE_SLOTS));
+    state.previous = elapsed === 1 ? state.current : 0;
+    state.slot = slot;
+    state.current = 0;
+  }
+  state.current++;
+  const second = Math.floor(now / 1000);
+  if (state.second !== second) {
+    for (let s = state.second + 1; s <= Math.min(second, state.second + SECONDS); s++) state.seconds[s % SECONDS] = 0;
+    state.second = second;
+  }
+  state.seconds[second % SECONDS] = (state.seconds[second % SECONDS] as number) + 1;
+}
+
+/** The lease worth asking for: tokens and duration from the demand of completed slots (0 tokens: none). */
+export function leaseWant(state: KeyState, now: number, maxLeaseMs: number): { want: number; leaseMs: number } {
+  // Called right after countDemand(state, now): the ring holds the seconds up to this one.
+  let past = 0;
+  for (let s = state.second - SECONDS + 1; s < state.second; s++) past += state.seconds[s % SECONDS] as number;
+  const perSecond = Math.max((Math.max(state.previous, state.recent) * 1000) / SLOT_MS, past / (SECONDS - 1));
+  if (maxLeaseMs <= 0 || perSecond < MIN_LEASE_RATE) return { want: 0, leaseMs: 0 };
+  const leaseMs = Math.min(maxLeaseMs, Math.max(MIN_LEASE_MS, (REQUESTS_PER_LEASE * 1000) / perSecond));
+  return { want: Math.ceil((perSecond * leaseMs * 1.25) / 1000), leaseMs };
+}
+
+/** Moves expired leases' unused tokens to what is owed. */
+function prune(state: KeyState, now: number): void {
+  while (state.leases.length > 0 && (state.leases[0] as HeldLease).expiresAt <= now) {
+    const expired = state.leases.shift() as HeldLease;
+    if (expired.tokens > 0 || expired.units > 0) {
+      const { tokens, units, keyBucket, accountBucket, periodStart } = expired;
+      state.unused.push({ keyId: state.keyId, tokens, units, keyBucket, accountBucket, periodStart });
+      owe(state);
+    }
+  }
+}
+
+export type LeaseDecision = { outcome: "ok"; limits: Limits } | { outcome: "forbidden"; limits: Limits };
+
+/** Spends a token (and `cost` units) of a live lease, if any; null means the gate must be asked. */
+export function fromLease(state: KeyState, scope: string, cost: number, now: number): LeaseDecision | null {
+  prune(state, now);
+  const newest = state.leases[state.leases.length - 1];
+  if (!newest) return null;
+  if (!allows(newest.scopes, scope)) return { outcome: "forbidden", limits: newest.limits };
+  // Units matter only where a quota applies (the lease then names its period).
+  const lease = state.leases.find((l) => l.tokens > 0 && (l.periodStart === undefined || l.units >= cost));
+  if (!lease) return null;
+  lease.tokens--;
+  if (lease.periodStart !== undefined) lease.units -= cost;
+  const { key, account, quota } = lease.limits;
+  return {
+    outcome: "ok",
+    limits: {
+      key: { ...key, remaining: key.remaining + lease.tokens },
+      account: account && { ...account, remaining: account.remaining + lease.tokens },
+      quota: quota && { ...quota, used: quota.used - lease.units },
+    },
+  };
+}
+
+/** Whether to fetch the next lease ahead: most of the newest one is spent, or its time is nearly up. */
+export function shouldRefresh(state: KeyState, now: number): boolean {
+  const newest = state.leases[state.leases.length - 1];
+  if (!newest || state.refreshing) return false;
+  return newest.tokens * 4 <= newest.granted || (newest.expiresAt - now) * 10 <= newest.expiresAt - newest.grantedAt;
+}
+
+/** Takes in a gate's answer: a new lease joins the others; a refusal of the key voids them all. */
+export function install(state: KeyState, result: { outcome: string; limits?: Limits; lease?: Lease }, now: number) {
+  if (result.outcome === "unauthorized") state.leases = [];
+  if (result.outcome === "ok" && result.lease && result.limits) {
+    state.leases.push({ ...result.lease, limits: result.limits, granted: result.lease.tokens, grantedAt: now });
+  }
+}
+
+/** The latest expiry among the key's leases (0 if none). */
+export function leaseEnd(state: KeyState): number {
+  return state.leases[state.leases.length - 1]?.expiresAt ?? 0;
+}
+
+/** Records what happened to one request of the key (or, with -1, corrects a count), to report with the next call. */
+export function recordUsage(state: KeyState, field: keyof UsageCounts, now: number, delta = 1): void {
+  const hour = hourOf(now);
+  const counts = state.hours.get(hour) ?? {};
+  counts[field] = (counts[field] ?? 0) + delta;
+  state.hours.set(hour, counts);
+  if (field === "admitted" && delta > 0) state.lastUsedAt = now;
+  owe(state);
+}
+
+function owe(state: KeyState): void {
+  let set = owing.get(state.accountId);
+  if (!set) owing.set(state.accountId, (set = new Set()));
+  set.add(state);
+}
+
+/** Everything this isolate owes an account's gate (unused tokens, reports), handed over once. */
+export function takeOwed(accountId: string, now: number): { release?: Release[]; report?: UsageReport } {
+  const set = owing.get(accountId);
+  if (!set) return {};
+  owing.delete(accountId);
+  const release: Release[] = [];
+  const report: UsageReport = {};
+  for (const state of set) {
+    prune(state, now);
+    release.push(...state.unused);
+    state.unused = [];
+    if (state.hours.size > 0) {
+      report[state.keyId] = { hours: Object.fromEntries(state.hours), lastUsedAt: state.lastUsedAt };
+      state.hours = new Map();
+    }
+  }
+  return { release: release.length > 0 ? release : undefined, report: Object.keys(report).length > 0 ? report : undefined };
+}
+
+/** Puts back what a failed call was to deliver, so the next call carries it. */
+export function restoreOwed(owed: { release?: Release[]; report?: UsageReport }): void {
+  for (const [keyId, entry] of Object.entries(owed.report ?? {})) {
+    const state = keys.get(keyId);
+    if (!state) continue;
+    for (const [hour, counts] of Object.entries(entry.hours)) {
+      const into = state.hours.get(Number(hour)) ?? {};
+      for (const [field, n] of Object.entries(counts)) {
+        into[field as keyof UsageCounts] = (into[field as keyof UsageCounts] ?? 0) + (n as number);
+      }
+      state.hours.set(Number(hour), into);
+    }
+    state.lastUsedAt = Math.max(state.lastUsedAt, entry.lastUsedAt);
+    owe(state);
+  }
+  for (const release of owed.release ?? []) {
+    const state = keys.get(release.keyId);
+    if (!state) continue;
+    state.unused.push(release);
+    owe(state);
+  }
+}
+
+/** Whether any key of the account owes its gate something. */
+export function owes(accountId: string): boolean {
+  return owing.has(accountId);
+}

@@ -1,0 +1,531 @@
+/**
+ * The account gate (binding RATE_LIMITER, one Durable Object per account id):
+ * the single authority on the live status of an account's keys and on every
+ * policy of CONTRACT §1 — each key's rate limit, the account's shared limit
+ * and its calendar quota — and where their usage is counted. One object
+ * serializes all of an account's decisions, so every policy is exact across
+ * the account's keys: N concurrent requests against a budget of L admit
+ * exactly min(N, L), and a refusal counts against nothing.
+ *
+ * - Policies are loaded from D1 on first use (one query per key, with its
+ *   account), kept in the object's storage, reloaded whenever the admin API
+ *   changes them (`refreshKey`, `refreshAccount`, `revokeKey`, `expireKeyBy`),
+ *   and at the latest every POLICY_TTL_MS as a safety net. Revocation is sticky.
+ * - Counts live in memory: no storage write per request. A timer persists
+ *   what changed at most every PERSIST_MS (a pending timer also keeps the
+ *   object in memory until then), and the alarm rolls usage and last-use
+ *   times up to D1 every ROLLUP_MS (usage.ts). What a crash loses is bounded:
+ *   the counts of the last PERSIST_MS (docs/architecture.md).
+ * - Leases: a busy key may take tokens ahead for up to LEASE_MS. They are
+ *   counted against every policy at grant time, and every status change waits
+ *   until the leases granted before it have expired, so a change holds
+ *   everywhere once the admin call returns.
+ * - Quota periods are computed from the clock (calendar.ts), never reset by
+ *   an alarm: a retried alarm cannot reset a quota twice or lose its count.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { getConfig } from "../config";
+import { getDb } from "../db/client";
+import type { Quota, RateLimit } from "../db/limits";
+import { allows } from "../keys/scopes";
+import { logGate } from "../log";
+import { periodAt } from "./calendar";
+import { type AccountPolicy, type KeyPolicy, loadAccount, loadKey } from "./policy";
+import type { CheckRequest, CheckResult, Lease, Limits, QuotaState, ReportRequest, WindowState } from "./protocol";
+import { rollUp, UsageBook, type UsageRow, type UsageSnapshot } from "./usage";
+import { SlidingWindow, type WindowSnapshot } from "./window";
+
+export const POLICY_TTL_MS = 300_000;
+export const PERSIST_MS = 10_000;
+export const ROLLUP_MS = 300_000;
+/** A lease never takes more than this share of what remains under any policy. */
+const LEASE_SHARE = 0.1;
+
+interface Stored<P> {
+  /** null when D1 has no such row. */
+  policy: P | null;
+  loadedAt: number;
+}
+
+interface StoredKey extends Stored<KeyPolicy> {
+  /** Revoked here, ahead of D1: sticky whatever D1 says. */
+  revoked: boolean;
+  /** An expiry set here ahead of D1 (rotation), kept until the next forced reload. */
+  expiresCap?: number;
+}
+
+interface PersistedWindow extends WindowSnapshot {
+  limit: number;
+  windowMs: number;
+}
+
+interface KeyEntry {
+  stored?: StoredKey;
+  loading?: Promise<StoredKey>;
+  loads: number;
+  window?: SlidingWindow;
+  dirty: boolean;
+  /** The latest expiry of a lease granted for this key. */
+  horizon: number;
+  lastUsedAt: number;
+  lastUsedRolled: number;
+}
+
+/** Units counted in the quota period that starts at `start`. */
+interface QuotaCount {
+  period: "day" | "month";
+  start: number;
+  used: number;
+}
+
+interface AccountCounts {
+  shared?: PersistedWindow;
+  quota?: QuotaCount;
+  /** When this was written, and the latest lease expiry granted by then: what a restart must wait out. */
+  persistedAt?: number;
+  horizon?: number;
+}
+
+/** What applies to one decision: the key's window, the account's shared window, the quota and its count. */
+interface Applied {
+  keyWindow: SlidingWindow;
+  shared?: SlidingWindow;
+  quota?: { policy: Quota; count: QuotaCount };
+}
+
+type Refusal = Extract<CheckResult, { outcome: "forbidden" | "rate_limited" | "quota_exceeded" }>;
+
+const USAGE_OF_REFUSAL = {
+  forbidden: "forbidden",
+  rate_limited: "rateLimited",
+  quota_exceeded: "quotaExceeded",
+} as const;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const earliest = (a: number | null, b: number | undefined) => (b === undefined ? a : a === null ? b : Math.min(a, b));
+const keyRow = (keyId: string) => `key:${keyId}`;
+const windowRow = (keyId: string) => `window:${keyId}`;
+
+function windowState(window: SlidingWindow, now: number): WindowState {
+  return {
+    limit: window.limit,
+    windowSeconds: window.windowMs / 1000,
+    remaining: window.remaining(now),
+    resetAt: window.resetAt(now),
+  };
+}
+
+/** A window for `limit`, keeping what `current` already admitted: a new limit cannot grant a fresh budget. */
+function windowFor(current: SlidingWindow | undefined, limit: RateLimit): SlidingWindow {
+  const windowMs = limit.windowSeconds * 1000;
+  if (current && current.limit === limit.limit && current.windowMs === windowMs) return current;
+  return new SlidingWindow(limit.limit, windowMs, current?.snapshot());
+}
+
+export class AccountGate extends DurableObject<Env> {
+  private account: Stored<AccountPolicy> | undefined;
+  private accountLoading: Promise<Stored<AccountPolicy>> | undefined;
+  private accountLoads = 0;
+  private readonly keys = new Map<string, KeyEntry>();
+  private shared: SlidingWindow | undefined;
+  private quota: QuotaCount | undefined;
+  private readonly usage: UsageBook;
+  /**
+   * The latest expiry of any lease granted for any of the account's keys. After
+   * a restart, leases granted by the previous instance may still be live: every
+   * change waits out a full LEASE_MS then.
+   */
+  private horizon: number;
+  /** What a key not yet seen by this instance must assume: leases of a previous instance (see constructor). */
+  private readonly restartHorizon: number;
+  private persistTimer: ReturnType<typeof setTimeout> | undefined;
+  private alarmAt: number | null = null;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    const kv = ctx.storage.kv;
+    this.account = kv.get<Stored<AccountPolicy>>("account");
+    const counts = kv.get<AccountCounts>("counts");
+    if (counts?.shared) this.shared = new SlidingWindow(counts.shared.limit, counts.shared.windowMs, counts.shared);
+    this.quota = counts?.quota;
+    this.usage = new UsageBook(kv.get<UsageSnapshot>("usage"));
+    // Leases granted by a previous instance may still be live. Their latest expiry was persisted, except for
+    // grants after the last persist: if that was recent, a crash may have followed them, so wait out LEASE_MS.
+    const leaseMs = getConfig(env).LEASE_MS;
+    const recent = counts?.persistedAt !== undefined && Date.now() - counts.persistedAt < PERSIST_MS + leaseMs;
+    this.horizon = Math.max(counts?.horizon ?? 0, recent ? Date.now() + leaseMs : 0);
+    this.restartHorizon = this.horizon;
+  }
+
+  /** Decides one request (and maybe grants a lease): status, scope, key limit, shared limit, quota. */
+  async check(request: CheckRequest): Promise<CheckResult> {
+    const entry = this.entry(request.keyId);
+    const key = await this.keyPolicy(request.keyId, entry);
+    const account = await this.accountPolicy(request.accountId);
+    // From here on nothing is awaited: the decision and its counts are one atomic step.
+    const now = Date.now();
+    this.deliver(request, now);
+    const policy = key.policy;
+    const expiry = earliest(policy?.expiresAt ?? null, key.expiresCap);
+    if (
+      !account.policy ||
+      account.policy.disabled ||
+      !policy ||
+      key.revoked ||
+      policy.revoked ||
+      policy.accountId !== request.accountId ||
+      (expiry !== null && now >= expiry)
+    ) {
+      return { outcome: "unauthorized" };
+    }
+    const applied = this.policiesAt(account.policy, policy, entry, now);
+    if (request.admit) {
+      const refusal = this.refusal(request, policy, applied, now);
+      if (refusal) {
+        this.usage.add(policy.id, now, USAGE_OF_REFUSAL[refusal.outcome]);
+        this.changed(now);
+        return refusal;
+      }
+      applied.keyWindow.record(now);
+      applied.shared?.record(now);
+      if (applied.quota) applied.quota.count.used += request.cost;
+      this.usage.add(policy.id, now, "admitted");
+      entry.lastUsedAt = now;
+    }
+    const lease = this.grant(request, policy, entry, applied, expiry, now);
+    entry.dirty = true;
+    this.changed(now);
+    return { outcome: "ok", limits: this.limits(applied, now), ...(lease && { lease }) };
+  }
+
+  /** Takes in what an isolate owes: unused lease tokens and its usage report. */
+  async report(request: ReportRequest): Promise<void> {
+    this.deliver(request, Date.now());
+    this.changed(Date.now());
+  }
+
+  /** Reloads a key's status from D1; returns once no lease granted under the old status is live. */
+  async refreshKey(keyId: string): Promise<void> {
+    const entry = this.entry(keyId);
+    await this.reloadKey(keyId, entry, true);
+    await this.fence(entry.horizon);
+  }
+
+  /** Reloads the account's policy (limits, quota, disabled) from D1; returns once no lease granted before is live. */
+  async refreshAccount(accountId: string): Promise<void> {
+    await this.reloadAccount(accountId, true);
+    await this.fence(this.horizon);
+  }
+
+  /** Marks a key revoked for good (before D1 is written: failing safe); returns once no lease granted before is live. */
+  async revokeKey(keyId: string): Promise<void> {
+    const entry = this.entry(keyId);
+    entry.stored = { ...(entry.stored ?? { policy: null, loadedAt: 0 }), revoked: true };
+    this.ctx.storage.kv.put(keyRow(keyId), entry.stored);
+    await this.fence(entry.horizon);
+  }
+
+  /**
+   * Makes a key expire at `at` at the latest (rotation's grace period), ahead
+   * of the D1 write; returns once no lease granted before outlives it.
+   */
+  async expireKeyBy(keyId: string, at: number): Promise<void> {
+    const entry = this.entry(keyId);
+    const current = entry.stored ?? { policy: null, revoked: false, loadedAt: 0 };
+    entry.stored = { ...current, expiresCap: Math.min(at, current.expiresCap ?? Number.POSITIVE_INFINITY) };
+    this.ctx.storage.kv.put(keyRow(keyId), entry.stored);
+    if (entry.horizon > at) await this.fence(entry.horizon);
+  }
+
+  /** The usage rows held here (recent hours, exact as of now) and each key's last use, for reads that merge D1. */
+  async live(): Promise<{ rows: UsageRow[]; lastUsed: Record<string, number> }> {
+    const lastUsed: Record<string, number> = {};
+    for (const [keyId, entry] of this.keys) if (entry.lastUsedAt > 0) lastUsed[keyId] = entry.lastUsedAt;
+    return { rows: this.usage.current(), lastUsed };
+  }
+
+  /** This period's quota use, or null without a quota. */
+  async quotaUsage(accountId: string): Promise<{ used: number; resetAt: number } | null> {
+    const account = await this.accountPolicy(accountId);
+    const quota = account.policy?.quota;
+    if (!quota) return null;
+    const now = Date.now();
+    return { used: this.quotaAt(quota, now).used, resetAt: periodAt(quota.period, now).end };
+  }
+
+  override async alarm(): Promise<void> {
+    this.alarmAt = null;
+    this.persist();
+    const now = Date.now();
+    const rows = this.usage.takeDirty();
+    const lastUsed: Array<{ keyId: string; at: number }> = [];
+    for (const [keyId, entry] of this.keys) {
+      if (entry.lastUsedAt > entry.lastUsedRolled) lastUsed.push({ keyId, at: entry.lastUsedAt });
+    }
+    const accountId = this.account?.policy?.id;
+    if (accountId && (rows.length > 0 || lastUsed.length > 0)) {
+      // A failure throws: the runtime retries the alarm, and the rollup is idempotent.
+      const statements = await rollUp(getDb(this.env.DB), accountId, rows.map((r) => r.row), lastUsed);
+      logGate({ event: "rollup", accountId, d1Writes: statements });
+      this.usage.rolledUp(rows, now);
+      for (const { keyId, at } of lastUsed) {
+        const entry = this.keys.get(keyId);
+        if (entry) entry.lastUsedRolled = Math.max(entry.lastUsedRolled, at);
+      }
+    }
+    if (this.usage.dirty) this.scheduleAlarm(Date.now() + ROLLUP_MS);
+  }
+
+  /** Writes what changed since the last time: key windows, the shared window and quota, the usage book. */
+  private persist(): void {
+    if (this.persistTimer !== undefined) clearTimeout(this.persistTimer);
+    this.persistTimer = undefined;
+    const kv = this.ctx.storage.kv;
+    const now = Date.now();
+    let writes = 0;
+    for (const [keyId, entry] of this.keys) {
+      if (!entry.dirty) continue;
+      entry.dirty = false;
+      writes++;
+      if (entry.window && entry.window.used(now) > 0) {
+        kv.put(windowRow(keyId), { ...entry.window.snapshot(), limit: entry.window.limit, windowMs: entry.window.windowMs });
+      } else {
+        entry.window = undefined;
+        kv.delete(windowRow(keyId));
+      }
+    }
+    // Written on every persist, with the time and the lease horizon a restart must respect.
+    const shared = this.shared && { ...this.shared.snapshot(), limit: this.shared.limit, windowMs: this.shared.windowMs };
+    kv.put("counts", { shared, quota: this.quota, persistedAt: now, horizon: this.horizon } satisfies AccountCounts);
+    writes++;
+    if (this.usage.unsaved) {
+      kv.put("usage", this.usage.snapshot());
+      writes++;
+    }
+    logGate({ event: "persist", accountId: this.account?.policy?.id, storageWrites: writes });
+  }
+
+  /** After any change: persist within PERSIST_MS, roll usage up within ROLLUP_MS. */
+  private changed(now: number): void {
+    this.persistTimer ??= setTimeout(() => this.persist(), PERSIST_MS);
+    if (this.usage.dirty) this.scheduleAlarm(now + ROLLUP_MS);
+  }
+
+  private entry(keyId: string): KeyEntry {
+    let entry = this.keys.get(keyId);
+    if (!entry) {
+      const window = this.ctx.storage.kv.get<PersistedWindow>(windowRow(keyId));
+      entry = {
+        stored: this.ctx.storage.kv.get<StoredKey>(keyRow(keyId)),
+        loads: 0,
+        window: window && new SlidingWindow(window.limit, window.windowMs, window),
+        dirty: false,
+        horizon: this.restartHorizon,
+        lastUsedAt: 0,
+        lastUsedRolled: 0,
+      };
+      this.keys.set(keyId, entry);
+    }
+    return entry;
+  }
+
+  /** Applies an isolate's releases and reports. */
+  private deliver(request: ReportRequest, now: number): void {
+    for (const release of request.release ?? []) {
+      const entry = this.entry(release.keyId);
+      entry.window?.release(release.keyBucket, release.tokens);
+      entry.dirty = true;
+      if (release.accountBucket !== undefined) this.shared?.release(release.accountBucket, release.tokens);
+      if (this.quota && release.periodStart === this.quota.start) {
+        this.quota.used = Math.max(0, this.quota.used - release.units);
+      }
+    }
+    if (request.report) {
+      this.usage.addReport(request.report);
+      for (const [keyId, { lastUsedAt }] of Object.entries(request.report)) {
+        const entry = this.entry(keyId);
+        entry.lastUsedAt = Math.max(entry.lastUsedAt, Math.min(lastUsedAt, now));
+      }
+    }
+  }
+
+  /** The windows and quota count that apply to a key now, created or re-limited as its policies say. */
+  private policiesAt(account: AccountPolicy, key: KeyPolicy, entry: KeyEntry, now: number): Applied {
+    entry.window = windowFor(entry.window, key.rateLimit ?? account.keyDefault ?? getConfig(this.env).DEFAULT_RATE_LIMIT);
+    this.shared = account.shared ? windowFor(this.shared, account.shared) : undefined;
+    return {
+      keyWindow: entry.window,
+      shared: this.shared,
+      quota: account.quota ? { policy: account.quota, count: this.quotaAt(account.quota, now) } : undefined,
+    };
+  }
+
+  /** The quota count of the period containing `now`; a new period starts from 0, computed, never by alarm. */
+  private quotaAt(quota: Quota, now: number): QuotaCount {
+    const { start } = periodAt(quota.period, now);
+    const current = this.quota;
+    if (!current || current.start !== start || current.period !== quota.period) {
+      // What was counted inside the new period still counts (day → month mid-month); anything else is gone.
+      const carried = current && current.start >= start ? current.used : 0;
+      this.quota = { period: quota.period, start, used: carried };
+    }
+    return this.quota as QuotaCount;
+  }
+
+  /** The first policy that refuses the request, in the contract's order, or undefined. */
+  private refusal(request: CheckRequest, key: KeyPolicy, applied: Applied, now: number): Refusal | undefined {
+    const { keyWindow, shared, quota } = applied;
+    if (!allows(key.scopes, request.scope)) return { outcome: "forbidden", limits: this.limits(applied, now) };
+    if (keyWindow.remaining(now) < 1) {
+      return { outcome: "rate_limited", policy: "key", limits: this.limits(applied, now) };
+    }
+    if (shared && shared.remaining(now) < 1) {
+      return { outcome: "rate_limited", policy: "account", limits: this.limits(applied, now) };
+    }
+    if (quota && request.cost > 0 && quota.count.used + request.cost > quota.policy.limit) {
+      return { outcome: "quota_exceeded", limits: this.limits(applied, now) };
+    }
+    return undefined;
+  }
+
+  /** A lease for a busy key: at most a share of what remains under every policy, counted at once. */
+  private grant(
+    request: CheckRequest,
+    key: KeyPolicy,
+    entry: KeyEntry,
+    applied: Applied,
+    expiry: number | null,
+    now: number,
+  ): Lease | undefined {
+    if (request.want <= 0 || request.leaseMs <= 0) return undefined;
+    const { keyWindow, shared, quota } = applied;
+    let tokens = Math.min(Math.floor(request.want), Math.floor(keyWindow.remaining(now) * LEASE_SHARE));
+    if (shared) tokens = Math.min(tokens, Math.floor(shared.remaining(now) * LEASE_SHARE));
+    if (quota && request.cost > 0) {
+      const left = quota.policy.limit - quota.count.used;
+      tokens = Math.min(tokens, Math.floor((left * LEASE_SHARE) / request.cost));
+    }
+    const leaseMs = Math.min(request.leaseMs, getConfig(this.env).LEASE_MS);
+    const expiresAt = Math.min(now + leaseMs, expiry ?? Number.POSITIVE_INFINITY);
+    if (tokens <= 0 || expiresAt <= now) return undefined;
+    const units = quota ? tokens * request.cost : 0;
+    const keyBucket = keyWindow.record(expiresAt, tokens);
+    const accountBucket = shared?.record(expiresAt, tokens);
+    if (quota) quota.count.used += units;
+    entry.horizon = Math.max(entry.horizon, expiresAt);
+    this.horizon = Math.max(this.horizon, expiresAt);
+    return { tokens, units, expiresAt, scopes: key.scopes, keyBucket, accountBucket, periodStart: quota?.count.start };
+  }
+
+  /** Every policy's state as of now, for the headers. */
+  private limits(applied: Applied, now: number): Limits {
+    const { keyWindow, shared, quota } = applied;
+    let quotaState: QuotaState | undefined;
+    if (quota) {
+      const { start, end } = periodAt(quota.policy.period, now);
+      quotaState = {
+        limit: quota.policy.limit,
+        period: quota.policy.period,
+        periodSeconds: (end - start) / 1000,
+        used: Math.min(quota.count.used, quota.policy.limit),
+        resetAt: end,
+      };
+    }
+    return {
+      key: windowState(keyWindow, now),
+      ...(shared && { account: windowState(shared, now) }),
+      ...(quotaState && { quota: quotaState }),
+    };
+  }
+
+  /** The key's policy, from memory, else storage, else D1 (a stale one is better than none when D1 fails). */
+  private async keyPolicy(keyId: string, entry: KeyEntry): Promise<StoredKey> {
+    const stored = entry.stored;
+    if (stored && stored.loadedAt > 0 && Date.now() - stored.loadedAt < POLICY_TTL_MS) return stored;
+    try {
+      return await this.reloadKey(keyId, entry);
+    } catch (error) {
+      if (stored && (stored.loadedAt > 0 || stored.revoked)) return stored;
+      throw error;
+    }
+  }
+
+  private async accountPolicy(accountId: string): Promise<Stored<AccountPolicy>> {
+    const stored = this.account;
+    if (stored && stored.policy?.id === accountId && Date.now() - stored.loadedAt < POLICY_TTL_MS) return stored;
+    try {
+      return await this.reloadAccount(accountId);
+    } catch (error) {
+      if (stored && stored.loadedAt > 0) return stored;
+      throw error;
+    }
+  }
+
+  /**
+   * Reads a key's policy (and its account's) from D1. Concurrent callers share
+   * one read, except a forced reload (after an admin write), which always reads
+   * anew; a read that finishes after a newer one started is discarded.
+   */
+  private async reloadKey(keyId: string, entry: KeyEntry, force = false): Promise<StoredKey> {
+    if (entry.loading && !force) return entry.loading;
+    const load = ++entry.loads;
+    const accountLoad = this.accountLoads;
+    const loading = (async () => {
+      const found = await loadKey(getDb(this.env.DB), keyId);
+      const now = Date.now();
+      const stored: StoredKey = {
+        policy: found?.key ?? null,
+        revoked: (found?.key.revoked ?? false) || (entry.stored?.revoked ?? false),
+        // A forced reload follows an admin write to D1, which holds any cap set before it.
+        expiresCap: force ? undefined : entry.stored?.expiresCap,
+        loadedAt: now,
+      };
+      if (load === entry.loads) {
+        entry.stored = stored;
+        this.ctx.storage.kv.put(keyRow(keyId), stored);
+      }
+      // The join brought the account's policy too; keep it unless a newer read started.
+      if (found && accountLoad === this.accountLoads) this.setAccount({ policy: found.account, loadedAt: now });
+      return entry.stored ?? stored;
+    })();
+    entry.loading = loading;
+    try {
+      return await loading;
+    } finally {
+      if (entry.loading === loading) entry.loading = undefined;
+    }
+  }
+
+  private async reloadAccount(accountId: string, force = false): Promise<Stored<AccountPolicy>> {
+    if (this.accountLoading && !force) return this.accountLoading;
+    const load = ++this.accountLoads;
+    const loading = (async () => {
+      const stored = { policy: await loadAccount(getDb(this.env.DB), accountId), loadedAt: Date.now() };
+      if (load === this.accountLoads) this.setAccount(stored);
+      return this.account ?? stored;
+    })();
+    this.accountLoading = loading;
+    try {
+      return await loading;
+    } finally {
+      if (this.accountLoading === loading) this.accountLoading = undefined;
+    }
+  }
+
+  private setAccount(stored: Stored<AccountPolicy>): void {
+    this.account = stored;
+    this.ctx.storage.kv.put("account", stored);
+  }
+
+  /** Waits until `until` (the expiry of the leases a change must outlast). */
+  private async fence(until: number): Promise<void> {
+    const wait = until - Date.now();
+    if (wait > 0) await sleep(wait);
+  }
+
+  private scheduleAlarm(at: number): void {
+    if (this.alarmAt !== null && this.alarmAt <= at) return;
+    this.alarmAt = at;
+    void this.ctx.storage.setAlarm(at);
+  }
+}

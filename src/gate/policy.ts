@@ -1,0 +1,69 @@
+/**
+ * What the account gate decides by: the account's policy (disabled, its keys'
+ * default limit, the shared limit, the quota) and each key's (status, scopes,
+ * expiry, own limit), read from D1, the source of truth, in one query per key.
+ */
+import { eq } from "drizzle-orm";
+import type { Database } from "../db/client";
+import { type Quota, quotaOf, type RateLimit, rateLimitOf } from "../db/limits";
+import { type Account, accounts, apiKeys } from "../db/schema";
+
+export interface AccountPolicy {
+  id: string;
+  disabled: boolean;
+  /** The limit of keys without their own; null: DEFAULT_RATE_LIMIT. */
+  keyDefault: RateLimit | null;
+  shared: RateLimit | null;
+  quota: Quota | null;
+}
+
+export interface KeyPolicy {
+  id: string;
+  accountId: string;
+  scopes: string[];
+  /** Epoch ms, or null for no expiry. */
+  expiresAt: number | null;
+  revoked: boolean;
+  /** The key's own limit; null: its account's default. */
+  rateLimit: RateLimit | null;
+}
+
+/** The gate's view of an account row. */
+export function accountPolicyOf(account: Account): AccountPolicy {
+  return {
+    id: account.id,
+    disabled: account.disabled,
+    keyDefault: rateLimitOf(account.rateLimitLimit, account.rateLimitWindowSeconds),
+    shared: rateLimitOf(account.sharedRateLimitLimit, account.sharedRateLimitWindowSeconds),
+    quota: quotaOf(account.quotaLimit, account.quotaPeriod),
+  };
+}
+
+/** The account's policy, or null if there is no such account. */
+export async function loadAccount(db: Database, accountId: string): Promise<AccountPolicy | null> {
+  const account = await db.query.accounts.findFirst({ where: eq(accounts.id, accountId) });
+  return account ? accountPolicyOf(account) : null;
+}
+
+/** A key's policy with its account's, or null if there is no such key. */
+export async function loadKey(db: Database, keyId: string): Promise<{ key: KeyPolicy; account: AccountPolicy } | null> {
+  const [row] = await db
+    .select({ key: apiKeys, account: accounts })
+    .from(apiKeys)
+    .innerJoin(accounts, eq(accounts.id, apiKeys.accountId))
+    .where(eq(apiKeys.id, keyId))
+    .limit(1);
+  if (!row) return null;
+  const { key } = row;
+  return {
+    key: {
+      id: key.id,
+      accountId: key.accountId,
+      scopes: key.scopes,
+      expiresAt: key.expiresAt?.getTime() ?? null,
+      revoked: key.revokedAt != null,
+      rateLimit: rateLimitOf(key.rateLimitLimit, key.rateLimitWindowSeconds),
+    },
+    account: accountPolicyOf(row.account),
+  };
+}

@@ -1,0 +1,105 @@
+/**
+ * The messages between an isolate and an account's gate (the Durable Object
+ * of gate/object.ts): one `check` per request that the isolate cannot answer
+ * from a lease, or per lease refresh, answered with the key's live status,
+ * the decision of every policy (the key's limit, the account's shared limit,
+ * the account's quota) and, for a busy key, a lease. The same call carries
+ * back what the isolate did since its last call: unused lease tokens, and the
+ * usage of the requests it answered on its own.
+ */
+
+/** A sliding-window rate limit's state, for the headers: the `key` or the `account` policy. */
+export interface WindowState {
+  limit: number;
+  windowSeconds: number;
+  remaining: number;
+  /** Epoch ms at which `remaining` next grows (the oldest admission leaves the window). */
+  resetAt: number;
+}
+
+/** The account's calendar quota for the current period. */
+export interface QuotaState {
+  limit: number;
+  period: "day" | "month";
+  /** The current period's length (a month has 28 to 31 days). */
+  periodSeconds: number;
+  used: number;
+  /** Epoch ms of the next period's start. */
+  resetAt: number;
+}
+
+/** Every policy that applies to a key's requests, as of one decision. */
+export interface Limits {
+  key: WindowState;
+  account?: WindowState;
+  quota?: QuotaState;
+}
+
+/** Tokens (and quota units) the gate has already counted, which the isolate may spend until `expiresAt`. */
+export interface Lease {
+  tokens: number;
+  /** Quota units for those tokens (0 when no quota applies). */
+  units: number;
+  expiresAt: number;
+  scopes: string[];
+  /** Where the tokens were recorded, to give the unused ones back. */
+  keyBucket: number;
+  accountBucket?: number;
+  /** Start of the quota period the units were counted in. */
+  periodStart?: number;
+}
+
+/** Unused tokens and units of a lease, given back. */
+export interface Release {
+  keyId: string;
+  tokens: number;
+  units: number;
+  keyBucket: number;
+  accountBucket?: number;
+  periodStart?: number;
+}
+
+/** Counts of one key in one hour: what the gate decided and what the origin answered. */
+export interface UsageCounts {
+  admitted: number;
+  rateLimited: number;
+  quotaExceeded: number;
+  forbidden: number;
+  origin2xx: number;
+  origin3xx: number;
+  origin4xx: number;
+  origin5xx: number;
+  /** The origin could not be reached or did not answer in time (502, 504). */
+  originFailed: number;
+}
+
+/** What an isolate reports: per key id, per hour (epoch ms of its start), the counts, and the last use. */
+export type UsageReport = Record<string, { hours: Record<string, Partial<UsageCounts>>; lastUsedAt: number }>;
+
+export interface CheckRequest {
+  accountId: string;
+  keyId: string;
+  /** The scope the request needs (keys/scopes.ts). */
+  scope: string;
+  /** Quota units the request costs (ROUTE_COSTS); 0 is never refused by the quota. */
+  cost: number;
+  /** false: only refresh the lease and deliver reports; decide no request. */
+  admit: boolean;
+  /** Tokens the isolate would like to hold, and for how long (0: no lease). */
+  want: number;
+  leaseMs: number;
+  release?: Release[];
+  report?: UsageReport;
+}
+
+export type RefusalPolicy = "key" | "account";
+
+export type CheckResult =
+  | { outcome: "unauthorized" }
+  | { outcome: "forbidden"; limits: Limits }
+  | { outcome: "rate_limited"; policy: RefusalPolicy; limits: Limits }
+  | { outcome: "quota_exceeded"; limits: Limits }
+  | { outcome: "ok"; limits: Limits; lease?: Lease };
+
+/** What an isolate may send without a request to decide: releases and reports only. */
+export type ReportRequest = Pick<CheckRequest, "accountId" | "release" | "report">;
