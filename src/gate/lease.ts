@@ -108,15 +108,22 @@ export function countDemand(state: KeyState, now: number): void {
   state.seconds[second % SECONDS] = (state.seconds[second % SECONDS] as number) + 1;
 }
 
-/** The lease worth asking for: tokens and duration from the demand of completed slots (0 tokens: none). */
+/**
+ * The lease worth asking for, from the demand of completed slots (0 tokens:
+ * none). Its duration comes from the key's sustained rate over whole seconds
+ * (a slow key holds longer leases); a key busy only in the last 100 ms slots
+ * gets MIN_LEASE_MS. Its tokens cover the higher of the two rates.
+ */
 export function leaseWant(state: KeyState, now: number, maxLeaseMs: number): { want: number; leaseMs: number } {
   // Called right after countDemand(state, now): the ring holds the seconds up to this one.
   let past = 0;
   for (let s = state.second - SECONDS + 1; s < state.second; s++) past += state.seconds[s % SECONDS] as number;
-  const perSecond = Math.max((Math.max(state.previous, state.recent) * 1000) / SLOT_MS, past / (SECONDS - 1));
-  if (maxLeaseMs <= 0 || perSecond < MIN_LEASE_RATE) return { want: 0, leaseMs: 0 };
-  const leaseMs = Math.min(maxLeaseMs, Math.max(MIN_LEASE_MS, (REQUESTS_PER_LEASE * 1000) / perSecond));
-  return { want: Math.ceil((perSecond * leaseMs * 1.25) / 1000), leaseMs };
+  const sustained = past / (SECONDS - 1);
+  const burst = (Math.max(state.previous, state.recent) * 1000) / SLOT_MS;
+  if (maxLeaseMs <= 0 || Math.max(sustained, burst) < MIN_LEASE_RATE) return { want: 0, leaseMs: 0 };
+  const forRequests = sustained >= MIN_LEASE_RATE ? (REQUESTS_PER_LEASE * 1000) / sustained : MIN_LEASE_MS;
+  const leaseMs = Math.min(maxLeaseMs, Math.max(MIN_LEASE_MS, forRequests));
+  return { want: Math.ceil((Math.max(sustained, burst) * leaseMs * 1.25) / 1000), leaseMs };
 }
 
 /** Moves expired leases' unused tokens to what is owed. */
