@@ -5,8 +5,8 @@
  * HMAC-SHA-256 a cold entry needs once).
  */
 import { bench, describe } from "vitest";
+import { hmacHex, timingSafeEqual } from "../../src/crypto";
 import { checksum, generateKey, parseKey } from "../../src/keys/format";
-import { constantTimeEqual, hmacHex } from "../../src/keys/hash";
 import { LruCache } from "../../src/keys/lru";
 
 const PEPPER = "dev-only-key-pepper-not-for-production";
@@ -27,12 +27,12 @@ describe("key check hot path", () => {
     cache.get(prefix);
   });
   bench("constant-time compare with the verified secret", () => {
-    constantTimeEqual(secret, secret);
+    timingSafeEqual(secret, secret);
   });
   bench("warm path: parse + checksum + cache hit + compare", () => {
     const parsed = parseKey(key);
     const entry = parsed && cache.get(parsed.prefix);
-    if (!entry || !constantTimeEqual(entry.verified, parsed.secret)) throw new Error("refused");
+    if (!entry || !timingSafeEqual(entry.verified, parsed.secret)) throw new Error("refused");
   });
   bench("cold entry: HMAC-SHA-256 of the secret (once per isolate)", async () => {
     await hmacHex(PEPPER, secret);

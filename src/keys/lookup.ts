@@ -13,10 +13,10 @@
  */
 
 import type { Config } from "../config";
+import { hmacHex, timingSafeEqual } from "../crypto";
 import { getDb } from "../db/client";
 import { ApiError } from "../errors";
 import type { RequestStats } from "../stats";
-import { constantTimeEqual, hmacHex } from "./hash";
 import { LruCache } from "./lru";
 import { findRecordByPrefix, type KeyRecord } from "./records";
 
@@ -110,7 +110,7 @@ export async function lookupKey(
 /** Whether `secret` is the entry's key secret, if that is known without hashing (undefined: it is not). */
 export function verifiedBefore(entry: CacheEntry, secret: string): boolean | undefined {
   if (!entry.record) return false;
-  return entry.verified === undefined ? undefined : constantTimeEqual(entry.verified, secret);
+  return entry.verified === undefined ? undefined : timingSafeEqual(entry.verified, secret);
 }
 
 /** Whether `secret` is the entry's key secret; a match is remembered for the isolate's lifetime of the entry. */
@@ -120,7 +120,7 @@ export async function verifySecret(config: Config, entry: CacheEntry, secret: st
   const record = entry.record as KeyRecord;
   const pepper = config.peppers.get(record.pepperVersion);
   if (pepper === undefined) return false;
-  const ok = constantTimeEqual(await hmacHex(pepper, secret), record.secretHash);
+  const ok = timingSafeEqual(await hmacHex(pepper, secret), record.secretHash);
   if (ok) entry.verified = secret;
   return ok;
 }

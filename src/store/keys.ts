@@ -7,12 +7,12 @@
  */
 import { and, desc, eq, isNull } from "drizzle-orm";
 import type { Config } from "../config";
+import { hmacHex } from "../crypto";
 import { getDb, isUniqueViolation } from "../db/client";
 import { type ApiKey, apiKeys } from "../db/schema";
 import { ApiError } from "../errors";
 import { newId } from "../ids";
 import { generateKey } from "../keys/format";
-import { hmacHex } from "../keys/hash";
 import { forgetKey } from "../keys/lookup";
 import type { RateLimit } from "../keys/records";
 import { getAccount } from "./accounts";

@@ -1,7 +1,8 @@
 /**
  * Origin-side verification of the MoMail gateway's request signature.
  * Dependency-free (WebCrypto only: Node 20+, Workers, Deno, Bun); import it
- * as `momail-gateway/verify`.
+ * as `momail-gateway/verify`. Its crypto is the gateway's own (src/crypto.ts),
+ * inlined into dist/verify/index.js when built.
  *
  * The gateway signs every forwarded request with HMAC-SHA-256 under the
  * shared ORIGIN_SIGNING_SECRET over: a version tag, the timestamp, a nonce,
@@ -22,6 +23,9 @@
  * if (!result.ok) return new Response("Forbidden", { status: 403 });
  * // result.accountId and result.keyId name the caller.
  */
+import { hmacHex, sha256Hex, timingSafeEqual } from "../crypto";
+
+export { sha256Hex, timingSafeEqual };
 
 export const SIGNATURE_HEADER = "x-momail-signature";
 export const ACCOUNT_HEADER = "x-momail-account-id";
@@ -78,33 +82,9 @@ export function parseSignatureHeader(
   return { timestamp, nonce, contentSha256, mac };
 }
 
-const encoder = new TextEncoder();
-
-function hex(buffer: ArrayBuffer): string {
-  return Array.from(new Uint8Array(buffer), (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-/** Lowercase hex SHA-256 of `body`. */
-export async function sha256Hex(body: Uint8Array | string): Promise<string> {
-  const bytes = typeof body === "string" ? encoder.encode(body) : body;
-  return hex(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>));
-}
-
 /** Lowercase hex HMAC-SHA-256 of the canonical string under `secret`. */
-export async function computeSignature(secret: string, fields: SignedFields): Promise<string> {
-  const key = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [
-    "sign",
-  ]);
-  return hex(await crypto.subtle.sign("HMAC", key, encoder.encode(canonicalString(fields))));
-}
-
-/** Constant-time string comparison (time depends only on the lengths). */
-export function timingSafeEqual(a: string, b: string): boolean {
-  let diff = a.length ^ b.length;
-  for (let i = 0; i < Math.max(a.length, b.length); i++) {
-    diff |= (a.charCodeAt(i) || 0) ^ (b.charCodeAt(i) || 0);
-  }
-  return diff === 0;
+export function computeSignature(secret: string, fields: SignedFields): Promise<string> {
+  return hmacHex(secret, canonicalString(fields));
 }
 
 export type VerifyResult =
