@@ -11,7 +11,7 @@ import {
   verifySignature,
 } from "../../src/verify";
 import type { OriginRecord } from "../support/helpers";
-import { accountWithKey, bytes, call } from "../support/helpers";
+import { accountWithKey, bytes, call, gatewayWith } from "../support/helpers";
 
 /** The secret the gateway signs with in the tests, and the test origin verifies with. */
 const SECRET = env.ORIGIN_SIGNING_SECRET as string;
@@ -65,6 +65,24 @@ describe("requests the gateway forwards", () => {
     const large = await echo(await call(key.key, "/v1/uploads", { method: "PUT", body: bytes(256 * 1024) }));
     expect(large.signature).toBe("ok");
     expect(parseSignatureHeader(large.headers["x-momail-signature"] ?? "")?.contentSha256).toBe(UNSIGNED_PAYLOAD);
+  });
+
+  it("sign the path as the origin receives it, base path included, for UPSTREAM_ROUTES and UPSTREAM_URL", async () => {
+    const { key } = await accountWithKey();
+    const origin = `http://127.0.0.1:${env.ORIGIN_PORT}`;
+    const init = { method: "POST", body: '{"to":"a@b.c"}', headers: { "X-API-Key": key.key } };
+    const routed = await gatewayWith(
+      { UPSTREAM_ROUTES: JSON.stringify({ messages: `${origin}/messages-service/v2` }) },
+      "/v1/messages?draft=1",
+      init,
+    );
+    const seen = await echo(routed);
+    expect(seen.path).toBe("/messages-service/v2/v1/messages?draft=1");
+    expect(seen.signature).toBe("ok");
+
+    const based = await echo(await gatewayWith({ UPSTREAM_URL: `${origin}/api/` }, "/v1/domains?page=2", init));
+    expect(based.path).toBe("/api/v1/domains?page=2");
+    expect(based.signature).toBe("ok");
   });
 
   it("sign a lone '?' (an empty query) as sent", async () => {
