@@ -1,5 +1,6 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { ORIGIN_SECRET } from "./test/support/origin-secret.ts";
 
 // Two projects. "workers": tests run inside workerd against real D1, KV and
 // Durable Objects, with the migrations drizzle-kit generated (the same SQL
@@ -19,6 +20,8 @@ export default defineConfig(async () => {
                 bindings: {
                   TEST_MIGRATIONS: migrations,
                   ADMIN_TOKEN: "test-admin-token",
+                  // A real (non dev-only, 32+ characters) secret: the shipped verifier refuses the dev default.
+                  ORIGIN_SIGNING_SECRET: ORIGIN_SECRET,
                   UPSTREAM_URL: `http://127.0.0.1:${inject<number>("originPort")}`,
                   ORIGIN_PORT: String(inject<number>("originPort")),
                   DEMO_ORIGIN_PORT: String(inject<number>("demoOriginPort")),

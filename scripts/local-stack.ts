@@ -2,10 +2,12 @@
  * The local stack as code, shared by `npm start` (scripts/start.ts) and the
  * end-to-end tests (test/e2e/support/stack.ts): local D1 migrations, the
  * gateway under `wrangler dev` in its own process group (so stopping it
- * stops workerd too), free ports, and the idempotent demo seed, made
- * through the admin API (the same code an operator uses).
+ * stops workerd too), free ports, the origin signing secret shared by the
+ * gateway and the demo origin, and the idempotent demo seed, made through the
+ * admin API (the same code an operator uses).
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname } from "node:path";
@@ -48,10 +50,30 @@ export async function applyLocalMigrations(persistTo?: string): Promise<void> {
   await promisify(execFile)(process.execPath, args, { env: { ...childEnv, CI: "true" }, timeout: 60_000 });
 }
 
+/**
+ * The origin signing secret of this checkout's local stack: random, made on
+ * first use and kept in `stateDir` (local state, never committed), so the
+ * gateway and the demo origin share it across restarts. The demo origin
+ * refuses wrangler.toml's public dev default, so `npm start` needs a real one.
+ */
+export function localSigningSecret(stateDir: string): string {
+  const file = `${stateDir}/origin-signing-secret`;
+  if (existsSync(file)) {
+    const saved = readFileSync(file, "utf8").trim();
+    if (saved.length >= 32) return saved;
+  }
+  const secret = randomBytes(32).toString("hex");
+  mkdirSync(stateDir, { recursive: true });
+  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  return secret;
+}
+
 export interface GatewayOptions {
   port: number;
   adminToken: string;
   upstreamUrl: string;
+  /** The ORIGIN_SIGNING_SECRET to sign with (wrangler.toml's dev default if unset). */
+  originSigningSecret?: string;
   /** Local D1/KV/Durable Object state; wrangler's default `.wrangler/state` if unset. */
   persistTo?: string;
   /** Pass wrangler's output through to this terminal (else it is kept for error messages). */
@@ -72,6 +94,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayProc
   const args = ["dev", "--port", String(options.port), "--ip", "127.0.0.1", "--show-interactive-dev-session=false"];
   args.push("--inspector-port", String(await freePort()));
   args.push("--var", `ADMIN_TOKEN:${options.adminToken}`, "--var", `UPSTREAM_URL:${options.upstreamUrl}`);
+  if (options.originSigningSecret) args.push("--var", `ORIGIN_SIGNING_SECRET:${options.originSigningSecret}`);
   for (const [name, value] of Object.entries(options.vars ?? {})) args.push("--var", `${name}:${value}`);
   if (options.persistTo) args.push("--persist-to", options.persistTo);
   const stdio = options.showOutput

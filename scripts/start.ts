@@ -1,7 +1,9 @@
 /**
  * `npm start`: the gateway locally with everything it needs, in one command.
  * Applies the D1 migrations to the local database, starts the demo origin
- * (in this process) and the gateway under `wrangler dev`, seeds (once) a
+ * (in this process) and the gateway under `wrangler dev` with the signing
+ * secret they share (made once per checkout, kept beside the demo state in
+ * PERSIST_TO), seeds (once) a
  * demo account, user and key through the admin API, and prints how to call
  * it. Ctrl-C stops everything.
  *
@@ -9,19 +11,28 @@
  */
 import type { AddressInfo } from "node:net";
 import { createDemoOrigin } from "../examples/origin/server.ts";
-import { applyLocalMigrations, seedDemo, startGateway } from "./local-stack.ts";
+import { applyLocalMigrations, localSigningSecret, seedDemo, startGateway } from "./local-stack.ts";
 
 const port = Number(process.env.PORT ?? 8787);
 const originPort = Number(process.env.ORIGIN_PORT ?? 8788);
 const persistTo = process.env.PERSIST_TO;
 const adminToken = "dev-only-admin-token";
-const stateFile = `${persistTo ?? ".wrangler/state"}/momail-demo.json`;
+const stateDir = persistTo ?? ".wrangler/state";
+const stateFile = `${stateDir}/momail-demo.json`;
+const originSigningSecret = localSigningSecret(stateDir);
 
 await applyLocalMigrations(persistTo);
-const origin = createDemoOrigin();
+const origin = createDemoOrigin({ secret: originSigningSecret });
 await new Promise<void>((resolve) => origin.listen(originPort, "127.0.0.1", resolve));
 const originUrl = `http://127.0.0.1:${(origin.address() as AddressInfo).port}`;
-const gateway = await startGateway({ port, adminToken, upstreamUrl: originUrl, persistTo, showOutput: true });
+const gateway = await startGateway({
+  port,
+  adminToken,
+  upstreamUrl: originUrl,
+  originSigningSecret,
+  persistTo,
+  showOutput: true,
+});
 const url = `http://localhost:${port}`;
 
 let stopping = false;

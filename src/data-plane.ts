@@ -19,8 +19,8 @@ import { ApiError, errorResponse, toApiError } from "./errors";
 import { authorize, recordOrigin } from "./gate/client";
 import { checkKey } from "./keys/check";
 import type { KeyRecord } from "./keys/records";
-import { logError, logRequest } from "./log";
 import { resourceOf } from "./keys/scopes";
+import { logError, logRequest } from "./log";
 import { forward, targetOf } from "./proxy";
 import { newStats } from "./stats";
 

@@ -53,7 +53,12 @@ export function logBackground(requestId: string, task: string, stats: RequestSta
 }
 
 /** The account gate's own work (persisting, rolling up to D1), with the storage writes it made. */
-export function logGate(entry: { event: "persist" | "rollup"; accountId?: string; storageWrites?: number; d1Writes?: number }) {
+export function logGate(entry: {
+  event: "persist" | "rollup";
+  accountId?: string;
+  storageWrites?: number;
+  d1Writes?: number;
+}) {
   console.log(JSON.stringify({ type: "gate", ...entry }));
 }
 

@@ -5,10 +5,10 @@
  * HMAC-SHA-256 a cold entry needs once).
  */
 import { bench, describe } from "vitest";
+import { ClockCache } from "../../src/cache";
+import { hmacHex, timingSafeEqual } from "../../src/crypto";
 import { checksum, formatKey, parseKey } from "../../src/keys/format";
 import { BASE62, LOWER_ALNUM, randomString } from "../../src/keys/random";
-import { constantTimeEqual, hmacHex } from "../../src/keys/hash";
-import { ClockCache } from "../../src/cache";
 
 const PEPPER = "dev-only-key-pepper-not-for-production";
 const randomKey = () => formatKey(randomString(LOWER_ALNUM, 8), randomString(BASE62, 18));
@@ -30,12 +30,12 @@ describe("key check hot path", () => {
     cache.get(prefix);
   });
   bench("constant-time compare with the verified secret", () => {
-    constantTimeEqual(secret, secret);
+    timingSafeEqual(secret, secret);
   });
   bench("warm path: parse + checksum + cache hit + compare", () => {
     const parsed = parseKey(key);
     const entry = parsed && cache.get(parsed.prefix);
-    if (!entry || !constantTimeEqual(entry.verified, parsed.secret)) throw new Error("refused");
+    if (!entry || !timingSafeEqual(entry.verified, parsed.secret)) throw new Error("refused");
   });
   bench("cold entry: HMAC-SHA-256 of the secret (once per isolate)", async () => {
     await hmacHex(PEPPER, secret);

@@ -2,16 +2,18 @@
  * The demo origin: a stand-in for MoMail's API service behind the gateway.
  * It serves a small MoMail-like `/v1/domains` and `/v1/messages`, and
  * refuses any request whose gateway signature does not verify, using the
- * verifier the gateway ships (`momail-gateway/verify`).
+ * verifier the gateway ships (`momail-gateway/verify`). It needs the secret
+ * the gateway signs with, and has no default: started without one it exits.
+ * `npm start` generates one per checkout and passes it to both.
  *
- *   node examples/origin/server.ts            # listens on 127.0.0.1:8788
+ *   ORIGIN_SIGNING_SECRET=… node examples/origin/server.ts    # listens on 127.0.0.1:8788
  *   PORT=9000 ORIGIN_SIGNING_SECRET=… node examples/origin/server.ts
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { fileURLToPath } from "node:url";
-import { createVerifier } from "momail-gateway/verify";
+import { createVerifier, type VerifyResult } from "momail-gateway/verify";
 
-const verify = createVerifier({ secret: process.env.ORIGIN_SIGNING_SECRET ?? "dev-only-origin-signing-secret" });
+type Verify = ReturnType<typeof createVerifier>;
 
 const domains = [
   { id: "dom_1", name: "example.com", status: "verified", createdAt: "2026-01-05T10:00:00Z" },
@@ -30,9 +32,9 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse) {
+async function handle(verify: Verify, req: IncomingMessage, res: ServerResponse) {
   const body = await readBody(req);
-  const result = await verify({
+  const result: VerifyResult = await verify({
     method: req.method ?? "GET",
     pathAndQuery: req.url ?? "/",
     header: (name) => req.headers[name] as string | undefined,
@@ -63,14 +65,28 @@ async function handle(req: IncomingMessage, res: ServerResponse) {
   return send(res, 404, { success: false, error: { code: "NOT_FOUND", message: "Not found" } });
 }
 
-/** The demo origin as an unstarted server. */
-export function createDemoOrigin(): Server {
+/** The demo origin as an unstarted server, verifying with `secret` (the gateway's ORIGIN_SIGNING_SECRET). */
+export function createDemoOrigin(options: { secret: string }): Server {
+  // Throws here, not on the first request, if the secret is short or a dev-only default.
+  const verify = createVerifier({ secret: options.secret });
   return createServer((req, res) => {
-    handle(req, res).catch(() => res.destroy());
+    handle(verify, req, res).catch(() => res.destroy());
   });
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const secret = process.env.ORIGIN_SIGNING_SECRET;
+  if (!secret) {
+    console.error("ORIGIN_SIGNING_SECRET is not set: give the demo origin the secret the gateway signs with.");
+    process.exit(1);
+  }
+  let origin: Server;
+  try {
+    origin = createDemoOrigin({ secret });
+  } catch (error) {
+    console.error((error as Error).message);
+    process.exit(1);
+  }
   const port = Number(process.env.PORT ?? 8788);
-  createDemoOrigin().listen(port, "127.0.0.1", () => console.log(`demo origin listening on http://127.0.0.1:${port}`));
+  origin.listen(port, "127.0.0.1", () => console.log(`demo origin listening on http://127.0.0.1:${port}`));
 }

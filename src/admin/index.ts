@@ -11,14 +11,14 @@ import type { Context, MiddlewareHandler } from "hono";
 import { bearerAuth } from "hono/bearer-auth";
 import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "../app-env";
+import { secretsEqual } from "../crypto";
 import { ApiError } from "../errors";
-import { constantTimeEqual } from "../keys/hash";
 import { accountRoutes } from "./accounts";
 import { keyRoutes } from "./keys";
 import { validationHook } from "./validation";
 
 const verifyToken: MiddlewareHandler<AppEnv> = bearerAuth({
-  verifyToken: (token, c) => constantTimeEqual(token, (c as Context<AppEnv>).get("config").ADMIN_TOKEN ?? ""),
+  verifyToken: (token, c) => secretsEqual(token, (c as Context<AppEnv>).get("config").ADMIN_TOKEN ?? ""),
 });
 
 /** 401 for a missing, malformed or wrong token. */

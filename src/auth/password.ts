@@ -4,7 +4,7 @@
  * Stored as `pbkdf2-sha256$iterations$salt$hash` (base64) so the cost can be
  * raised later without breaking existing hashes.
  */
-import { constantTimeEqual } from "../keys/hash";
+import { timingSafeEqual } from "../crypto";
 
 const ITERATIONS = 100_000;
 const SALT_BYTES = 16;
@@ -37,5 +37,5 @@ export async function verifyPassword(password: string, stored: string): Promise<
   const [scheme, iterations, salt, hash] = stored.split("$");
   if (scheme !== "pbkdf2-sha256" || !iterations || !salt || !hash) return false;
   const derived = await derive(password, fromBase64(salt), Number(iterations));
-  return constantTimeEqual(toBase64(derived), hash);
+  return timingSafeEqual(toBase64(derived), hash);
 }

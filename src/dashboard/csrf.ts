@@ -11,8 +11,8 @@
 import type { Context } from "hono";
 import { getCookie, setCookie } from "hono/cookie";
 import { HTTPException } from "hono/http-exception";
-import { constantTimeEqual } from "../keys/hash";
-import { type DashboardEnv, randomToken, sha256Hex } from "./session";
+import { sha256Hex, timingSafeEqual } from "../crypto";
+import { type DashboardEnv, randomToken } from "./session";
 
 /** The hidden form field every dashboard form carries its token in. */
 export const CSRF_FIELD = "_csrf";
@@ -44,7 +44,7 @@ export async function formField(c: Context, name: string): Promise<string> {
 /** Throws a 403 unless the form's `_csrf` field equals `expected`. */
 export async function checkFormToken(c: Context, expected: string | undefined): Promise<void> {
   const sent = await formField(c, CSRF_FIELD);
-  if (!expected || !sent || !constantTimeEqual(sent, expected)) {
+  if (!expected || !sent || !timingSafeEqual(sent, expected)) {
     throw new HTTPException(403, { message: "csrf token" });
   }
 }

@@ -10,10 +10,10 @@ import { and, eq, gt, lt } from "drizzle-orm";
 import type { Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { AppEnv } from "../app-env";
+import { sha256Hex } from "../crypto";
 import { getDb } from "../db/client";
 import { accounts, sessions, users } from "../db/schema";
 import { newId } from "../ids";
-import { toHex } from "../keys/hash";
 
 export const SESSION_COOKIE = "momail_session";
 export const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
@@ -33,11 +33,6 @@ export interface DashboardSession {
 export interface DashboardEnv {
   Bindings: Env;
   Variables: AppEnv["Variables"] & { session: DashboardSession };
-}
-
-/** Lowercase hex SHA-256 of a string. */
-export async function sha256Hex(text: string): Promise<string> {
-  return toHex(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
 }
 
 /** 32 random bytes, base64url without padding (43 characters). */

@@ -69,7 +69,9 @@ function settleAfterLease(rc: RequestContext, state: KeyState): void {
       const owed = takeOwed(state.accountId, Date.now());
       const background = { ...rc, stats: { ...rc.stats, kvReads: 0, d1Queries: 0, objectCalls: 0 } };
       try {
-        await callGate<void>(background, state.accountId, (gate) => gate.report({ accountId: state.accountId, ...owed }));
+        await callGate<void>(background, state.accountId, (gate) =>
+          gate.report({ accountId: state.accountId, ...owed }),
+        );
       } catch {
         restoreOwed(owed);
       }
@@ -86,7 +88,7 @@ function installResult(rc: RequestContext, state: KeyState, result: CheckResult,
 
 /** Fetches the next lease in the background, deciding no request; the answer lands in `state`. */
 function refreshAhead(rc: RequestContext, state: KeyState, scope: string, cost: number, now: number): void {
-  const { want, leaseMs } = leaseWant(state, now, rc.config.LEASE_MS);
+  const { want, leaseMs } = leaseWant(state, rc.config.LEASE_MS);
   if (want === 0) return;
   state.refreshing = true;
   const request: CheckRequest = {
@@ -148,7 +150,7 @@ async function askGate(
     scope,
     cost,
     admit: true,
-    ...leaseWant(state, now, rc.config.LEASE_MS),
+    ...leaseWant(state, rc.config.LEASE_MS),
     ...takeOwed(record.accountId, now),
   };
   let result: CheckResult;
@@ -156,7 +158,14 @@ async function askGate(
     result = await callGate<CheckResult>(rc, record.accountId, (gate) => gate.check(request));
   } catch (error) {
     restoreOwed(request);
-    console.error(JSON.stringify({ type: "error", requestId: rc.requestId, error: "account gate unreachable", cause: String(error) }));
+    console.error(
+      JSON.stringify({
+        type: "error",
+        requestId: rc.requestId,
+        error: "account gate unreachable",
+        cause: String(error),
+      }),
+    );
     if (!rc.config.RATE_LIMIT_FAIL_OPEN) throw serviceUnavailable(error);
     rc.stats.decision = "bypassed";
     return failOpen(record, scope);
@@ -181,7 +190,12 @@ async function askGate(
  * then every limit and the quota. From a lease the answer is synchronous (no
  * round trip, no await); see MaybePromise.
  */
-export function authorize(rc: RequestContext, record: KeyRecord, method: string, resource: string): MaybePromise<LimitHeaders> {
+export function authorize(
+  rc: RequestContext,
+  record: KeyRecord,
+  method: string,
+  resource: string,
+): MaybePromise<LimitHeaders> {
   const now = Date.now();
   const scope = requiredScope(method, resource);
   const cost = costOf(rc.config.ROUTE_COSTS, method, resource);
@@ -203,6 +217,14 @@ export function authorize(rc: RequestContext, record: KeyRecord, method: string,
 export function recordOrigin(record: KeyRecord, status: number | "failed"): void {
   const now = Date.now();
   const field: keyof UsageCounts =
-    status === "failed" ? "originFailed" : status >= 500 ? "origin5xx" : status >= 400 ? "origin4xx" : status >= 300 ? "origin3xx" : "origin2xx";
+    status === "failed"
+      ? "originFailed"
+      : status >= 500
+        ? "origin5xx"
+        : status >= 400
+          ? "origin4xx"
+          : status >= 300
+            ? "origin3xx"
+            : "origin2xx";
   recordUsage(stateOf(record.id, record.accountId, now), field, now);
 }

@@ -45,7 +45,8 @@ export function limitHeaders(limits: Limits, now: number, refused?: Refusal): Re
   headers["RateLimit-Policy"] = policies.join(", ");
   headers.RateLimit = states.join(", ");
   if (refused) {
-    const resetAt = refused === "quota" ? (quota?.resetAt ?? now) : refused === "account" && account ? account.resetAt : key.resetAt;
+    const resetAt =
+      refused === "quota" ? (quota?.resetAt ?? now) : refused === "account" && account ? account.resetAt : key.resetAt;
     headers["Retry-After"] = String(Math.max(1, seconds(resetAt - now)));
   }
   return headers;

@@ -114,7 +114,7 @@ export function countDemand(state: KeyState, now: number): void {
  * (a slow key holds longer leases); a key busy only in the last 100 ms slots
  * gets MIN_LEASE_MS. Its tokens cover the higher of the two rates.
  */
-export function leaseWant(state: KeyState, now: number, maxLeaseMs: number): { want: number; leaseMs: number } {
+export function leaseWant(state: KeyState, maxLeaseMs: number): { want: number; leaseMs: number } {
   // Called right after countDemand(state, now): the ring holds the seconds up to this one.
   let past = 0;
   for (let s = state.second - SECONDS + 1; s < state.second; s++) past += state.seconds[s % SECONDS] as number;
@@ -193,9 +193,9 @@ export function recordUsage(state: KeyState, field: keyof UsageCounts, now: numb
 }
 
 function owe(state: KeyState): void {
-  let set = owing.get(state.accountId);
-  if (!set) owing.set(state.accountId, (set = new Set()));
-  set.add(state);
+  const set = owing.get(state.accountId);
+  if (set) set.add(state);
+  else owing.set(state.accountId, new Set([state]));
 }
 
 /** Everything this isolate owes an account's gate (unused tokens, reports), handed over once. */
@@ -214,7 +214,10 @@ export function takeOwed(accountId: string, now: number): { release?: Release[];
       state.hours = new Map();
     }
   }
-  return { release: release.length > 0 ? release : undefined, report: Object.keys(report).length > 0 ? report : undefined };
+  return {
+    release: release.length > 0 ? release : undefined,
+    report: Object.keys(report).length > 0 ? report : undefined,
+  };
 }
 
 /** Puts back what a failed call was to deliver, so the next call carries it. */

@@ -265,7 +265,12 @@ export class AccountGate extends DurableObject<Env> {
     const accountId = this.account?.policy?.id;
     if (accountId && (rows.length > 0 || lastUsed.length > 0)) {
       // A failure throws: the runtime retries the alarm, and the rollup is idempotent.
-      const statements = await rollUp(getDb(this.env.DB), accountId, rows.map((r) => r.row), lastUsed);
+      const statements = await rollUp(
+        getDb(this.env.DB),
+        accountId,
+        rows.map((r) => r.row),
+        lastUsed,
+      );
       logGate({ event: "rollup", accountId, d1Writes: statements });
       this.usage.rolledUp(rows, now);
       for (const { keyId, at } of lastUsed) {
@@ -288,14 +293,22 @@ export class AccountGate extends DurableObject<Env> {
       entry.dirty = false;
       writes++;
       if (entry.window && entry.window.used(now) > 0) {
-        kv.put(windowRow(keyId), { ...entry.window.snapshot(), limit: entry.window.limit, windowMs: entry.window.windowMs });
+        kv.put(windowRow(keyId), {
+          ...entry.window.snapshot(),
+          limit: entry.window.limit,
+          windowMs: entry.window.windowMs,
+        });
       } else {
         entry.window = undefined;
         kv.delete(windowRow(keyId));
       }
     }
     // Written on every persist, with the time and the lease horizon a restart must respect.
-    const shared = this.shared && { ...this.shared.snapshot(), limit: this.shared.limit, windowMs: this.shared.windowMs };
+    const shared = this.shared && {
+      ...this.shared.snapshot(),
+      limit: this.shared.limit,
+      windowMs: this.shared.windowMs,
+    };
     kv.put("counts", { shared, quota: this.quota, persistedAt: now, horizon: this.horizon } satisfies AccountCounts);
     writes++;
     if (this.usage.unsaved) {
@@ -351,7 +364,10 @@ export class AccountGate extends DurableObject<Env> {
 
   /** The windows and quota count that apply to a key now, created or re-limited as its policies say. */
   private policiesAt(account: AccountPolicy, key: KeyPolicy, entry: KeyEntry, now: number): Applied {
-    entry.window = windowFor(entry.window, key.rateLimit ?? account.keyDefault ?? getConfig(this.env).DEFAULT_RATE_LIMIT);
+    entry.window = windowFor(
+      entry.window,
+      key.rateLimit ?? account.keyDefault ?? getConfig(this.env).DEFAULT_RATE_LIMIT,
+    );
     this.shared = account.shared ? windowFor(this.shared, account.shared) : undefined;
     return {
       keyWindow: entry.window,

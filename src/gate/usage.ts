@@ -69,8 +69,8 @@ export class UsageBook {
     if (n === 0) return;
     const hour = hourOf(at);
     const id = `${hour}:${keyId}`;
-    let entry = this.rows.get(id);
-    if (!entry) this.rows.set(id, (entry = { row: { keyId, hour, ...emptyCounts() }, version: 0, dirty: false }));
+    const entry = this.rows.get(id) ?? { row: { keyId, hour, ...emptyCounts() }, version: 0, dirty: false };
+    this.rows.set(id, entry);
     entry.row[field] = Math.max(0, entry.row[field] + n);
     entry.version++;
     entry.dirty = true;
@@ -137,7 +137,10 @@ export async function rollUp(
         .onConflictDoUpdate({
           target: [usageHours.keyId, usageHours.hour],
           set: Object.fromEntries(
-            USAGE_FIELDS.map((field) => [field, sql`max(${usageHours[field]}, excluded.${sql.identifier(usageHours[field].name)})`]),
+            USAGE_FIELDS.map((field) => [
+              field,
+              sql`max(${usageHours[field]}, excluded.${sql.identifier(usageHours[field].name)})`,
+            ]),
           ),
         }),
     ),

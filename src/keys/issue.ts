@@ -17,7 +17,7 @@
  * verifies if its prefix is the MAC under any of them.
  */
 import type { Config } from "../config";
-import { constantTimeEqual, hmacHex } from "./hash";
+import { hmacHex, timingSafeEqual } from "../crypto";
 import { formatKey, type ParsedKey, RANDOM_LENGTH, randomOf, secretOf } from "./format";
 import { BASE62, LOWER_ALNUM, randomString } from "./random";
 
@@ -46,7 +46,7 @@ export async function isIssued(config: Config, key: ParsedKey): Promise<boolean>
   const random = randomOf(key.secret);
   for (const secret of config.prefixSecrets) {
     // Constant time: an early exit would tell a forger how many leading characters it got right.
-    if (constantTimeEqual(await prefixFor(secret, random), key.prefix)) return true;
+    if (timingSafeEqual(await prefixFor(secret, random), key.prefix)) return true;
   }
   return false;
 }

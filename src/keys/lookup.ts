@@ -14,11 +14,11 @@
  * Durable Object decides that on every request (see limiter/).
  */
 
+import { ClockCache } from "../cache";
 import type { RequestContext } from "../context";
+import { hmacHex, timingSafeEqual } from "../crypto";
 import { getDb } from "../db/client";
 import { serviceUnavailable } from "../errors";
-import { constantTimeEqual, hmacHex } from "./hash";
-import { ClockCache } from "../cache";
 import { findRecordByPrefix, type KeyRecord } from "./records";
 
 export const ISOLATE_TTL_MS = 60_000;
@@ -47,7 +47,10 @@ async function readKv({ env, config, stats }: RequestContext, prefix: string): P
     );
   });
   try {
-    const cached = await Promise.race([env.KEYS_CACHE.get<KeyRecord | { missing: true }>(kvKey(prefix), "json"), timeout]);
+    const cached = await Promise.race([
+      env.KEYS_CACHE.get<KeyRecord | { missing: true }>(kvKey(prefix), "json"),
+      timeout,
+    ]);
     // Negative entries written by earlier versions are ignored: D1 answers.
     return cached && !("missing" in cached) ? cached : null;
   } catch (error) {
@@ -107,17 +110,21 @@ export async function lookupKey(rc: RequestContext, prefix: string): Promise<Cac
 /** Whether `secret` is the entry's key secret, if that is known without hashing (undefined: it is not). */
 export function verifiedBefore(entry: CacheEntry, secret: string): boolean | undefined {
   if (!entry.record) return false;
-  return entry.verified === undefined ? undefined : constantTimeEqual(entry.verified, secret);
+  return entry.verified === undefined ? undefined : timingSafeEqual(entry.verified, secret);
 }
 
 /** Whether `secret` is the entry's key secret; a match is remembered for the isolate's lifetime of the entry. */
-export async function verifySecret(config: RequestContext["config"], entry: CacheEntry, secret: string): Promise<boolean> {
+export async function verifySecret(
+  config: RequestContext["config"],
+  entry: CacheEntry,
+  secret: string,
+): Promise<boolean> {
   const known = verifiedBefore(entry, secret);
   if (known !== undefined) return known;
   const record = entry.record as KeyRecord;
   const pepper = config.peppers.get(record.pepperVersion);
   if (pepper === undefined) return false;
-  const ok = constantTimeEqual(await hmacHex(pepper, secret), record.secretHash);
+  const ok = timingSafeEqual(await hmacHex(pepper, secret), record.secretHash);
   if (ok) entry.verified = secret;
   return ok;
 }

@@ -7,8 +7,10 @@
  * forwarded stream in workerd delivers a truncated body to the origin as if
  * complete, so an unbounded stream is never forwarded.
  */
+
+import { sha256Hex } from "../crypto";
 import { ApiError } from "../errors";
-import { sha256Hex, UNSIGNED_PAYLOAD } from "../verify";
+import { UNSIGNED_PAYLOAD } from "../verify";
 
 /** Bodies up to this size are buffered and their digest signed; larger ones stream unsigned. */
 export const SIGNED_BODY_MAX_BYTES = 64 * 1024;

@@ -1,8 +1,9 @@
 /**
  * The reverse proxy (CONTRACT §2): forwards a verified `/v1/...` request to
  * its upstream, chosen only from configuration (UPSTREAM_ROUTES by resource,
- * else UPSTREAM_URL), with the path and query byte for byte, the method and
- * the body; streams the origin's answer back with redirects passed through.
+ * else UPSTREAM_URL), with the path and query byte for byte after the
+ * upstream's base path, the method and the body, signed over the path the
+ * origin receives; streams the origin's answer back with redirects passed through.
  * Unreachable origin: 502; no response headers within UPSTREAM_TIMEOUT_MS:
  * 504 and the origin request aborted. Nothing is retried.
  */
@@ -11,20 +12,43 @@ import { ApiError } from "../errors";
 import type { KeyRecord } from "../keys/records";
 import { prepareBody } from "./body";
 import { downstreamResponse, upstreamRequestHeaders } from "./headers";
+import { assertSafePath } from "./path";
 import { signRequest } from "./sign";
 
-/**
- * Paths that could mean something else once an origin decodes or normalizes
- * them: encoded slashes, backslashes and dots, NUL, and empty segments. (Plain
- * dot-segments never get here: the URL parser has already resolved them.)
- */
-const AMBIGUOUS_PATH = /%2f|%5c|%2e|%00|\\|\/\//i;
+/** A configured upstream URL taken apart once: what to put before the path and query, and its base path. */
+export interface Upstream {
+  /** Scheme, authority and base path, e.g. `https://messages.internal/api`. */
+  prefix: string;
+  /** The path part of the upstream URL, as the URL parser (and so fetch) writes it; "" for none. */
+  basePath: string;
+}
 
-/** The upstream origin for a `/v1/{resource}...` path. */
-export function upstreamFor(config: Config, pathname: string): string {
+const upstreams = new Map<string, Upstream>();
+
+function parseUpstream(configured: string): Upstream {
+  const url = new URL(configured);
+  // A query or fragment in the configured URL cannot precede the request's path: dropped.
+  url.search = "";
+  url.hash = "";
+  const basePath = url.pathname.replace(/\/+$/, "");
+  return { prefix: url.href.slice(0, url.href.length - url.pathname.length) + basePath, basePath };
+}
+
+/** The upstream for a `/v1/{resource}...` path: its route if UPSTREAM_ROUTES names the resource, else UPSTREAM_URL. */
+export function upstreamFor(config: Config, pathname: string): Upstream {
   const end = pathname.indexOf("/", 4);
   const resource = pathname.slice(4, end === -1 ? undefined : end);
-  return config.UPSTREAM_ROUTES[resource] ?? config.UPSTREAM_URL;
+  // Own properties only: `constructor` or `__proto__` must not be read off Object.prototype.
+  const routes = config.UPSTREAM_ROUTES;
+  const configured = Object.hasOwn(routes, resource) ? (routes[resource] as string) : config.UPSTREAM_URL;
+  let upstream = upstreams.get(configured);
+  if (!upstream) {
+    upstream = parseUpstream(configured);
+    // Configuration names a handful of upstreams; the bound only guards against surprises.
+    if (upstreams.size >= 64) upstreams.clear();
+    upstreams.set(configured, upstream);
+  }
+  return upstream;
 }
 
 /** A request URL taken apart once, without re-parsing: the path and query exactly as received. */
@@ -92,9 +116,8 @@ export async function forward(
   extraHeaders: Record<string, string> = {},
 ): Promise<Response> {
   const { pathname, pathAndQuery } = target;
-  if (AMBIGUOUS_PATH.test(pathname)) {
-    throw new ApiError("BAD_REQUEST", "path: encoded slashes, backslashes, dots and empty segments are not allowed");
-  }
+  assertSafePath(pathname);
+  const upstream = upstreamFor(config, pathname);
   const headers = upstreamRequestHeaders(request.headers, {
     accountId: key.accountId,
     keyId: key.id,
@@ -108,14 +131,15 @@ export async function forward(
   if (body.body === null) headers.delete("content-length");
   await signRequest(headers, config.ORIGIN_SIGNING_SECRET, {
     method: target.method,
-    pathAndQuery,
+    // Exactly what the origin's request line will carry: the base path, then the client's path and query.
+    pathAndQuery: upstream.basePath + pathAndQuery,
     accountId: key.accountId,
     keyId: key.id,
     requestId,
     contentSha256: body.contentSha256,
   });
   const origin = await fetchWithTimeout(
-    upstreamFor(config, pathname) + pathAndQuery,
+    upstream.prefix + pathAndQuery,
     { method: target.method, headers, body: body.body, redirect: "manual" },
     config.UPSTREAM_TIMEOUT_MS,
   );

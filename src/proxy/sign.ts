@@ -3,7 +3,7 @@
  * `momail-gateway/verify` checks. The canonical string and the header's
  * format come from the verifier module itself, so the two never disagree.
  */
-import { hmacHex } from "../keys/hash";
+import { hmacHex } from "../crypto";
 import { canonicalString, SIGNATURE_HEADER, type SignedFields, signatureHeader } from "../verify";
 
 /** Adds the X-MoMail-Signature header (timestamp, nonce, body digest, HMAC) to `headers`. */

@@ -6,10 +6,10 @@
 import { and, eq, isNull } from "drizzle-orm";
 import { hashPassword } from "../auth/password";
 import { getDb, isUniqueViolation } from "../db/client";
+import type { RateLimit } from "../db/limits";
 import { type Account, accounts, apiKeys, type User, users } from "../db/schema";
 import { ApiError } from "../errors";
 import { newId } from "../ids";
-import type { RateLimit } from "../db/limits";
 import { propagateAccount } from "./propagate";
 
 export interface AccountChanges {

@@ -7,14 +7,14 @@
  */
 import { and, desc, eq, isNull } from "drizzle-orm";
 import type { Config } from "../config";
+import { hmacHex } from "../crypto";
 import { getDb, isUniqueViolation } from "../db/client";
+import type { RateLimit } from "../db/limits";
 import { type ApiKey, apiKeys } from "../db/schema";
 import { ApiError } from "../errors";
 import { newId } from "../ids";
-import { hmacHex } from "../keys/hash";
 import { issueKey } from "../keys/issue";
 import { forgetKey } from "../keys/lookup";
-import type { RateLimit } from "../db/limits";
 import { getAccount } from "./accounts";
 import { expireAtEdge, forgetKeys, liveUsage, propagate, revokeAtEdge } from "./propagate";
 

@@ -68,7 +68,9 @@ export async function liveUsage(env: Env, accountId: string) {
   try {
     return await gateOf(env, accountId).live();
   } catch (error) {
-    console.warn(JSON.stringify({ type: "warning", message: "account gate unreachable for a read", error: String(error) }));
+    console.warn(
+      JSON.stringify({ type: "warning", message: "account gate unreachable for a read", error: String(error) }),
+    );
     return null;
   }
 }

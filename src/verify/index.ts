@@ -1,13 +1,15 @@
 /**
  * Origin-side verification of the MoMail gateway's request signature.
  * Dependency-free (WebCrypto only: Node 20+, Workers, Deno, Bun); import it
- * as `momail-gateway/verify`.
+ * as `momail-gateway/verify`. Its crypto is the gateway's own (src/crypto.ts),
+ * inlined into dist/verify/index.js when built.
  *
  * The gateway signs every forwarded request with HMAC-SHA-256 under the
  * shared ORIGIN_SIGNING_SECRET over: a version tag, the timestamp, a nonce,
- * the method, the path and query exactly as forwarded, the account id, the
- * key id, the request id and the body's SHA-256 (or UNSIGNED-PAYLOAD for
- * bodies too large to buffer, see the README). It sends them in one header,
+ * the method, the path and query exactly as the origin receives them (an
+ * upstream's base path included), the account id, the key id, the request id
+ * and the body's SHA-256 (or UNSIGNED-PAYLOAD for bodies too large to buffer,
+ * see the README). It sends them in one header,
  *
  *   X-MoMail-Signature: t=<epoch seconds>,nonce=<uuid>,body=<sha256 hex>,v1=<hmac hex>
  *
@@ -16,12 +18,25 @@
  * timestamp is within the replay window (default 60 s) and, with a verifier
  * from `createVerifier`, its nonce has not been seen before.
  *
+ * The replay memory never forgets a nonce while its timestamp is still
+ * accepted. It holds at most `maxNonces` (default 100,000) nonces; when it is
+ * full of live ones it fails closed: the request is refused with reason
+ * "replay-cache-full" until old nonces expire (at most twice the window). So
+ * size `maxNonces` above your peak rate of gateway requests times twice
+ * `toleranceSeconds`.
+ *
+ * The secret must be the one the gateway has: at least 32 characters and not
+ * a "dev-only-" default (createVerifier and verifySignature throw otherwise).
+ *
  * @example
  * const verify = createVerifier({ secret: process.env.ORIGIN_SIGNING_SECRET });
  * const result = await verify(request); // a Fetch API Request
  * if (!result.ok) return new Response("Forbidden", { status: 403 });
  * // result.accountId and result.keyId name the caller.
  */
+import { hmacHex, sha256Hex, timingSafeEqual } from "../crypto";
+
+export { sha256Hex, timingSafeEqual };
 
 export const SIGNATURE_HEADER = "x-momail-signature";
 export const ACCOUNT_HEADER = "x-momail-account-id";
@@ -78,38 +93,30 @@ export function parseSignatureHeader(
   return { timestamp, nonce, contentSha256, mac };
 }
 
-const encoder = new TextEncoder();
-
-function hex(buffer: ArrayBuffer): string {
-  return Array.from(new Uint8Array(buffer), (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-/** Lowercase hex SHA-256 of `body`. */
-export async function sha256Hex(body: Uint8Array | string): Promise<string> {
-  const bytes = typeof body === "string" ? encoder.encode(body) : body;
-  return hex(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>));
-}
-
 /** Lowercase hex HMAC-SHA-256 of the canonical string under `secret`. */
-export async function computeSignature(secret: string, fields: SignedFields): Promise<string> {
-  const key = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [
-    "sign",
-  ]);
-  return hex(await crypto.subtle.sign("HMAC", key, encoder.encode(canonicalString(fields))));
+export function computeSignature(secret: string, fields: SignedFields): Promise<string> {
+  return hmacHex(secret, canonicalString(fields));
 }
 
-/** Constant-time string comparison (time depends only on the lengths). */
-export function timingSafeEqual(a: string, b: string): boolean {
-  let diff = a.length ^ b.length;
-  for (let i = 0; i < Math.max(a.length, b.length); i++) {
-    diff |= (a.charCodeAt(i) || 0) ^ (b.charCodeAt(i) || 0);
+/** The shortest secret the verifier accepts, as the gateway requires in production. */
+export const MIN_SECRET_LENGTH = 32;
+
+/** Throws unless `secret` could be a real shared secret (long enough, not a published dev default). */
+export function assertUsableSecret(secret: unknown): asserts secret is string {
+  if (typeof secret === "string" && secret.startsWith("dev-only-")) {
+    throw new TypeError("ORIGIN_SIGNING_SECRET: is a public development default; use the gateway's real secret");
   }
-  return diff === 0;
+  if (typeof secret !== "string" || secret.length < MIN_SECRET_LENGTH) {
+    throw new TypeError(`ORIGIN_SIGNING_SECRET: must be at least ${MIN_SECRET_LENGTH} characters`);
+  }
 }
 
 export type VerifyResult =
   | { ok: true; accountId: string; keyId: string; requestId: string; timestamp: number; nonce: string }
-  | { ok: false; reason: "missing-headers" | "expired" | "bad-signature" | "body-mismatch" | "replayed" };
+  | {
+      ok: false;
+      reason: "missing-headers" | "expired" | "bad-signature" | "body-mismatch" | "replayed" | "replay-cache-full";
+    };
 
 export interface VerifyOptions {
   secret: string;
@@ -132,6 +139,7 @@ export interface SignedRequestParts {
 
 /** Verifies one request's signature, timestamp and body digest (no replay memory; see createVerifier). */
 export async function verifySignature(parts: SignedRequestParts, options: VerifyOptions): Promise<VerifyResult> {
+  assertUsableSecret(options.secret);
   const get = (name: string) => parts.header(name) ?? "";
   const signature = parseSignatureHeader(get(SIGNATURE_HEADER));
   if (!signature) return { ok: false, reason: "missing-headers" };
@@ -158,13 +166,20 @@ export async function verifySignature(parts: SignedRequestParts, options: Verify
   return { ok: true, accountId, keyId, requestId, timestamp, nonce };
 }
 
+/** The path and query of an absolute URL as written, a lone "?" included (URL.search drops it). */
+function pathAndQueryOf(url: string): string {
+  const pathStart = url.indexOf("/", url.indexOf("//") + 2);
+  if (pathStart === -1) return "/";
+  const hash = url.indexOf("#", pathStart);
+  return url.slice(pathStart, hash === -1 ? undefined : hash);
+}
+
 /** The parts of a Fetch API Request (the body is read from a clone when it is signed). */
 export async function requestParts(request: Request): Promise<SignedRequestParts> {
-  const url = new URL(request.url);
   const unsigned = request.headers.get(SIGNATURE_HEADER)?.includes(`body=${UNSIGNED_PAYLOAD}`) ?? false;
   return {
     method: request.method,
-    pathAndQuery: url.pathname + url.search,
+    pathAndQuery: pathAndQueryOf(request.url),
     header: (name) => request.headers.get(name),
     body: !unsigned && request.body !== null ? new Uint8Array(await request.clone().arrayBuffer()) : undefined,
   };
@@ -173,24 +188,34 @@ export async function requestParts(request: Request): Promise<SignedRequestParts
 /**
  * A verifier that also refuses a nonce it has already accepted inside the
  * replay window, so a captured request cannot be replayed even within it.
- * Takes a Fetch API Request or SignedRequestParts.
+ * Takes a Fetch API Request or SignedRequestParts. Throws at once if the
+ * secret is too short or a dev-only default; fails closed when its nonce
+ * memory (`maxNonces`) is full of live nonces (see the module comment).
  */
 export function createVerifier(options: VerifyOptions & { maxNonces?: number }) {
+  assertUsableSecret(options.secret);
+  // Nonce -> the time (ms) after which its timestamp is refused anyway; roughly in expiry order.
   const seen = new Map<string, number>();
-  const windowMs = (options.toleranceSeconds ?? 60) * 1000;
+  const toleranceMs = (options.toleranceSeconds ?? 60) * 1000;
   const maxNonces = options.maxNonces ?? 100_000;
+  const forgetExpired = (now: number, all: boolean) => {
+    for (const [nonce, expires] of seen) {
+      if (expires < now) seen.delete(nonce);
+      else if (!all) break;
+    }
+  };
   return async function verify(request: Request | SignedRequestParts): Promise<VerifyResult> {
     const parts = request instanceof Request ? await requestParts(request) : request;
-    const result = await verifySignature(parts, options);
-    if (!result.ok) return result;
+    // One clock reading for both checks, so a nonce cannot expire between them.
     const now = options.now ?? Date.now();
-    // Forget nonces older than twice the window (their timestamps are refused anyway), oldest first.
-    for (const [nonce, at] of seen) {
-      if (at > now - 2 * windowMs && seen.size < maxNonces) break;
-      seen.delete(nonce);
-    }
+    const result = await verifySignature(parts, { ...options, now });
+    if (!result.ok) return result;
+    forgetExpired(now, false);
     if (seen.has(result.nonce)) return { ok: false, reason: "replayed" };
-    seen.set(result.nonce, now);
+    // Timestamps are not strictly ordered, so before refusing look past the first live entry.
+    if (seen.size >= maxNonces) forgetExpired(now, true);
+    if (seen.size >= maxNonces) return { ok: false, reason: "replay-cache-full" };
+    seen.set(result.nonce, result.timestamp * 1000 + toleranceMs);
     return result;
   };
 }

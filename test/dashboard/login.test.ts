@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { sha256Hex } from "../../src/dashboard/session";
+import { sha256Hex } from "../../src/crypto";
 import { accountWithUser, Browser, signedIn } from "../support/dashboard";
 import { admin } from "../support/helpers";
 

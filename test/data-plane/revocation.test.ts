@@ -97,8 +97,11 @@ describe("last used", () => {
         )
       ).find((k) => k.id === key.id);
     const stored = async () =>
-      (await env.DB.prepare("SELECT last_used_at FROM api_keys WHERE id = ?").bind(key.id).first<{ last_used_at: number | null }>())
-        ?.last_used_at;
+      (
+        await env.DB.prepare("SELECT last_used_at FROM api_keys WHERE id = ?")
+          .bind(key.id)
+          .first<{ last_used_at: number | null }>()
+      )?.last_used_at;
     const shown = (await listed())?.lastUsedAt;
     expect(new Date(shown as string).getTime()).toBeGreaterThanOrEqual(before - 5);
     expect(await stored()).toBeNull();

@@ -29,7 +29,10 @@ describe("the account gate", () => {
   });
 
   it("decides status, then scope, then rate limit, in one call", async () => {
-    const { account, key } = await accountWithKey({ scopes: ["domains:read"], rateLimit: { limit: 2, windowSeconds: 60 } });
+    const { account, key } = await accountWithKey({
+      scopes: ["domains:read"],
+      rateLimit: { limit: 2, windowSeconds: 60 },
+    });
     expect((await ask(account.id, key.id, { scope: "messages:read" })).outcome).toBe("forbidden");
     expect((await ask(account.id, key.id)).outcome).toBe("ok");
     expect((await ask(account.id, key.id)).outcome).toBe("ok");

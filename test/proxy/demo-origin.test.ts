@@ -1,8 +1,29 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { accountWithKey, gatewayWith } from "../support/helpers";
+import { computeSignature, type SignedFields, sha256Hex, signatureHeader } from "../../src/verify";
+import { accountWithKey, errorOf, gatewayWith } from "../support/helpers";
 
 const demoUrl = () => `http://127.0.0.1:${env.DEMO_ORIGIN_PORT}`;
+
+/** The headers the gateway would send for GET /v1/domains now, signed with `secret`. */
+async function signedHeaders(secret: string): Promise<Record<string, string>> {
+  const fields: SignedFields = {
+    timestamp: String(Math.floor(Date.now() / 1000)),
+    nonce: crypto.randomUUID(),
+    method: "GET",
+    pathAndQuery: "/v1/domains",
+    accountId: "acct_direct",
+    keyId: "key_direct",
+    requestId: "req-direct",
+    contentSha256: await sha256Hex(""),
+  };
+  return {
+    "X-MoMail-Account-Id": fields.accountId,
+    "X-MoMail-Key-Id": fields.keyId,
+    "X-Request-Id": fields.requestId,
+    "X-MoMail-Signature": signatureHeader(fields, await computeSignature(secret, fields)),
+  };
+}
 
 describe("the demo origin (examples/origin)", () => {
   it("serves /v1/domains through the gateway, knowing the caller from the verified signature", async () => {
@@ -19,10 +40,34 @@ describe("the demo origin (examples/origin)", () => {
     expect(body.caller).toEqual({ accountId: account.id, keyId: key.id });
   });
 
-  it("refuses a request that did not come through the gateway", async () => {
-    const response = await fetch(`${demoUrl()}/v1/domains`, {
-      headers: { "X-MoMail-Account-Id": "acct_forged", "X-MoMail-Signature": "v1=00", "X-MoMail-Timestamp": "1" },
+  it("accepts a fresh request signed with the shared secret, once", async () => {
+    const headers = await signedHeaders(env.ORIGIN_SIGNING_SECRET as string);
+    const accepted = await fetch(`${demoUrl()}/v1/domains`, { headers });
+    expect(accepted.status).toBe(200);
+    expect(((await accepted.json()) as { caller: unknown }).caller).toEqual({
+      accountId: "acct_direct",
+      keyId: "key_direct",
     });
+    const replayed = await fetch(`${demoUrl()}/v1/domains`, { headers });
+    expect(replayed.status).toBe(401);
+    expect((await errorOf(replayed)).message).toContain("replayed");
+  });
+
+  it("refuses a fresh, well-formed request signed with another secret", async () => {
+    const response = await fetch(`${demoUrl()}/v1/domains`, { headers: await signedHeaders("x".repeat(48)) });
     expect(response.status).toBe(401);
+    expect((await errorOf(response)).message).toContain("bad-signature");
+  });
+
+  it("refuses a request with a forged identity and no valid signature", async () => {
+    const headers = await signedHeaders(env.ORIGIN_SIGNING_SECRET as string);
+    headers["X-MoMail-Account-Id"] = "acct_forged";
+    const forged = await fetch(`${demoUrl()}/v1/domains`, { headers });
+    expect(forged.status).toBe(401);
+    expect((await errorOf(forged)).message).toContain("bad-signature");
+    const malformed = await fetch(`${demoUrl()}/v1/domains`, {
+      headers: { "X-MoMail-Account-Id": "acct_forged", "X-MoMail-Signature": "v1=00" },
+    });
+    expect(malformed.status).toBe(401);
   });
 });

@@ -11,7 +11,7 @@ describe("forwarding to the origin", () => {
     for (const path of [
       "/v1/domains/example.com/records?type=MX&type=TXT&empty=&flag",
       "/v1/domains/a%20b%2Bc?q=%E2%9C%93&plus=a+b&pct=%25",
-      "/v1/messages/%C3%A9t%C3%A9;param=1?order=desc,asc",
+      "/v1/messages/%C3%A9t%C3%A9?order=desc,asc;param=1",
       "/v1/domains/",
     ]) {
       const response = await call(key.key, path);
@@ -161,4 +161,19 @@ describe("forwarding to the origin", () => {
     expect((await send("/v1/messages/1?x=1")).path).toBe("/messages-service/v1/messages/1?x=1");
     expect((await send("/v1/domains")).path).toBe("/v1/domains");
   });
+
+  it.each(["constructor", "__proto__", "toString", "hasOwnProperty", "valueOf"])(
+    "sends /v1/%s to UPSTREAM_URL, not to a route read off the prototype",
+    async (resource) => {
+      const { key } = await accountWithKey();
+      const routed = {
+        UPSTREAM_ROUTES: JSON.stringify({ messages: `http://127.0.0.1:${env.ORIGIN_PORT}/messages-service` }),
+      };
+      for (const bindings of [{}, routed]) {
+        const response = await gatewayWith(bindings, `/v1/${resource}/x?y=1`, { headers: { "X-API-Key": key.key } });
+        expect(response.status).toBe(200);
+        expect((await echo(response)).path).toBe(`/v1/${resource}/x?y=1`);
+      }
+    },
+  );
 });

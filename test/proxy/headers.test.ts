@@ -64,6 +64,49 @@ describe("header hygiene", () => {
     expect(seen.headers["x-kept"]).toBe("yes");
   });
 
+  it("drops the method-override headers, so a GET cannot pass as a DELETE behind a read-only scope check", async () => {
+    const { key } = await accountWithKey({ scopes: ["domains:read"] });
+    const response = await call(key.key, "/v1/domains/example.com", {
+      headers: { "X-HTTP-Method-Override": "DELETE", "X-HTTP-Method": "DELETE", "X-Method-Override": "DELETE" },
+    });
+    expect(response.status).toBe(200);
+    const seen = await echo(response);
+    expect(seen.method).toBe("GET");
+    for (const name of ["x-http-method-override", "x-http-method", "x-method-override"]) {
+      expect(seen.headers[name], name).toBeUndefined();
+    }
+  });
+
+  it("drops client-sent headers that origins and frameworks read as a proxy's word on the URL or client", async () => {
+    const { key } = await accountWithKey();
+    const seen = await echo(
+      await call(key.key, "/v1/domains", {
+        headers: {
+          "X-Original-URL": "/v1/messages",
+          "X-Rewrite-URL": "/v1/messages",
+          "X-Forwarded-Prefix": "/admin",
+          "X-Forwarded-Port": "8443",
+          "X-Forwarded-Server": "admin.internal",
+          "X-Client-IP": "10.0.0.9",
+          "True-Client-IP": "10.0.0.9",
+          "X-Cluster-Client-IP": "10.0.0.9",
+        },
+      }),
+    );
+    for (const name of [
+      "x-original-url",
+      "x-rewrite-url",
+      "x-forwarded-prefix",
+      "x-forwarded-port",
+      "x-forwarded-server",
+      "x-client-ip",
+      "true-client-ip",
+      "x-cluster-client-ip",
+    ]) {
+      expect(seen.headers[name], name).toBeUndefined();
+    }
+  });
+
   it("drops hop-by-hop headers from the origin's response too", async () => {
     const { key } = await accountWithKey();
     const response = await call(key.key, "/v1/_test/hop");

@@ -1,3 +1,4 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import {
   computeSignature,
@@ -10,9 +11,10 @@ import {
   verifySignature,
 } from "../../src/verify";
 import type { OriginRecord } from "../support/helpers";
-import { accountWithKey, bytes, call } from "../support/helpers";
+import { accountWithKey, bytes, call, gatewayWith } from "../support/helpers";
 
-const SECRET = "dev-only-origin-signing-secret";
+/** The secret the gateway signs with in the tests, and the test origin verifies with. */
+const SECRET = env.ORIGIN_SIGNING_SECRET as string;
 const echo = async (response: Response) => (await response.json()) as OriginRecord;
 
 /** A request as an origin would receive it from the gateway, signed with `secret`. */
@@ -63,6 +65,31 @@ describe("requests the gateway forwards", () => {
     const large = await echo(await call(key.key, "/v1/uploads", { method: "PUT", body: bytes(256 * 1024) }));
     expect(large.signature).toBe("ok");
     expect(parseSignatureHeader(large.headers["x-momail-signature"] ?? "")?.contentSha256).toBe(UNSIGNED_PAYLOAD);
+  });
+
+  it("sign the path as the origin receives it, base path included, for UPSTREAM_ROUTES and UPSTREAM_URL", async () => {
+    const { key } = await accountWithKey();
+    const origin = `http://127.0.0.1:${env.ORIGIN_PORT}`;
+    const init = { method: "POST", body: '{"to":"a@b.c"}', headers: { "X-API-Key": key.key } };
+    const routed = await gatewayWith(
+      { UPSTREAM_ROUTES: JSON.stringify({ messages: `${origin}/messages-service/v2` }) },
+      "/v1/messages?draft=1",
+      init,
+    );
+    const seen = await echo(routed);
+    expect(seen.path).toBe("/messages-service/v2/v1/messages?draft=1");
+    expect(seen.signature).toBe("ok");
+
+    const based = await echo(await gatewayWith({ UPSTREAM_URL: `${origin}/api/` }, "/v1/domains?page=2", init));
+    expect(based.path).toBe("/api/v1/domains?page=2");
+    expect(based.signature).toBe("ok");
+  });
+
+  it("sign a lone '?' (an empty query) as sent", async () => {
+    const { key } = await accountWithKey();
+    const seen = await echo(await call(key.key, "/v1/domains?"));
+    expect(seen.path).toBe("/v1/domains?");
+    expect(seen.signature).toBe("ok");
   });
 });
 
@@ -162,5 +189,42 @@ describe("the origin-side verifier", () => {
     const verify = createVerifier({ secret: SECRET });
     expect((await verify(request)).ok).toBe(true);
     expect(await request.text()).toBe("payload");
+  });
+
+  it("verifies a Fetch API Request whose URL ends in an empty query ('?')", async () => {
+    const signed = await signedRequest({ method: "GET", pathAndQuery: "/v1/domains?" });
+    const request = new Request(`https://origin.example${signed.fields.pathAndQuery}`, { headers: signed.headers });
+    expect(await createVerifier({ secret: SECRET })(request)).toMatchObject({ ok: true });
+  });
+
+  it("never forgets a nonce inside its window: when the nonce memory is full it refuses, and a replay stays refused", async () => {
+    const verify = createVerifier({ secret: SECRET, maxNonces: 10 });
+    const first = await signedRequest();
+    expect((await verify(parts(first))).ok).toBe(true);
+    const accepted: boolean[] = [];
+    for (let i = 0; i < 20; i++) accepted.push((await verify(parts(await signedRequest()))).ok);
+    expect(accepted.filter(Boolean)).toHaveLength(9);
+    expect(await verify(parts(await signedRequest()))).toEqual({ ok: false, reason: "replay-cache-full" });
+    expect(await verify(parts(first))).toEqual({ ok: false, reason: "replayed" });
+  });
+
+  it("frees the nonce memory once the remembered signatures have expired", async () => {
+    const now = Date.now();
+    const verify = createVerifier({ secret: SECRET, maxNonces: 2, toleranceSeconds: 2 });
+    // Signed a second or so ago: valid now, expired (and forgettable) within a second.
+    const old = () => signedRequest({ timestamp: String(Math.floor(now / 1000) - 1) });
+    expect((await verify(parts(await old()))).ok).toBe(true);
+    expect((await verify(parts(await old()))).ok).toBe(true);
+    expect(await verify(parts(await signedRequest()))).toEqual({ ok: false, reason: "replay-cache-full" });
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    expect((await verify(parts(await signedRequest()))).ok).toBe(true);
+  });
+
+  it.each([
+    ["a development-only secret", "dev-only-origin-signing-secret-0123456789", /development default/],
+    ["a secret shorter than 32 characters", "s".repeat(31), /at least 32 characters/],
+    ["an empty secret", "", /at least 32 characters/],
+  ])("refuses to be created with %s", (_, secret, message) => {
+    expect(() => createVerifier({ secret })).toThrow(message);
   });
 });

@@ -1,6 +1,7 @@
 import type { AddressInfo } from "node:net";
 import type { TestProject } from "vitest/node";
 import { createDemoOrigin } from "../../examples/origin/server.ts";
+import { ORIGIN_SECRET } from "./origin-secret.ts";
 import { startOrigin } from "./origin-server.ts";
 
 declare module "vitest" {
@@ -13,7 +14,7 @@ declare module "vitest" {
 /** Starts the test origin and the demo origin in Node before any test file, and stops them after all. */
 export default async function setup(project: TestProject) {
   const { server, port } = await startOrigin();
-  const demo = createDemoOrigin();
+  const demo = createDemoOrigin({ secret: ORIGIN_SECRET });
   await new Promise<void>((resolve) => demo.listen(0, "127.0.0.1", resolve));
   project.provide("originPort", port);
   project.provide("demoOriginPort", (demo.address() as AddressInfo).port);

@@ -10,8 +10,7 @@ import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createVerifier } from "../../src/verify/index.ts";
-
-export const ORIGIN_SECRET = "dev-only-origin-signing-secret";
+import { ORIGIN_SECRET } from "./origin-secret.ts";
 
 export interface Received {
   method: string;

@@ -25,7 +25,9 @@ export interface Stack {
 /** Starts the demo origin and the gateway; resolves once the gateway answers. */
 export async function startStack(): Promise<Stack> {
   const state = await mkdtemp(join(tmpdir(), "momail-e2e-"));
-  const demo = createDemoOrigin();
+  // The demo origin refuses the dev default secret: this stack's gateway and origin share a fresh one.
+  const originSigningSecret = randomBytes(32).toString("hex");
+  const demo = createDemoOrigin({ secret: originSigningSecret });
   await new Promise<void>((resolve) => demo.listen(0, "127.0.0.1", resolve));
   const adminToken = randomBytes(24).toString("hex");
   let gateway: GatewayProcess | undefined;
@@ -40,7 +42,13 @@ export async function startStack(): Promise<Stack> {
   try {
     await applyLocalMigrations(state);
     const upstreamUrl = `http://127.0.0.1:${(demo.address() as AddressInfo).port}`;
-    gateway = await startGateway({ port: await freePort(), adminToken, upstreamUrl, persistTo: state });
+    gateway = await startGateway({
+      port: await freePort(),
+      adminToken,
+      upstreamUrl,
+      originSigningSecret,
+      persistTo: state,
+    });
     const url = gateway.url;
     async function admin<T>(method: string, path: string, body?: unknown): Promise<T> {
       const response = await fetch(`${url}/admin${path}`, {

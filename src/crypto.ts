@@ -1,0 +1,69 @@
+/**
+ * The gateway's one home for crypto primitives: hex encoding, SHA-256,
+ * HMAC-SHA-256 (with the imported key cached per secret) and comparisons
+ * that do not leak where two values differ. WebCrypto only and no imports,
+ * so the shipped verifier (src/verify, bundled into dist/verify by esbuild)
+ * uses this same file on Node, Deno, Bun and Workers.
+ *
+ * Two comparisons, for two cases. `timingSafeEqual` is synchronous and its
+ * time depends only on the lengths: for values whose length is public (hex
+ * digests, tokens of a fixed format), and for the data plane's warm path,
+ * which must not await. `secretsEqual` hashes both sides first and compares
+ * the fixed-length digests: for a secret whose length is itself secret (the
+ * admin token), so a guess of any length takes the same path.
+ */
+
+const encoder = new TextEncoder();
+const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, "0"));
+
+const bytesOf = (data: string | Uint8Array) =>
+  (typeof data === "string" ? encoder.encode(data) : data) as Uint8Array<ArrayBuffer>;
+
+/** Lowercase hex of a byte buffer. */
+export function toHex(bytes: ArrayBuffer | Uint8Array): string {
+  const view = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+  let out = "";
+  for (let i = 0; i < view.length; i++) out += HEX[view[i] as number];
+  return out;
+}
+
+/** Lowercase hex SHA-256 of `data` (a string is hashed as UTF-8). */
+export async function sha256Hex(data: string | Uint8Array): Promise<string> {
+  return toHex(await crypto.subtle.digest("SHA-256", bytesOf(data)));
+}
+
+// Importing a key costs about as much as the HMAC itself; secrets come from configuration, so few are ever cached.
+const hmacKeys = new Map<string, Promise<CryptoKey>>();
+
+function hmacKey(secret: string): Promise<CryptoKey> {
+  let key = hmacKeys.get(secret);
+  if (!key) {
+    key = crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    hmacKeys.set(secret, key);
+  }
+  return key;
+}
+
+/** HMAC-SHA-256 of `message` under `secret`, as lowercase hex. */
+export async function hmacHex(secret: string, message: string | Uint8Array): Promise<string> {
+  return toHex(await crypto.subtle.sign("HMAC", await hmacKey(secret), bytesOf(message)));
+}
+
+/**
+ * Whether two strings are equal, in time that depends only on their lengths
+ * (never on where they differ). Synchronous; use it only where the length is
+ * not secret, else use `secretsEqual`.
+ */
+export function timingSafeEqual(a: string, b: string): boolean {
+  let diff = a.length ^ b.length;
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    diff |= (a.charCodeAt(i) || 0) ^ (b.charCodeAt(i) || 0);
+  }
+  return diff === 0;
+}
+
+/** Whether two secrets are equal, leaking neither where they differ nor their lengths: both are hashed first. */
+export async function secretsEqual(a: string, b: string): Promise<boolean> {
+  const [left, right] = await Promise.all([sha256Hex(a), sha256Hex(b)]);
+  return timingSafeEqual(left, right);
+}
