@@ -1,7 +1,7 @@
 /**
  * The data plane: every `/v1/*` request, in the contract's order.
  *
- *   request id → path check (400) → key check (401) → the account gate:
+ *   request id → path and declared body size (400, 413) → key check (401) → the account gate:
  *   status, scope, limits and quota (one Durable Object round trip, or a
  *   lease: 401/403/429) → proxy → usage of what the origin answered
  *
@@ -19,10 +19,12 @@ import { ApiError, errorResponse, toApiError } from "./errors";
 import { authorize, recordOrigin } from "./gate/client";
 import { checkKey } from "./keys/check";
 import type { KeyRecord } from "./keys/records";
-import { resourceOf } from "./keys/scopes";
 import { logError, logRequest } from "./log";
-import { forward, targetOf } from "./proxy";
+import { forward } from "./proxy";
+import { assertDeclaredSize } from "./proxy/body";
+import { assertSafePath } from "./proxy/path";
 import { newStats } from "./stats";
+import { targetOf } from "./url";
 
 /** The same rule as hono/request-id: the client's id if it is a sane token, else a new one. */
 const SANE_REQUEST_ID = /^[\w=-]{1,128}$/;
@@ -30,14 +32,6 @@ const SANE_REQUEST_ID = /^[\w=-]{1,128}$/;
 export function requestIdFor(request: Request): string {
   const id = request.headers.get("x-request-id");
   return id !== null && SANE_REQUEST_ID.test(id) ? id : crypto.randomUUID();
-}
-
-/** Whether a URL's path is under `/v1/` (or is `/v1` itself). */
-export function isDataPlane(url: string): boolean {
-  const path = url.indexOf("/", url.indexOf("//") + 2);
-  return (
-    path !== -1 && url.startsWith("/v1", path) && (url.length === path + 3 || "/?#".includes(url[path + 3] as string))
-  );
 }
 
 /** Serves one `/v1/*` request (`url` is request.url, read once: each read copies it out of the runtime). */
@@ -59,10 +53,13 @@ export async function serveDataPlane(
     const rc: RequestContext = { env, config, requestId, stats, waitUntil: (promise) => ctx.waitUntil(promise) };
     logging = config.LOG_REQUESTS;
     const target = targetOf(request.method, url);
+    // Refused before anything is looked up or counted: these need no key to judge.
+    assertSafePath(target.pathname);
+    assertDeclaredSize(request, config.MAX_BODY_BYTES);
     // The warm path answers these two synchronously: awaiting only real promises saves a tick each.
     const checked = checkKey(rc, request.headers.get("x-api-key"));
     key = checked instanceof Promise ? await checked : checked;
-    const authorized = authorize(rc, key, target.method, resourceOf(target.pathname));
+    const authorized = authorize(rc, key, target.method, target.resource);
     limitHeaders = authorized instanceof Promise ? await authorized : authorized;
     try {
       response = await forward(request, target, config, key, requestId, limitHeaders);

@@ -16,9 +16,10 @@ import { admin } from "./admin";
 import type { AppEnv } from "./app-env";
 import { getConfig } from "./config";
 import { dashboard } from "./dashboard";
-import { isDataPlane, serveDataPlane } from "./data-plane";
+import { serveDataPlane } from "./data-plane";
 import { ApiError, errorResponse, toApiError } from "./errors";
 import { logError, requestLog } from "./log";
+import { isDataPlane } from "./url";
 
 export { AccountGate } from "./gate/object";
 

@@ -8,15 +8,14 @@ import { DrizzleQueryError } from "drizzle-orm/errors";
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "./app-env";
 import { newStats, type RequestStats } from "./stats";
+import { pathOf } from "./url";
 
 /** Anything shaped like an API key, wherever a client put it. */
 const KEY_SHAPE = /mk_[a-z0-9]{8}_[A-Za-z0-9]{24}/g;
 
 /** The route as logged: the path without its query string (which may carry anything), keys redacted. */
 export function route(url: string): string {
-  const path = url.slice(url.indexOf("/", url.indexOf("//") + 2));
-  const end = path.search(/[?#]/);
-  return (end === -1 ? path : path.slice(0, end)).replace(KEY_SHAPE, "mk_[redacted]");
+  return pathOf(url).replace(KEY_SHAPE, "mk_[redacted]");
 }
 
 export interface RequestLogEntry {
@@ -45,6 +44,11 @@ export function logRequest(entry: RequestLogEntry): void {
       ...entry.stats,
     }),
   );
+}
+
+/** A warning: something failed that the request survived (a cache read or write, a best-effort purge). */
+export function logWarning(message: string, fields: Record<string, unknown> = {}, requestId?: string): void {
+  console.warn(JSON.stringify({ type: "warning", requestId, message, ...fields }));
 }
 
 /** The log line of background work a request left behind (a lease settlement), with its storage operations. */

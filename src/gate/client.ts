@@ -17,7 +17,7 @@ import { ApiError, serviceUnavailable } from "../errors";
 import { invalidKey } from "../keys/check";
 import type { KeyRecord } from "../keys/records";
 import { allows, requiredScope } from "../keys/scopes";
-import { logBackground } from "../log";
+import { logBackground, logWarning } from "../log";
 import { costOf } from "./costs";
 import { limitHeaders } from "./headers";
 import {
@@ -158,14 +158,7 @@ async function askGate(
     result = await callGate<CheckResult>(rc, record.accountId, (gate) => gate.check(request));
   } catch (error) {
     restoreOwed(request);
-    console.error(
-      JSON.stringify({
-        type: "error",
-        requestId: rc.requestId,
-        error: "account gate unreachable",
-        cause: String(error),
-      }),
-    );
+    logWarning("account gate unreachable", { error: String(error) }, rc.requestId);
     if (!rc.config.RATE_LIMIT_FAIL_OPEN) throw serviceUnavailable(error);
     rc.stats.decision = "bypassed";
     return failOpen(record, scope);

@@ -18,7 +18,9 @@ import { ClockCache } from "../cache";
 import type { RequestContext } from "../context";
 import { hmacHex, timingSafeEqual } from "../crypto";
 import { getDb } from "../db/client";
+import { TIMED_OUT, withDeadline } from "../deadline";
 import { serviceUnavailable } from "../errors";
+import { logWarning } from "../log";
 import { findRecordByPrefix, type KeyRecord } from "./records";
 
 export const ISOLATE_TTL_MS = 60_000;
@@ -39,25 +41,18 @@ export const kvKey = (prefix: string) => `key:${prefix}`;
 /** KV's answer, or null if it fails or does not answer within KV_READ_TIMEOUT_MS: KV is only a cache, D1 answers then. */
 async function readKv({ env, config, stats }: RequestContext, prefix: string): Promise<KeyRecord | null> {
   stats.kvReads++;
-  let timer: ReturnType<typeof setTimeout> | null = null;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`no answer in ${config.KV_READ_TIMEOUT_MS} ms`)),
+  try {
+    const cached = await withDeadline(
+      env.KEYS_CACHE.get<KeyRecord | { missing: true }>(kvKey(prefix), "json"),
       config.KV_READ_TIMEOUT_MS,
     );
-  });
-  try {
-    const cached = await Promise.race([
-      env.KEYS_CACHE.get<KeyRecord | { missing: true }>(kvKey(prefix), "json"),
-      timeout,
-    ]);
     // Negative entries written by earlier versions are ignored: D1 answers.
     return cached && !("missing" in cached) ? cached : null;
   } catch (error) {
-    console.warn(JSON.stringify({ message: "KV read failed", error: String(error) }));
+    logWarning("KV read failed", {
+      error: error === TIMED_OUT ? `no answer in ${config.KV_READ_TIMEOUT_MS} ms` : String(error),
+    });
     return null;
-  } finally {
-    clearTimeout(timer);
   }
 }
 
@@ -95,9 +90,7 @@ export async function lookupKey(rc: RequestContext, prefix: string): Promise<Cac
       rc.stats.kvWrites++;
       rc.waitUntil(
         rc.env.KEYS_CACHE.put(kvKey(prefix), value, { expirationTtl: rc.config.KEY_CACHE_TTL_SECONDS }).catch(
-          (error: unknown) => {
-            console.warn(JSON.stringify({ message: "KV write failed", error: String(error) }));
-          },
+          (error: unknown) => logWarning("KV write failed", { error: String(error) }),
         ),
       );
     }

@@ -2,20 +2,13 @@
  * Scopes (CONTRACT §1): `{resource}:read` and `{resource}:write`, where write
  * implies read; `*` allows everything and `*:read` allows GET and HEAD on
  * every resource. GET and HEAD on `/v1/{resource}...` need read; every other
- * method needs write. This file is also the one home of "the resource of a
- * path".
+ * method needs write (the resource of a path: url.ts).
  */
 
 export const WILDCARD = "*";
 export const READ_ONLY = "*:read";
 export const SCOPE_PATTERN = /^(\*|\*:read|[A-Za-z0-9_-]{1,64}:(read|write))$/;
 const RESOURCE_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
-
-/** The `{resource}` of a `/v1/{resource}...` path ("" for `/v1` itself). */
-export function resourceOf(pathname: string): string {
-  const end = pathname.indexOf("/", 4);
-  return pathname.slice(4, end === -1 ? undefined : end);
-}
 
 /**
  * The scope a request needs: `{resource}:read|write`, or `*` when the path

@@ -51,6 +51,18 @@ async function readAll(stream: ReadableStream<Uint8Array>, max: number): Promise
 
 const NO_BODY: PreparedBody = { body: null, contentSha256: EMPTY_SHA256 };
 
+/**
+ * The body's declared length (null if it declares none), or a 413 when it is
+ * over `maxBytes`: checked before anything is counted, since it needs no byte read.
+ */
+export function assertDeclaredSize(request: Request, maxBytes: number): number | null {
+  const declared = request.headers.get("content-length");
+  if (declared === null || !/^\d+$/.test(declared)) return null;
+  const length = Number(declared);
+  if (length > maxBytes) throw tooLarge();
+  return length;
+}
+
 /** Checks the body against MAX_BODY_BYTES and decides how it travels and is signed. */
 export async function prepareBody(request: Request, maxBytes: number): Promise<PreparedBody> {
   if (request.body === null) return NO_BODY;
@@ -59,12 +71,8 @@ export async function prepareBody(request: Request, maxBytes: number): Promise<P
     if ((await readAll(request.body, maxBytes)).byteLength === 0) return NO_BODY;
     throw new ApiError("BAD_REQUEST", "body: a GET or HEAD request cannot have a body");
   }
-  const declared = request.headers.get("content-length");
-  if (declared !== null && /^\d+$/.test(declared)) {
-    const length = Number(declared);
-    if (length > maxBytes) throw tooLarge();
-    if (length > SIGNED_BODY_MAX_BYTES) return { body: request.body, contentSha256: UNSIGNED_PAYLOAD };
-  }
+  const length = assertDeclaredSize(request, maxBytes);
+  if (length !== null && length > SIGNED_BODY_MAX_BYTES) return { body: request.body, contentSha256: UNSIGNED_PAYLOAD };
   const body = await readAll(request.body, maxBytes);
   return { body, contentSha256: await sha256Hex(body) };
 }

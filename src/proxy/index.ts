@@ -8,11 +8,12 @@
  * 504 and the origin request aborted. Nothing is retried.
  */
 import type { Config } from "../config";
+import { TIMED_OUT, withDeadline } from "../deadline";
 import { ApiError } from "../errors";
 import type { KeyRecord } from "../keys/records";
+import type { Target } from "../url";
 import { prepareBody } from "./body";
 import { downstreamResponse, upstreamRequestHeaders } from "./headers";
-import { assertSafePath } from "./path";
 import { signRequest } from "./sign";
 
 /** A configured upstream URL taken apart once: what to put before the path and query, and its base path. */
@@ -34,10 +35,8 @@ function parseUpstream(configured: string): Upstream {
   return { prefix: url.href.slice(0, url.href.length - url.pathname.length) + basePath, basePath };
 }
 
-/** The upstream for a `/v1/{resource}...` path: its route if UPSTREAM_ROUTES names the resource, else UPSTREAM_URL. */
-export function upstreamFor(config: Config, pathname: string): Upstream {
-  const end = pathname.indexOf("/", 4);
-  const resource = pathname.slice(4, end === -1 ? undefined : end);
+/** The upstream for a `/v1/{resource}...` request: its route if UPSTREAM_ROUTES names the resource, else UPSTREAM_URL. */
+export function upstreamFor(config: Config, resource: string): Upstream {
   // Own properties only: `constructor` or `__proto__` must not be read off Object.prototype.
   const routes = config.UPSTREAM_ROUTES;
   const configured = Object.hasOwn(routes, resource) ? (routes[resource] as string) : config.UPSTREAM_URL;
@@ -51,55 +50,13 @@ export function upstreamFor(config: Config, pathname: string): Upstream {
   return upstream;
 }
 
-/** A request URL taken apart once, without re-parsing: the path and query exactly as received. */
-export interface Target {
-  method: string;
-  proto: string;
-  host: string;
-  pathname: string;
-  pathAndQuery: string;
-}
-
-/** Splits an absolute URL (as the runtime gives request.url) into its parts. */
-export function targetOf(method: string, url: string): Target {
-  const hostStart = url.indexOf("//") + 2;
-  let pathStart = url.indexOf("/", hostStart);
-  if (pathStart === -1) pathStart = url.length;
-  const hash = url.indexOf("#", pathStart);
-  const pathAndQuery = url.slice(pathStart, hash === -1 ? undefined : hash) || "/";
-  const query = pathAndQuery.indexOf("?");
-  return {
-    method,
-    proto: url.slice(0, url.indexOf(":")),
-    host: url.slice(hostStart, pathStart),
-    pathname: query === -1 ? pathAndQuery : pathAndQuery.slice(0, query),
-    pathAndQuery,
-  };
-}
-
-/** The rejection of a deadline that passed (never an error a fetch could throw). */
-const TIMED_OUT = Symbol("timed out");
-
-/**
- * fetch with a deadline on the response headers only, so a slow body is not
- * cut off. Deliberately no AbortSignal: a signal passed to fetch also wraps the
- * response body in an abortable stream, and that measured as the most expensive
- * step of the whole proxy (bench/RESULTS.md). On timeout the client gets its
- * 504 at once and the origin request is abandoned: the runtime cancels a
- * request's outstanding subrequests when the request ends.
- */
+/** fetch with a deadline on the response headers only, so a slow body is not cut off (see deadline.ts). */
 async function fetchWithTimeout(url: string, init: RequestInit, timeoutMs: number): Promise<Response> {
-  let timer: ReturnType<typeof setTimeout> | null = null;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(TIMED_OUT), timeoutMs);
-  });
   try {
-    return await Promise.race([fetch(url, init), deadline]);
+    return await withDeadline(fetch(url, init), timeoutMs);
   } catch (error) {
     if (error === TIMED_OUT) throw new ApiError("GATEWAY_TIMEOUT");
     throw new ApiError("BAD_GATEWAY", undefined, {}, { cause: error });
-  } finally {
-    clearTimeout(timer);
   }
 }
 
@@ -115,9 +72,8 @@ export async function forward(
   requestId: string,
   extraHeaders: Record<string, string> = {},
 ): Promise<Response> {
-  const { pathname, pathAndQuery } = target;
-  assertSafePath(pathname);
-  const upstream = upstreamFor(config, pathname);
+  const { pathAndQuery } = target;
+  const upstream = upstreamFor(config, target.resource);
   const headers = upstreamRequestHeaders(request.headers, {
     accountId: key.accountId,
     keyId: key.id,

@@ -8,6 +8,7 @@
  */
 import { serviceUnavailable } from "../errors";
 import { forgetKey } from "../keys/lookup";
+import { logWarning } from "../log";
 
 export interface KeyRef {
   id: string;
@@ -68,9 +69,7 @@ export async function liveUsage(env: Env, accountId: string) {
   try {
     return await gateOf(env, accountId).live();
   } catch (error) {
-    console.warn(
-      JSON.stringify({ type: "warning", message: "account gate unreachable for a read", error: String(error) }),
-    );
+    logWarning("account gate unreachable for a read", { error: String(error) });
     return null;
   }
 }
@@ -84,7 +83,7 @@ export async function forgetKeys(env: Env, prefixes: string[]): Promise<void> {
   const results = await Promise.allSettled(prefixes.map((prefix) => forgetKey(env, prefix)));
   for (const result of results) {
     if (result.status === "rejected") {
-      console.warn(JSON.stringify({ type: "warning", message: "cache purge failed", error: String(result.reason) }));
+      logWarning("cache purge failed", { error: String(result.reason) });
     }
   }
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { allows, requiredScope, resourceOf } from "../../src/keys/scopes";
+import { allows, requiredScope } from "../../src/keys/scopes";
+import { resourceOf } from "../../src/url";
 import { accountWithKey, call, errorOf, marker, originRequests } from "../support/helpers";
 
 const scopeOf = (method: string, path: string) => requiredScope(method, resourceOf(path));
