@@ -43,6 +43,7 @@ async function newKeyRow(config: Config, accountId: string, input: KeyInput, now
     rateLimitWindowSeconds: input.rateLimit?.windowSeconds ?? null,
     expiresAt: input.expiresAt ?? null,
     revokedAt: null,
+    rotatedAt: null,
     lastUsedAt: null,
     createdAt: now,
     updatedAt: now,
