@@ -47,7 +47,7 @@ authRoutes.post("/login", async (c) => {
     .toLowerCase()
     .slice(0, MAX_EMAIL_LENGTH + 1);
   const password = text(body.password);
-  const form = (status: 400 | 401 | 403 | 429, error: string, headers: Record<string, string> = {}) => {
+  const form = (status: 400 | 401 | 429, error: string, headers: Record<string, string> = {}) => {
     const page = <LoginPage nonce={pageContext(c).nonce} csrfToken={issueLoginToken(c)} email={email} error={error} />;
     return renderPage(c, page, status, headers);
   };
@@ -64,7 +64,6 @@ authRoutes.post("/login", async (c) => {
   const user = email.length <= MAX_EMAIL_LENGTH ? await verifyCredentials(c.env, email, password) : null;
   if (!user) return form(401, INVALID_CREDENTIALS);
   await attemptSucceeded(c.env, email);
-  if (user.accountDisabled) return form(403, "This account is disabled. Contact MoMail support to enable it again.");
 
   await endSession(c.env, sessionToken(c));
   const session = await createSession(c.env, user);
