@@ -15,6 +15,7 @@ import { ApiError } from "../errors";
 import { constantTimeEqual } from "../keys/hash";
 import { accountRoutes } from "./accounts";
 import { keyRoutes } from "./keys";
+import { userRoutes } from "./users";
 import { validationHook } from "./validation";
 
 const verifyToken: MiddlewareHandler<AppEnv> = bearerAuth({
@@ -60,4 +61,5 @@ admin.get("/docs", Scalar({ url: "/admin/openapi.json", pageTitle: "MoMail gatew
 // Registered after the document, so the document itself needs no token.
 admin.use("*", adminAuth);
 admin.route("/", accountRoutes);
+admin.route("/", userRoutes);
 admin.route("/", keyRoutes);
