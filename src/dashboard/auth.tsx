@@ -2,11 +2,11 @@
  * Logging in and out. The login form posts email and password with its
  * double-submit CSRF token; the attempt is booked with the throttle first
  * (as from a trusted device if the browser carries that email's device
- * cookie), then the credentials are checked. Whatever was wrong, the answer is
- * "Invalid email or password". A success starts a session (replacing any
- * the browser had), trusts the browser for that email, and lands on
- * Settings > API Keys. Logging out (POST)
- * deletes the session and its cookie.
+ * cookie), then the credentials are checked. Whatever was wrong, a disabled
+ * account included, the answer is "Invalid email or password". A success
+ * starts a session (replacing any the browser had), trusts the browser for
+ * that email, and lands on Settings > API Keys. Logging out (POST) deletes
+ * the session and its cookie.
  */
 import { Hono } from "hono";
 import { deleteCookie } from "hono/cookie";
