@@ -1,21 +1,18 @@
 /**
- * Admin routes for accounts and their dashboard users (CONTRACT §4).
+ * Admin routes for accounts (CONTRACT §4).
  */
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-env";
-import { createAccount, createUser, updateAccount } from "../store/accounts";
+import { createAccount, updateAccount } from "../store/accounts";
 import {
   AccountIdParam,
   AccountSchema,
   accountView,
   CreateAccountBody,
-  CreateUserBody,
-  ErrorEnvelope,
   envelope,
   errorResponses,
   json,
   UpdateAccountBody,
-  UserSchema,
 } from "./schemas";
 import { validationHook } from "./validation";
 
@@ -49,24 +46,5 @@ accountRoutes.openapi(
   async (c) => {
     const account = await updateAccount(c.env, c.req.valid("param").accountId, c.req.valid("json"));
     return c.json({ success: true as const, data: accountView(account) }, 200);
-  },
-);
-
-accountRoutes.openapi(
-  createRoute({
-    method: "post",
-    path: "/accounts/{accountId}/users",
-    summary: "Create a dashboard login for an account",
-    request: { params: AccountIdParam, body: { ...json(CreateUserBody), required: true } },
-    responses: {
-      201: { description: "Created", ...json(envelope(UserSchema)) },
-      409: { description: "Email already in use", ...json(ErrorEnvelope) },
-      ...errors,
-    },
-  }),
-  async (c) => {
-    const user = await createUser(c.env, c.req.valid("param").accountId, c.req.valid("json"));
-    const data = { id: user.id, accountId: user.accountId, email: user.email, createdAt: user.createdAt.toISOString() };
-    return c.json({ success: true as const, data }, 201);
   },
 );

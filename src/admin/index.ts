@@ -1,12 +1,12 @@
 /**
  * The admin API (CONTRACT §4) at /admin: Bearer ADMIN_TOKEN, compared in
  * constant time; when ADMIN_TOKEN is unset the whole of /admin answers 404.
- * Its OpenAPI document is served at /admin/openapi.json and rendered as a
- * browsable reference at /admin/docs; neither needs the token (they describe
- * the API, they do not use it).
+ * Its OpenAPI document is served at /admin/openapi.json and rendered on the
+ * server as a reference page at /admin/docs (reference.tsx: no script, a
+ * strict CSP); neither needs the token (they describe the API, they do not
+ * use it).
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { Scalar } from "@scalar/hono-api-reference";
 import type { Context, MiddlewareHandler } from "hono";
 import { bearerAuth } from "hono/bearer-auth";
 import { HTTPException } from "hono/http-exception";
@@ -15,6 +15,8 @@ import { secretsEqual } from "../crypto";
 import { ApiError } from "../errors";
 import { accountRoutes } from "./accounts";
 import { keyRoutes } from "./keys";
+import { type ApiDocument, apiReference, referenceHeaders } from "./reference";
+import { userRoutes } from "./users";
 import { validationHook } from "./validation";
 
 const verifyToken: MiddlewareHandler<AppEnv> = bearerAuth({
@@ -44,7 +46,7 @@ admin.use("*", async function adminEnabled(c, next) {
   await next();
 });
 
-admin.doc31("/openapi.json", {
+const DOCUMENT = {
   openapi: "3.1.0",
   info: {
     title: "MoMail gateway admin API",
@@ -53,11 +55,18 @@ admin.doc31("/openapi.json", {
   },
   servers: [{ url: "/admin" }],
   security: [{ adminToken: [] }],
-});
+};
+
+admin.doc31("/openapi.json", DOCUMENT);
 admin.openAPIRegistry.registerComponent("securitySchemes", "adminToken", { type: "http", scheme: "bearer" });
-admin.get("/docs", Scalar({ url: "/admin/openapi.json", pageTitle: "MoMail gateway admin API" }));
+admin.get(
+  "/docs",
+  referenceHeaders,
+  apiReference(() => admin.getOpenAPI31Document(DOCUMENT) as ApiDocument, "/admin/openapi.json"),
+);
 
 // Registered after the document, so the document itself needs no token.
 admin.use("*", adminAuth);
 admin.route("/", accountRoutes);
+admin.route("/", userRoutes);
 admin.route("/", keyRoutes);

@@ -10,6 +10,7 @@ import {
   CreatedKeySchema,
   CreateKeyBody,
   createdKeyView,
+  ErrorEnvelope,
   envelope,
   errorResponses,
   json,
@@ -60,9 +61,14 @@ keyRoutes.openapi(
     method: "patch",
     path: "/accounts/{accountId}/keys/{keyId}",
     summary: "Update a key's name, scopes, rate limit or expiry",
-    description: "The new values apply to the very next request made with the key.",
+    description:
+      "The new values apply to the very next request made with the key. A rotated-out key's `expiresAt` cannot be changed (409); its other fields can.",
     request: { params: KeyIdParams, body: { ...json(UpdateKeyBody), required: true } },
-    responses: { 200: { description: "Updated", ...json(envelope(KeySchema)) }, ...errors },
+    responses: {
+      200: { description: "Updated", ...json(envelope(KeySchema)) },
+      409: { description: "The key was rotated out: its expiry is final", ...json(ErrorEnvelope) },
+      ...errors,
+    },
   }),
   async (c) => {
     const { accountId, keyId } = c.req.valid("param");
@@ -96,9 +102,13 @@ keyRoutes.openapi(
     path: "/accounts/{accountId}/keys/{keyId}/rotate",
     summary: "Rotate a key",
     description:
-      "Issues a new key with the same name, scopes, limit and expiry. The old key keeps working for `gracePeriodSeconds` (default 0), then expires.",
+      "Issues a new key with the same name, scopes, limit and expiry. The old key keeps working for `gracePeriodSeconds` (default 0), then expires for good: it cannot be rotated again (409).",
     request: { params: KeyIdParams, body: { ...json(RotateKeyBody), required: false } },
-    responses: { 201: { description: "The new key", ...json(envelope(CreatedKeySchema)) }, ...errors },
+    responses: {
+      201: { description: "The new key", ...json(envelope(CreatedKeySchema)) },
+      409: { description: "The key was already rotated out", ...json(ErrorEnvelope) },
+      ...errors,
+    },
   }),
   async (c) => {
     const { accountId, keyId } = c.req.valid("param");

@@ -5,7 +5,7 @@
  * a hash).
  */
 import { z } from "@hono/zod-openapi";
-import type { Account, ApiKey } from "../db/schema";
+import type { Account, ApiKey, User } from "../db/schema";
 import { SCOPE_PATTERN } from "../keys/scopes";
 
 const MAX_GRACE_SECONDS = 30 * 86_400;
@@ -42,6 +42,9 @@ const Scopes = z
 export const AccountIdParam = z.object({
   accountId: z.string().openapi({ param: { name: "accountId", in: "path" }, example: "acct_3hVq0kq7mXbE2bP9vU1w" }),
 });
+export const UserIdParams = AccountIdParam.extend({
+  userId: z.string().openapi({ param: { name: "userId", in: "path" }, example: "usr_5Gk1bVq8Lr2nT0xZc3Wp" }),
+});
 export const KeyIdParams = AccountIdParam.extend({
   keyId: z.string().openapi({ param: { name: "keyId", in: "path" }, example: "key_7Jf2c1XqPz0sY4mWn8Rt" }),
 });
@@ -52,10 +55,17 @@ export const UpdateAccountBody = z.strictObject({
   rateLimit: RateLimitSchema.nullable().optional(),
   disabled: z.boolean().optional(),
 });
+const Password = z
+  .string()
+  .min(8, "must be at least 8 characters")
+  .max(256, "must be at most 256 characters")
+  .openapi({ format: "password" });
+
 export const CreateUserBody = z.strictObject({
   email: z.email("must be an email address").max(254),
-  password: z.string().min(8, "must be at least 8 characters").max(256, "must be at most 256 characters"),
+  password: Password,
 });
+export const SetPasswordBody = z.strictObject({ password: Password });
 export const CreateKeyBody = z.strictObject({
   name: Name,
   expiresAt: FutureDate.nullish(),
@@ -115,6 +125,10 @@ export function accountView(account: Account, withStatus = true) {
     ...(withStatus && { disabled: account.disabled }),
     createdAt: account.createdAt.toISOString(),
   };
+}
+
+export function userView(user: User) {
+  return { id: user.id, accountId: user.accountId, email: user.email, createdAt: user.createdAt.toISOString() };
 }
 
 export function keyView(key: ApiKey) {

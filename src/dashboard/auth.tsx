@@ -1,15 +1,18 @@
 /**
  * Logging in and out. The login form posts email and password with its
- * double-submit CSRF token; the attempt is booked with the throttle first,
- * then the credentials are checked. Whatever was wrong, the answer is
- * "Invalid email or password". A success starts a session (replacing any
- * the browser had) and lands on Settings > API Keys. Logging out (POST)
- * deletes the session and its cookie.
+ * double-submit CSRF token; the attempt is booked with the throttle first
+ * (as from a trusted device if the browser carries that email's device
+ * cookie), then the credentials are checked. Whatever was wrong, a disabled
+ * account included, the answer is "Invalid email or password". A success
+ * starts a session (replacing any the browser had), trusts the browser for
+ * that email, and lands on Settings > API Keys. Logging out (POST) deletes
+ * the session and its cookie.
  */
 import { Hono } from "hono";
 import { deleteCookie } from "hono/cookie";
 import { verifyCredentials } from "./credentials";
 import { checkLoginToken, issueLoginToken, LOGIN_CSRF_COOKIE, readForm } from "./csrf";
+import { trustDevice, trustedDevice } from "./devices";
 import { LOGIN_PATH, requireFormToken, requireSession } from "./guard";
 import { LoginPage } from "./pages/login";
 import { pageContext, renderPage } from "./render";
@@ -47,24 +50,25 @@ authRoutes.post("/login", async (c) => {
     .toLowerCase()
     .slice(0, MAX_EMAIL_LENGTH + 1);
   const password = text(body.password);
-  const form = (status: 400 | 401 | 403 | 429, error: string, headers: Record<string, string> = {}) => {
+  const form = (status: 400 | 401 | 429, error: string, headers: Record<string, string> = {}) => {
     const page = <LoginPage nonce={pageContext(c).nonce} csrfToken={issueLoginToken(c)} email={email} error={error} />;
     return renderPage(c, page, status, headers);
   };
   if (!email || !password) return form(400, "Enter your email and password.");
 
-  const attempt = await beginAttempt(c.env, email, clientAddress(c));
-  if (!attempt.ok) {
-    const minutes = Math.ceil(attempt.retryAfterSeconds / 60);
+  const attempt = { email, ip: clientAddress(c), device: await trustedDevice(c, email) };
+  const booking = await beginAttempt(c.env, attempt);
+  if (!booking.ok) {
+    const minutes = Math.ceil(booking.retryAfterSeconds / 60);
     const wait = minutes === 1 ? "a minute" : `${minutes} minutes`;
     return form(429, `Too many failed login attempts. Please try again in ${wait}.`, {
-      "Retry-After": String(attempt.retryAfterSeconds),
+      "Retry-After": String(booking.retryAfterSeconds),
     });
   }
   const user = email.length <= MAX_EMAIL_LENGTH ? await verifyCredentials(c.env, email, password) : null;
   if (!user) return form(401, INVALID_CREDENTIALS);
-  await attemptSucceeded(c.env, email);
-  if (user.accountDisabled) return form(403, "This account is disabled. Contact MoMail support to enable it again.");
+  await attemptSucceeded(c.env, attempt);
+  await trustDevice(c, email, attempt.device);
 
   await endSession(c.env, sessionToken(c));
   const session = await createSession(c.env, user);

@@ -3,7 +3,9 @@
  * lowercased email with its account's disabled flag, and the password is
  * verified with PBKDF2 (src/auth/password.ts). An unknown email costs the
  * same PBKDF2 work as a known one, against a dummy hash, so response times
- * do not tell which emails have a login.
+ * do not tell which emails have a login; and a disabled account's user is
+ * refused like a wrong password, so the answer does not tell that the
+ * password was right.
  */
 import { eq } from "drizzle-orm";
 import { verifyPassword } from "../auth/password";
@@ -13,13 +15,12 @@ import { accounts, users } from "../db/schema";
 export interface LoginUser {
   id: string;
   accountId: string;
-  accountDisabled: boolean;
 }
 
 /** A well-formed hash that no password matches, at the cost of a real one. */
 const DUMMY_HASH = `pbkdf2-sha256$100000$${"A".repeat(22)}==$${"A".repeat(43)}=`;
 
-/** The user whose email and password these are, or null, whatever was wrong. */
+/** The user whose email and password these are, of an enabled account, or null, whatever was wrong. */
 export async function verifyCredentials(env: Env, email: string, password: string): Promise<LoginUser | null> {
   const [row] = await getDb(env.DB)
     .select({
@@ -36,6 +37,6 @@ export async function verifyCredentials(env: Env, email: string, password: strin
     await verifyPassword(password, DUMMY_HASH);
     return null;
   }
-  if (!(await verifyPassword(password, row.passwordHash))) return null;
-  return { id: row.id, accountId: row.accountId, accountDisabled: row.accountDisabled };
+  if (!(await verifyPassword(password, row.passwordHash)) || row.accountDisabled) return null;
+  return { id: row.id, accountId: row.accountId };
 }

@@ -1,12 +1,25 @@
 /**
- * Login throttling, in D1. Every attempt is booked before the password is
- * checked (so a burst of parallel guesses cannot slip past the count), and
- * refused with a 429 once its email has 5 failed attempts, or its address 20,
- * in the last 15 minutes. A successful login deletes its email's attempts; an
- * attempt that was refused for throttling is not counted. The booking, the
- * counts and the clean-up of old rows run as one D1 batch (a transaction).
+ * Login throttling, in D1: mainly per client address, and per email only in
+ * a way a stranger cannot turn against the email's owner (OWASP "device
+ * cookies", see devices.ts). In any 15 minutes:
+ * - an address gets 20 failed attempts, whatever the emails;
+ * - an email gets 5 failed attempts from all untrusted clients together, so
+ *   guessing one password from many addresses is as slow as from one;
+ * - a trusted device (a browser that logged in as that email before) gets 5
+ *   failed attempts of its own, and neither of the counts above applies to
+ *   it: a stranger hammering the email, even from the owner's address (an
+ *   office NAT), does not lock the owner's browser out.
+ * Why not per (email, address) instead: an attacker with many addresses would
+ * then get 5 guesses per address, unbounded in total. The cost of this choice:
+ * while an email is under attack, its owner on a browser that never logged in
+ * waits like everyone else.
+ * Every attempt is booked before the password is checked (so a burst of
+ * parallel guesses cannot slip past the count), in one D1 batch (a
+ * transaction) with the counts and the clean-up of old rows; an attempt
+ * refused for throttling is not counted. A success forgets the failures it
+ * answers for: its device's, or its email's untrusted ones.
  */
-import { and, desc, eq, gte, lt, type SQL } from "drizzle-orm";
+import { and, desc, eq, gte, isNull, lt, type SQL } from "drizzle-orm";
 import type { Context } from "hono";
 import { type Database, getDb } from "../db/client";
 import { loginAttempts } from "../db/schema";
@@ -14,8 +27,16 @@ import { loginAttempts } from "../db/schema";
 export const THROTTLE_WINDOW_MS = 15 * 60 * 1000;
 export const MAX_FAILURES_PER_EMAIL = 5;
 export const MAX_FAILURES_PER_IP = 20;
+export const MAX_FAILURES_PER_DEVICE = 5;
 
-export type Attempt = { ok: true; id: number } | { ok: false; retryAfterSeconds: number };
+/** Who is trying: the email as typed, the client's address, and its trusted-device id (or null). */
+export interface LoginAttempt {
+  email: string;
+  ip: string;
+  device: string | null;
+}
+
+export type Booking = { ok: true } | { ok: false; retryAfterSeconds: number };
 
 /** The client's address as throttled: IPv4 as is, IPv6 by its /64 (one subscriber's block). */
 export function clientAddress(c: Context): string {
@@ -48,27 +69,39 @@ function waitFor(rows: Array<{ createdAt: Date }>, max: number, now: number): nu
   return Math.max(1, Math.ceil((oldest.createdAt.getTime() + THROTTLE_WINDOW_MS - now) / 1000));
 }
 
-/** Books a login attempt, or refuses it with the seconds to wait when its email or address is throttled. */
-export async function beginAttempt(env: Env, email: string, ip: string, now = Date.now()): Promise<Attempt> {
+/** The earlier attempts an attempt is counted with: its device's, or its email's from untrusted clients. */
+function sameOwner(attempt: LoginAttempt): SQL {
+  return attempt.device
+    ? eq(loginAttempts.device, attempt.device)
+    : (and(eq(loginAttempts.email, attempt.email), isNull(loginAttempts.device)) as SQL);
+}
+
+/** Books a login attempt, or refuses it with the seconds to wait when it is throttled. */
+export async function beginAttempt(env: Env, attempt: LoginAttempt, now = Date.now()): Promise<Booking> {
   const db = getDb(env.DB);
   const since = new Date(now - THROTTLE_WINDOW_MS);
-  const [, booked, byEmail, byIp] = await db.batch([
+  const { email, ip, device } = attempt;
+  const perOwner = device ? MAX_FAILURES_PER_DEVICE : MAX_FAILURES_PER_EMAIL;
+  const [, booked, byOwner, byIp] = await db.batch([
     db.delete(loginAttempts).where(lt(loginAttempts.createdAt, since)),
     db
       .insert(loginAttempts)
-      .values({ email, ip, createdAt: new Date(now) })
+      .values({ email, ip, device, createdAt: new Date(now) })
       .returning({ id: loginAttempts.id }),
-    recent(db, eq(loginAttempts.email, email), since, MAX_FAILURES_PER_EMAIL + 1),
+    recent(db, sameOwner(attempt), since, perOwner + 1),
     recent(db, eq(loginAttempts.ip, ip), since, MAX_FAILURES_PER_IP + 1),
   ]);
-  const id = booked[0]?.id as number;
-  const wait = Math.max(waitFor(byEmail, MAX_FAILURES_PER_EMAIL, now), waitFor(byIp, MAX_FAILURES_PER_IP, now));
-  if (wait === 0) return { ok: true, id };
-  await db.delete(loginAttempts).where(eq(loginAttempts.id, id));
+  const wait = Math.max(
+    waitFor(byOwner, perOwner, now),
+    // A trusted device is spared its address's count: the address may be shared with the attacker.
+    device ? 0 : waitFor(byIp, MAX_FAILURES_PER_IP, now),
+  );
+  if (wait === 0) return { ok: true };
+  await db.delete(loginAttempts).where(eq(loginAttempts.id, booked[0]?.id as number));
   return { ok: false, retryAfterSeconds: wait };
 }
 
-/** Forgets the email's attempts after a successful login. */
-export async function attemptSucceeded(env: Env, email: string): Promise<void> {
-  await getDb(env.DB).delete(loginAttempts).where(eq(loginAttempts.email, email));
+/** After a successful login: forgets the failures it answers for (its own booking among them). */
+export async function attemptSucceeded(env: Env, attempt: LoginAttempt): Promise<void> {
+  await getDb(env.DB).delete(loginAttempts).where(sameOwner(attempt));
 }

@@ -63,6 +63,8 @@ export const apiKeys = sqliteTable(
     rateLimitWindowSeconds: integer("rate_limit_window_seconds"),
     expiresAt: integer("expires_at", { mode: "timestamp_ms" }),
     revokedAt: integer("revoked_at", { mode: "timestamp_ms" }),
+    /** When a rotation replaced this key: its expiry (the end of the grace period) is then final. */
+    rotatedAt: integer("rotated_at", { mode: "timestamp_ms" }),
     lastUsedAt: integer("last_used_at", { mode: "timestamp_ms" }),
     ...timestamps,
   },
@@ -95,7 +97,7 @@ export const sessions = sqliteTable(
   ],
 );
 
-/** Dashboard login attempts of the last window, for throttling; a success deletes its email's rows. */
+/** Dashboard login attempts of the last window, for throttling (src/dashboard/throttle.ts). */
 export const loginAttempts = sqliteTable(
   "login_attempts",
   {
@@ -104,11 +106,14 @@ export const loginAttempts = sqliteTable(
     email: text("email").notNull(),
     /** The client's address; IPv6 reduced to its /64. */
     ip: text("ip").notNull(),
+    /** The trusted-device id of a browser that logged in as this email before; null for any other client. */
+    device: text("device"),
     createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
   },
   (t) => [
     index("login_attempts_email_idx").on(t.email, t.createdAt),
     index("login_attempts_ip_idx").on(t.ip, t.createdAt),
+    index("login_attempts_device_idx").on(t.device, t.createdAt),
     index("login_attempts_created_idx").on(t.createdAt),
   ],
 );

@@ -1,13 +1,12 @@
 /**
- * Accounts and their dashboard users in D1. Disabling an account, or changing
- * its default rate limit, is propagated to every one of its live keys before
- * the call returns.
+ * Accounts in D1 (their dashboard users are in users.ts). Disabling an
+ * account, or changing its default rate limit, is propagated to every one of
+ * its live keys before the call returns.
  */
 import { and, eq, isNull } from "drizzle-orm";
-import { hashPassword } from "../auth/password";
-import { getDb, isUniqueViolation } from "../db/client";
+import { getDb } from "../db/client";
 import type { RateLimit } from "../db/limits";
-import { type Account, accounts, apiKeys, type User, users } from "../db/schema";
+import { type Account, accounts, apiKeys } from "../db/schema";
 import { ApiError } from "../errors";
 import { newId } from "../ids";
 import { propagateAccount } from "./propagate";
@@ -67,30 +66,4 @@ export async function updateAccount(env: Env, accountId: string, changes: Accoun
   ]);
   if (changes.rateLimit !== undefined || changes.disabled !== undefined) await propagateAccount(env, accountId, keys);
   return account as Account;
-}
-
-/** A dashboard login for the account; a taken email is a 409. */
-export async function createUser(
-  env: Env,
-  accountId: string,
-  input: { email: string; password: string },
-): Promise<User> {
-  await getAccount(env, accountId);
-  const db = getDb(env.DB);
-  const email = input.email.toLowerCase();
-  const taken = await db.query.users.findFirst({ where: eq(users.email, email), columns: { id: true } });
-  if (taken) throw new ApiError("CONFLICT", "email: is already in use");
-  const now = new Date();
-  const passwordHash = await hashPassword(input.password);
-  try {
-    const [user] = await db
-      .insert(users)
-      .values({ id: newId("usr"), accountId, email, passwordHash, createdAt: now, updatedAt: now })
-      .returning();
-    return user as User;
-  } catch (error) {
-    // Two concurrent creations with one email: the unique index decides.
-    if (isUniqueViolation(error)) throw new ApiError("CONFLICT", "email: is already in use");
-    throw error;
-  }
 }

@@ -43,6 +43,7 @@ async function newKeyRow(config: Config, accountId: string, input: KeyInput, now
     rateLimitWindowSeconds: input.rateLimit?.windowSeconds ?? null,
     expiresAt: input.expiresAt ?? null,
     revokedAt: null,
+    rotatedAt: null,
     lastUsedAt: null,
     createdAt: now,
     updatedAt: now,
@@ -111,9 +112,24 @@ export async function getLiveKey(env: Env, accountId: string, keyId: string): Pr
   return key;
 }
 
-/** Applies `changes`; the next request with the key sees them. */
+/** The 409 for a change a rotated-out key refuses: its expiry is final. */
+function rotatedOut(key: ApiKey, refused: string): ApiError {
+  const expiry = key.expiresAt ?? key.rotatedAt ?? new Date();
+  const tense = expiry.getTime() > Date.now() ? "expires" : "expired";
+  return new ApiError("CONFLICT", `This key was rotated out and ${tense} at ${expiry.toISOString()}; ${refused}`);
+}
+
+const EXPIRY_IS_FINAL = "its expiry cannot be changed";
+const ROTATED_ONCE = "it cannot be rotated again";
+
+/**
+ * Applies `changes`; the next request with the key sees them. A rotated-out
+ * key's expiry is final: a change of it is a 409 and writes nothing.
+ */
 export async function updateKey(env: Env, accountId: string, keyId: string, changes: KeyChanges): Promise<ApiKey> {
   const current = await getLiveKey(env, accountId, keyId);
+  const changesExpiry = changes.expiresAt !== undefined;
+  if (changesExpiry && current.rotatedAt) throw rotatedOut(current, EXPIRY_IS_FINAL);
   const [row] = await getDb(env.DB)
     .update(apiKeys)
     .set({
@@ -126,10 +142,12 @@ export async function updateKey(env: Env, accountId: string, keyId: string, chan
       }),
       updatedAt: new Date(),
     })
-    .where(eq(apiKeys.id, current.id))
+    // A rotation that lands between the check above and this write still wins.
+    .where(and(eq(apiKeys.id, current.id), changesExpiry ? isNull(apiKeys.rotatedAt) : undefined))
     .returning();
+  if (!row) throw rotatedOut(await getLiveKey(env, accountId, keyId), EXPIRY_IS_FINAL);
   await propagate(env, [current]);
-  return row as ApiKey;
+  return row;
 }
 
 /**
@@ -153,10 +171,12 @@ export async function revokeKey(env: Env, accountId: string, keyId: string): Pro
 
 /**
  * Issues a successor with the same name, scopes, limit and expiry; the old
- * key keeps working for `gracePeriodSeconds`, then expires. The old key's
- * object learns its new expiry first, then both rows are written in one
- * batch, so every failure answers an error with no successor created (a retry
- * is safe), and once the successor exists nothing is left to fail.
+ * key keeps working for `gracePeriodSeconds`, then expires for good (it is
+ * marked rotated out, and a second rotation is a 409 before anything is told
+ * or written). The old key's object learns its new expiry first, then both
+ * rows are written in one batch, so every failure answers an error with no
+ * successor created (a retry is safe), and once the successor exists nothing
+ * is left to fail.
  */
 export async function rotateKey(
   env: Env,
@@ -166,6 +186,7 @@ export async function rotateKey(
   gracePeriodSeconds: number,
 ): Promise<{ row: ApiKey; key: string }> {
   const old = await getLiveKey(env, accountId, keyId);
+  if (old.rotatedAt) throw rotatedOut(old, ROTATED_ONCE);
   const now = new Date();
   const graceEnd = new Date(now.getTime() + gracePeriodSeconds * 1000);
   const oldExpiry = old.expiresAt && old.expiresAt < graceEnd ? old.expiresAt : graceEnd;
@@ -189,7 +210,7 @@ export async function rotateKey(
     );
     await db.batch([
       db.insert(apiKeys).values(fresh.row),
-      db.update(apiKeys).set({ expiresAt: oldExpiry, updatedAt: now }).where(eq(apiKeys.id, old.id)),
+      db.update(apiKeys).set({ expiresAt: oldExpiry, rotatedAt: now, updatedAt: now }).where(eq(apiKeys.id, old.id)),
     ]);
     return fresh;
   });

@@ -103,62 +103,6 @@ describe("PATCH /admin/accounts/{accountId}", () => {
   });
 });
 
-describe("POST /admin/accounts/{accountId}/users", () => {
-  it("creates a dashboard user and never returns the password or its hash", async () => {
-    const account = await createAccount();
-    const email = `Owner-${crypto.randomUUID()}@Example.com`;
-    const response = await admin("POST", `/accounts/${account.id}/users`, { email, password: "a-long-password" });
-    expect(response.status).toBe(201);
-    const text = await response.text();
-    expect(text).not.toContain("a-long-password");
-    expect(text).not.toContain("pbkdf2");
-    const { data } = JSON.parse(text) as { data: Record<string, unknown> };
-    expect(data).toEqual({
-      id: expect.stringMatching(/^usr_/),
-      accountId: account.id,
-      email: email.toLowerCase(),
-      createdAt: expect.any(String),
-    });
-    const row = await env.DB.prepare("SELECT password_hash FROM users WHERE id = ?")
-      .bind(data.id)
-      .first<{ password_hash: string }>();
-    expect(row?.password_hash).toMatch(/^pbkdf2-sha256\$100000\$/);
-  });
-
-  it("answers 409 CONFLICT for an email already in use, whatever its case", async () => {
-    const account = await createAccount();
-    const email = `dup-${crypto.randomUUID()}@example.com`;
-    await admin("POST", `/accounts/${account.id}/users`, { email, password: "a-long-password" });
-    const response = await admin("POST", `/accounts/${account.id}/users`, {
-      email: email.toUpperCase(),
-      password: "another-password",
-    });
-    expect(response.status).toBe(409);
-    expect(await errorOf(response)).toEqual({ code: "CONFLICT", message: "email: is already in use" });
-  });
-
-  it.each([
-    ["a bad email", { email: "not-an-email", password: "a-long-password" }, "email:"],
-    ["a short password", { email: "short@example.com", password: "short" }, "password: must be at least 8 characters"],
-    ["a missing password", { email: "nopass@example.com" }, "password: is required"],
-  ])("refuses %s with 400 naming the field", async (_, body, message) => {
-    const account = await createAccount();
-    const response = await admin("POST", `/accounts/${account.id}/users`, body);
-    expect(response.status).toBe(400);
-    expect((await errorOf(response)).message).toContain(message);
-  });
-
-  it("answers 404 for an unknown account and creates no user", async () => {
-    const before = await countRows("users");
-    const response = await admin("POST", "/accounts/acct_nope/users", {
-      email: "x@example.com",
-      password: "a-long-password",
-    });
-    expect(response.status).toBe(404);
-    expect(await countRows("users")).toBe(before);
-  });
-});
-
 function fetchRaw(path: string, method: string, body: string, contentType: string) {
   return gateway(path, {
     method,

@@ -42,8 +42,11 @@ describe("admin authentication", () => {
       "/accounts/{accountId}/keys/{keyId}",
       "/accounts/{accountId}/keys/{keyId}/rotate",
       "/accounts/{accountId}/users",
+      "/accounts/{accountId}/users/{userId}",
     ]);
     expect(Object.keys(doc.paths["/accounts/{accountId}/keys/{keyId}"] ?? {}).sort()).toEqual(["delete", "patch"]);
+    expect(Object.keys(doc.paths["/accounts/{accountId}/users"] ?? {}).sort()).toEqual(["get", "post"]);
+    expect(Object.keys(doc.paths["/accounts/{accountId}/users/{userId}"] ?? {}).sort()).toEqual(["delete", "patch"]);
   });
 
   it("answers 401 before anything else for an unknown admin path without a token", async () => {

@@ -111,11 +111,43 @@ describe("logging in", () => {
     const again = new Browser();
     await again.get("/dashboard/login");
     const response = await again.post("/dashboard/login", { email, password });
-    expect(response.status).toBe(403);
-    expect(again.html).toContain("This account is disabled");
+    expect(response.status).toBe(401);
     expect(again.cookies.has("momail_session")).toBe(false);
 
     await admin("PATCH", `/accounts/${account.id}`, { disabled: false });
     await again.login(email, password);
+  });
+
+  it("answers the right password of a disabled account exactly as a wrong one, so it tells nothing", async () => {
+    const { account, email, password } = await accountWithUser();
+    await admin("PATCH", `/accounts/${account.id}`, { disabled: true });
+    const pages: string[] = [];
+    for (const attempt of [password, "wrong password"]) {
+      const browser = new Browser();
+      await browser.get("/dashboard/login");
+      const response = await browser.post("/dashboard/login", { email, password: attempt });
+      expect(response.status).toBe(401);
+      expect(browser.html).toContain("Invalid email or password");
+      expect(browser.html).not.toContain("disabled");
+      pages.push(browser.html.replace(/(value|nonce)="[^"]*"/g, ""));
+    }
+    expect(pages[0]).toBe(pages[1]);
+  });
+
+  it("counts the right password of a disabled account as a failed attempt", async () => {
+    const { account, email, password } = await accountWithUser();
+    await admin("PATCH", `/accounts/${account.id}`, { disabled: true });
+    const failures = () =>
+      env.DB.prepare("SELECT count(*) AS n FROM login_attempts WHERE email = ?").bind(email).first<{ n: number }>();
+    for (let i = 1; i <= 5; i++) {
+      const browser = new Browser();
+      await browser.get("/dashboard/login");
+      expect((await browser.post("/dashboard/login", { email, password })).status).toBe(401);
+      expect((await failures())?.n).toBe(i);
+    }
+    await admin("PATCH", `/accounts/${account.id}`, { disabled: false });
+    const browser = new Browser();
+    await browser.get("/dashboard/login");
+    expect((await browser.post("/dashboard/login", { email, password })).status).toBe(429);
   });
 });

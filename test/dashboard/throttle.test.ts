@@ -1,3 +1,9 @@
+/**
+ * The dashboard's login throttle: per client address, per email for untrusted
+ * clients, and per trusted device (a browser that logged in as the email
+ * before), so that guessing is slowed and stopped while a stranger's guesses
+ * cannot lock the owner's own browser out.
+ */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { accountWithUser, Browser } from "../support/dashboard";
@@ -11,6 +17,20 @@ async function attempt(email: string, password: string, ip: string) {
 }
 
 const newIp = () => `203.0.113.${crypto.randomUUID()}`;
+
+/** A browser at `ip` that logged in as the user once, and whose session has since ended. */
+async function ownersBrowser(email: string, password: string, ip = newIp()) {
+  const browser = new Browser(ip);
+  await browser.login(email, password);
+  browser.cookies.delete("momail_session");
+  return browser;
+}
+
+/** One login attempt from an existing browser (its cookies kept). */
+async function attemptFrom(browser: Browser, email: string, password: string) {
+  await browser.get("/dashboard/login");
+  return (await browser.post("/dashboard/login", { email, password })).status;
+}
 
 describe("login throttling", () => {
   it("refuses (429) a sixth try within 15 minutes after 5 failures for an email, even with the right password", async () => {
@@ -71,5 +91,77 @@ describe("login throttling", () => {
     );
     expect(statuses.filter((s) => s === 401)).toHaveLength(5);
     expect(statuses.filter((s) => s === 429)).toHaveLength(7);
+  });
+});
+
+describe("login throttling against an attacker who targets the owner", () => {
+  it("lets the owner's browser log in while a stranger has locked the email from many addresses and the owner's own", async () => {
+    const { email, password } = await accountWithUser();
+    const shared = newIp();
+    const owner = await ownersBrowser(email, password, shared);
+
+    // The stranger exhausts the owner's address, then the email from ten others.
+    for (let i = 0; i < 20; i++) await attempt(`nobody-${crypto.randomUUID()}@acme.test`, "guess", shared);
+    const statuses = [];
+    for (let i = 0; i < 10; i++) statuses.push((await attempt(email, `guess ${i}`, newIp())).status);
+    expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
+    expect(statuses.slice(5)).toEqual([429, 429, 429, 429, 429]);
+    expect((await attempt(email, password, shared)).status).toBe(429);
+
+    // The owner's browser has its own count: it gets in, from the same address.
+    expect(await attemptFrom(owner, email, password)).toBe(303);
+    expect(owner.cookies.has("momail_session")).toBe(true);
+  });
+
+  it("keeps the stranger locked out after the owner logs in: the owner's success does not reset the email's count", async () => {
+    const { email, password } = await accountWithUser();
+    const owner = await ownersBrowser(email, password);
+    for (let i = 0; i < 5; i++) await attempt(email, "wrong password", newIp());
+    expect(await attemptFrom(owner, email, password)).toBe(303);
+    expect((await attempt(email, "another guess", newIp())).status).toBe(429);
+  });
+
+  it("gives a trusted browser only 5 failures of its own, then refuses it too", async () => {
+    const { email, password } = await accountWithUser();
+    const owner = await ownersBrowser(email, password);
+    for (let i = 0; i < 5; i++) expect(await attemptFrom(owner, email, "wrong password")).toBe(401);
+    expect(await attemptFrom(owner, email, password)).toBe(429);
+    // Its failures are its own: another browser is not locked out by them.
+    expect((await attempt(email, password, newIp())).status).toBe(303);
+  });
+
+  it("trusts a browser only for the email it logged in as", async () => {
+    const victim = await accountWithUser();
+    const attacker = await accountWithUser();
+    const browser = await ownersBrowser(attacker.email, attacker.password);
+    for (let i = 0; i < 5; i++) expect(await attemptFrom(browser, victim.email, `guess ${i}`)).toBe(401);
+    expect(await attemptFrom(browser, victim.email, victim.password)).toBe(429);
+  });
+
+  it("ignores a forged or tampered device cookie", async () => {
+    const { email, password } = await accountWithUser();
+    const owner = await ownersBrowser(email, password);
+    const cookie = owner.cookies.get("momail_device");
+    if (!cookie) throw new Error("no device cookie");
+    for (let i = 0; i < 5; i++) await attempt(email, "wrong password", newIp());
+    const forged = new Browser();
+    forged.cookies.set("momail_device", {
+      ...cookie,
+      value: cookie.value.replace(/^./, (ch) => (ch === "A" ? "B" : "A")),
+    });
+    expect(await attemptFrom(forged, email, password)).toBe(429);
+  });
+
+  it("sets the device cookie HttpOnly, SameSite=Strict, for the login path only, with no email in it", async () => {
+    const { email, password } = await accountWithUser();
+    const browser = new Browser();
+    await browser.get("/dashboard/login");
+    const response = await browser.post("/dashboard/login", { email, password });
+    const line = response.headers.getSetCookie().find((l) => l.startsWith("momail_device=")) ?? "";
+    expect(line).toMatch(/HttpOnly/);
+    expect(line).toMatch(/SameSite=Strict/);
+    expect(line).toMatch(/Path=\/dashboard\/login(;|$)/);
+    expect(line).toMatch(/Max-Age=7776000/);
+    expect(decodeURIComponent(line)).not.toContain(email.split("@")[0]);
   });
 });

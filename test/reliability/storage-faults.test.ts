@@ -1,8 +1,9 @@
 /**
  * Storage faults, each on the real bindings wrapped to fail on demand
  * (test/support/counting-env.ts): KV failing or hanging, D1 failing on the
- * data plane and at every single call of each admin write, and the key's
- * Durable Object unreachable during admin changes.
+ * data plane and at every single call of each admin write (keys, accounts,
+ * dashboard users), and the key's Durable Object unreachable during admin
+ * changes.
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
@@ -36,7 +37,7 @@ const adminVia = (gw: Gateway, method: string, path: string, body?: unknown) =>
 
 /** The D1 rows an admin write may touch, to compare before and after a failed attempt. */
 async function snapshot(accountId: string) {
-  const [account, keys, users] = await Promise.all([
+  const [account, keys, users, sessions] = await Promise.all([
     env.DB.prepare("SELECT name, disabled, rate_limit_limit, updated_at FROM accounts WHERE id = ?")
       .bind(accountId)
       .first(),
@@ -45,9 +46,12 @@ async function snapshot(accountId: string) {
     )
       .bind(accountId)
       .all(),
-    env.DB.prepare("SELECT id, email FROM users WHERE account_id = ? ORDER BY id").bind(accountId).all(),
+    env.DB.prepare("SELECT id, email, password_hash, updated_at FROM users WHERE account_id = ? ORDER BY id")
+      .bind(accountId)
+      .all(),
+    env.DB.prepare("SELECT id, user_id FROM sessions WHERE account_id = ? ORDER BY id").bind(accountId).all(),
   ]);
-  return { account, keys: keys.results, users: users.results };
+  return { account, keys: keys.results, users: users.results, sessions: sessions.results };
 }
 
 /** A 503 envelope with Retry-After that names nothing internal. */
@@ -219,6 +223,44 @@ describe("when D1 fails during an admin write, at any of its calls", () => {
     expect(failures).toBeGreaterThan(0);
     expect(response.status).toBe(201);
     expect((await snapshot(account.id)).users).toHaveLength(1);
+  });
+});
+
+describe("when D1 fails while an operator changes a dashboard user, at any of its calls", () => {
+  /** A signed-in user, its id, and whether its session still opens a signed-in page. */
+  async function signedInUser() {
+    const { account, browser } = await signedIn();
+    const [user] = await dataOf<Array<{ id: string }>>(
+      await adminVia(countingEnv(), "GET", `/accounts/${account.id}/users`),
+    );
+    const live = async () => (await browser.get("/dashboard/settings/api-keys")).status === 200;
+    return { account, userId: user?.id as string, live };
+  }
+
+  it("setting a password: 503, the old password and sessions unchanged; a retry sets it and ends the sessions", async () => {
+    const { account, userId, live } = await signedInUser();
+    const { response, failures } = await failAtEveryD1Call(
+      account.id,
+      (gw) => adminVia(gw, "PATCH", `/accounts/${account.id}/users/${userId}`, { password: "a-brand-new-one" }),
+      async () => expect(await live()).toBe(true),
+    );
+    expect(failures).toBeGreaterThan(0);
+    expect(response.status).toBe(200);
+    expect(await live()).toBe(false);
+    expect((await snapshot(account.id)).sessions).toEqual([]);
+  });
+
+  it("deleting a user: 503, the user and sessions unchanged; a retry deletes both", async () => {
+    const { account, userId, live } = await signedInUser();
+    const { response, failures } = await failAtEveryD1Call(
+      account.id,
+      (gw) => adminVia(gw, "DELETE", `/accounts/${account.id}/users/${userId}`),
+      async () => expect(await live()).toBe(true),
+    );
+    expect(failures).toBeGreaterThan(0);
+    expect(response.status).toBe(200);
+    expect(await live()).toBe(false);
+    expect(await snapshot(account.id)).toMatchObject({ users: [], sessions: [] });
   });
 });
 

@@ -1,0 +1,140 @@
+/**
+ * Every dashboard response carries the strict Content-Security-Policy: the
+ * pages, the redirects, and every error page (400, 403, 404, 405, 413, 429,
+ * 503), signed in or not, for odd paths and methods too. Strict means: no
+ * source but the page's own nonce for scripts and styles, nothing else
+ * loadable, no framing, no <base>, forms only to the dashboard itself, and
+ * no script or style in the page without that nonce.
+ */
+import { describe, expect, it } from "vitest";
+import { countingEnv, d1Down } from "../support/counting-env";
+import { accountWithUser, Browser, csrfTokenOf, signedIn } from "../support/dashboard";
+import { createKey } from "../support/helpers";
+
+/** The CSP's directives, by name. */
+function directives(csp: string): Map<string, string[]> {
+  return new Map(
+    csp
+      .split(";")
+      .map((part) => part.trim().split(/\s+/))
+      .filter((words) => words[0])
+      .map(([name = "", ...values]) => [name, values]),
+  );
+}
+
+/** Asserts the response's CSP is the strict one, and that the page obeys it. */
+async function expectStrictCsp(label: string, response: Response) {
+  const csp = response.headers.get("content-security-policy");
+  expect(csp, `${label}: no CSP`).toBeTruthy();
+  const policy = directives(csp as string);
+  const nonce = /^'nonce-([A-Za-z0-9+/=_-]{16,})'$/.exec(policy.get("script-src")?.[0] ?? "")?.[1];
+  expect(nonce, `${label}: script-src is not a lone nonce (${csp})`).toBeTruthy();
+  expect(policy.get("script-src"), label).toEqual([`'nonce-${nonce}'`]);
+  expect(policy.get("style-src"), label).toEqual([`'nonce-${nonce}'`]);
+  expect(policy.get("default-src"), label).toEqual(["'none'"]);
+  expect(policy.get("frame-ancestors"), label).toEqual(["'none'"]);
+  expect(policy.get("base-uri"), label).toEqual(["'none'"]);
+  expect(policy.get("form-action"), label).toEqual(["'self'"]);
+  expect(csp, label).not.toMatch(/unsafe-|https?:|\*/);
+  expect(response.headers.get("x-frame-options"), label).toBe("DENY");
+
+  const html = await response.clone().text();
+  for (const tag of html.match(/<(script|style)\b[^>]*>/g) ?? []) {
+    expect(tag, `${label}: a ${tag} without the nonce`).toContain(`nonce="${nonce}"`);
+  }
+  expect(html, `${label}: an inline event handler`).not.toMatch(/\son[a-z]+=/i);
+  expect(html, `${label}: a style attribute`).not.toMatch(/\sstyle=/i);
+}
+
+const form = (fields: Record<string, string>) => ({
+  method: "POST",
+  headers: { Origin: "http://localhost", "Content-Type": "application/x-www-form-urlencoded" },
+  body: new URLSearchParams(fields).toString(),
+});
+
+describe("the dashboard's Content-Security-Policy", () => {
+  it("is on every page a signed-out visitor can reach, errors and redirects included", async () => {
+    const { email } = await accountWithUser();
+    const browser = new Browser();
+    const seen: Array<[string, number, Response]> = [];
+    const visit = async (label: string, status: number, response: Promise<Response>) => {
+      const answer = await response;
+      expect(answer.status, label).toBe(status);
+      seen.push([label, status, answer]);
+    };
+
+    await visit("GET /dashboard", 303, browser.get("/dashboard"));
+    await visit("GET /dashboard/", 404, browser.get("/dashboard/"));
+    await visit("HEAD /dashboard/login", 200, browser.fetch("/dashboard/login", { method: "HEAD" }));
+    await visit("GET /dashboard/login", 200, browser.get("/dashboard/login"));
+    await visit("empty login", 400, browser.post("/dashboard/login", { email: "", password: "" }));
+    await visit("wrong password", 401, browser.post("/dashboard/login", { email, password: "wrong password" }));
+    await visit("no CSRF token", 403, browser.fetch("/dashboard/login", form({ email, password: "x" })));
+    await visit("another site's form", 403, browser.fetch("/dashboard/login", { ...form({}), headers: {} }));
+    await visit("unknown page", 404, browser.get("/dashboard/nothing-here"));
+    await visit("encoded junk", 404, browser.get("/dashboard/%ZZ%00"));
+    await visit("double slash", 404, browser.get("/dashboard//settings"));
+    await visit("signed-out settings", 303, browser.get("/dashboard/settings/api-keys"));
+    await visit(
+      "DELETE /dashboard/login",
+      405,
+      browser.fetch("/dashboard/login", { method: "DELETE", headers: { Origin: "http://localhost" } }),
+    );
+    await visit(
+      "PUT /dashboard",
+      405,
+      browser.fetch("/dashboard", { method: "PUT", headers: { Origin: "http://localhost" } }),
+    );
+    await visit(
+      "oversized form",
+      413,
+      browser.post("/dashboard/login", { email, password: "x".repeat(20_000) }, { "Content-Length": "20100" }),
+    );
+    const throttled = new Browser();
+    for (let i = 0; i < 5; i++) {
+      await throttled.get("/dashboard/login");
+      await throttled.post("/dashboard/login", { email, password: `guess ${i}` });
+    }
+    await throttled.get("/dashboard/login");
+    await visit("throttled login", 429, throttled.post("/dashboard/login", { email, password: "guess" }));
+
+    for (const [label, , response] of seen) await expectStrictCsp(label, response);
+  });
+
+  it("is on every page of a signed-in user, errors included", async () => {
+    const { account, browser } = await signedIn();
+    const key = await createKey(account.id);
+    const pages: Array<[string, number, () => Promise<Response>]> = [
+      ["settings", 200, () => browser.get("/dashboard/settings")],
+      ["api keys", 200, () => browser.get("/dashboard/settings/api-keys")],
+      ["new key form", 200, () => browser.get("/dashboard/settings/api-keys/new")],
+      ["refused new key", 400, () => browser.post("/dashboard/settings/api-keys", { name: "" })],
+      ["new key created", 201, () => browser.post("/dashboard/settings/api-keys", { name: "CSP" })],
+      ["delete confirmation", 200, () => browser.get(`/dashboard/settings/api-keys/${key.id}/delete`)],
+      ["unknown key", 404, () => browser.get("/dashboard/settings/api-keys/key_AAAAAAAAAAAAAAAAAAAA/delete")],
+      ["unknown settings page", 404, () => browser.get("/dashboard/settings/nothing")],
+      ["wrong form token", 403, () => browser.post("/dashboard/settings/api-keys", { _csrf: "x", name: "x" })],
+      ["PATCH without a form token", 403, () => browser.fetch("/dashboard/settings/api-keys", { method: "PATCH" })],
+    ];
+    for (const [label, status, open] of pages) {
+      await browser.get("/dashboard/settings/api-keys/new"); // a fresh form token for the posts
+      const response = await open();
+      expect(response.status, label).toBe(status);
+      await expectStrictCsp(label, response);
+    }
+  });
+
+  it("is on the 503 page when storage fails", async () => {
+    const browser = new Browser();
+    await browser.get("/dashboard/login");
+    const token = csrfTokenOf(browser.html) ?? "";
+    const cookie = [...browser.cookies].map(([name, c]) => `${name}=${c.value}`).join("; ");
+    const response = await countingEnv({}, { d1: d1Down }).fetch("/dashboard/login", {
+      method: "POST",
+      headers: { Cookie: cookie, Origin: "http://localhost", "Content-Type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ _csrf: token, email: "someone@acme.test", password: "whatever it is" }).toString(),
+    });
+    expect(response.status).toBe(503);
+    await expectStrictCsp("storage down", response);
+  });
+});
