@@ -31,7 +31,7 @@ async function withEnv(vars: Record<string, unknown>, path: string, init?: Reque
 }
 
 describe("request logs", () => {
-  it("write one JSON line per request with id, identity, route, status, latency, cache layer and rate-limit outcome", async () => {
+  it("write one JSON line per request with id, identity, route, status, latency, cache layer, storage operations and the gate's decision", async () => {
     const { account, key } = await accountWithKey();
     lines = [];
     const response = await call(key.key, "/v1/domains?secret=query");
@@ -48,9 +48,10 @@ describe("request logs", () => {
       keyId: key.id,
       cache: "d1",
       kvReads: 1,
+      kvWrites: 1,
       d1Queries: 1,
       objectCalls: 1,
-      rateLimit: "allowed",
+      decision: "allowed",
     });
     await call(key.key);
     expect(requestLines()[1]).toMatchObject({ cache: "isolate", kvReads: 0, d1Queries: 0 });

@@ -6,6 +6,7 @@ import { accountWithKey, call, errorOf, gateway } from "../support/helpers";
 const PRODUCTION = {
   ENVIRONMENT: "production",
   KEY_PEPPER: "p".repeat(32),
+  KEY_PREFIX_SECRET: "k".repeat(32),
   ORIGIN_SIGNING_SECRET: "s".repeat(32),
   ADMIN_TOKEN: "a".repeat(32),
 };
