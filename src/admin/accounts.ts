@@ -3,7 +3,7 @@
  */
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-env";
-import { createAccount, updateAccount } from "../store/accounts";
+import { createAccount, updateAccount } from "../operations/accounts";
 import {
   AccountIdParam,
   AccountSchema,

@@ -4,7 +4,7 @@
  */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-env";
-import { createKey, listKeys, revokeKey, rotateKey, updateKey } from "../store/keys";
+import { createKey, listKeys, revokeKey, rotateKey, updateKey } from "../operations/keys";
 import {
   AccountIdParam,
   CreatedKeySchema,

@@ -5,7 +5,7 @@
  */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-env";
-import { createUser, deleteUser, listUsers, setUserPassword } from "../store/users";
+import { createUser, deleteUser, listUsers, setUserPassword } from "../operations/users";
 import {
   AccountIdParam,
   CreateUserBody,

@@ -8,11 +8,13 @@
  * it uses a double-submit token: a random value in a cookie scoped to
  * /dashboard/login that the form must echo. A missing or wrong token is a 403.
  */
+
 import type { Context } from "hono";
 import { getCookie, setCookie } from "hono/cookie";
 import { HTTPException } from "hono/http-exception";
+import type { AppEnv } from "../app-env";
 import { sha256Hex, timingSafeEqual } from "../crypto";
-import { type DashboardEnv, randomToken } from "./session";
+import { randomToken } from "./session";
 
 /** The hidden form field every dashboard form carries its token in. */
 export const CSRF_FIELD = "_csrf";
@@ -50,7 +52,7 @@ export async function checkFormToken(c: Context, expected: string | undefined): 
 }
 
 /** The login form's double-submit token: the browser's current one, or a new one set as a cookie. */
-export function issueLoginToken(c: Context<DashboardEnv>): string {
+export function issueLoginToken(c: Context<AppEnv>): string {
   const current = getCookie(c, LOGIN_CSRF_COOKIE);
   if (current && LOGIN_TOKEN_PATTERN.test(current)) return current;
   const token = randomToken();
@@ -65,7 +67,7 @@ export function issueLoginToken(c: Context<DashboardEnv>): string {
 }
 
 /** Throws a 403 unless the login form echoes the token of its cookie. */
-export function checkLoginToken(c: Context<DashboardEnv>): Promise<void> {
+export function checkLoginToken(c: Context<AppEnv>): Promise<void> {
   const cookie = getCookie(c, LOGIN_CSRF_COOKIE);
   return checkFormToken(c, cookie && LOGIN_TOKEN_PATTERN.test(cookie) ? cookie : undefined);
 }

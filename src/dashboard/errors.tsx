@@ -4,14 +4,15 @@
  * refused CSRF check is a 403, an unknown page or a key outside the user's
  * account a 404; anything unexpected is a logged 500 that names nothing.
  */
+
 import type { Context, ErrorHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { AppEnv } from "../app-env";
 import { ApiError, isStorageError } from "../errors";
 import { logError } from "../log";
 import { ErrorPage } from "./pages/error";
 import { pageContext, renderPage } from "./render";
-import type { DashboardEnv } from "./session";
 
 const PAGES: Record<number, { title: string; message: string }> = {
   400: { title: "That request could not be read", message: "Go back, reload the page and try again." },
@@ -34,7 +35,7 @@ const PAGES: Record<number, { title: string; message: string }> = {
 
 /** The error page for `status`, with optional response headers (e.g. Allow). */
 export function renderError(
-  c: Context<DashboardEnv>,
+  c: Context<AppEnv>,
   status: ContentfulStatusCode,
   headers: Record<string, string> = {},
 ): Promise<Response> {
@@ -50,7 +51,7 @@ function statusOf(error: unknown): ContentfulStatusCode {
 }
 
 /** The dashboard's onError: every failure as an HTML error page. */
-export const dashboardErrors: ErrorHandler<DashboardEnv> = (error, c) => {
+export const dashboardErrors: ErrorHandler<AppEnv> = (error, c) => {
   const status = statusOf(error);
   if (status >= 500) logError(c.var.requestId, error);
   return renderError(c, status);

@@ -7,20 +7,22 @@
  * by Origin here and by token behind it (csrf.ts). Errors, unknown pages and
  * wrong methods are HTML pages of the dashboard's own (errors.tsx).
  */
+
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { csrf } from "hono/csrf";
 import { methodNotAllowed } from "hono/method-not-allowed";
 import { NONCE, secureHeaders } from "hono/secure-headers";
+import type { AppEnv } from "../app-env";
 import { authRoutes, HOME_PATH } from "./auth";
 import { dashboardErrors, renderError } from "./errors";
 import { LOGIN_PATH } from "./guard";
-import { type DashboardEnv, findSession, sessionToken } from "./session";
+import { findSession, sessionToken } from "./session";
 import { settingsRoutes } from "./settings";
 
 const MAX_FORM_BYTES = 16 * 1024;
 
-export const dashboard = new Hono<DashboardEnv>();
+export const dashboard = new Hono<AppEnv>();
 
 dashboard.use(
   secureHeaders({

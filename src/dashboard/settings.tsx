@@ -2,13 +2,15 @@
  * Settings and Settings > API Keys, for a signed-in user and only over their
  * own account's keys: the list, the "Create New Key" form and its answer
  * (the full key, shown once), and deletion with a confirmation step. Keys
- * are created, listed and revoked through src/store/keys.ts, so a deleted
+ * are created, listed and revoked through src/operations/keys.ts, so a deleted
  * key is refused everywhere from the moment the deletion answers. A key id
  * of another account is a 404, exactly like one that does not exist.
  */
+
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { createKey, getLiveKey, listKeys, revokeKey } from "../store/keys";
+import type { AppEnv } from "../app-env";
+import { createKey, getLiveKey, listKeys, revokeKey } from "../operations/keys";
 import { readForm } from "./csrf";
 import { parseNewKeyForm } from "./forms";
 import { requireFormToken, requireSession } from "./guard";
@@ -18,7 +20,6 @@ import { KeyCreatedPage } from "./pages/key-created";
 import { NewKeyPage } from "./pages/new-key";
 import { SettingsPage } from "./pages/settings";
 import { pageContext, renderPage } from "./render";
-import type { DashboardEnv } from "./session";
 
 const KEYS_PATH = "/dashboard/settings/api-keys";
 const KEY_ID = /^key_[A-Za-z0-9]{20}$/;
@@ -30,7 +31,7 @@ function keyIdParam(value: string): string {
   return value;
 }
 
-export const settingsRoutes = new Hono<DashboardEnv>();
+export const settingsRoutes = new Hono<AppEnv>();
 
 settingsRoutes.use(requireSession(), requireFormToken());
 
