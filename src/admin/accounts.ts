@@ -3,10 +3,11 @@
  */
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-env";
-import { createAccount, updateAccount } from "../operations/accounts";
+import { createAccount, getAccount, quotaUsage, updateAccount } from "../operations/accounts";
 import {
   AccountIdParam,
   AccountSchema,
+  AccountWithUsageSchema,
   accountView,
   CreateAccountBody,
   envelope,
@@ -30,7 +31,27 @@ accountRoutes.openapi(
   }),
   async (c) => {
     const account = await createAccount(c.env, c.req.valid("json"));
-    return c.json({ success: true as const, data: accountView(account, false) }, 201);
+    return c.json({ success: true as const, data: accountView(account, c.var.config.MAX_KEYS_PER_ACCOUNT) }, 201);
+  },
+);
+
+accountRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/accounts/{accountId}",
+    summary: "Get an account, with its current quota usage",
+    description: "`quotaUsage` is exact as of the call: the account's gate keeps the count.",
+    request: { params: AccountIdParam },
+    responses: { 200: { description: "The account", ...json(envelope(AccountWithUsageSchema)) }, ...errors },
+  }),
+  async (c) => {
+    const account = await getAccount(c.env, c.req.valid("param").accountId);
+    const usage = await quotaUsage(c.env, account);
+    const data = {
+      ...accountView(account, c.var.config.MAX_KEYS_PER_ACCOUNT),
+      quotaUsage: usage && { used: usage.used, resetAt: new Date(usage.resetAt).toISOString() },
+    };
+    return c.json({ success: true as const, data }, 200);
   },
 );
 
@@ -39,12 +60,13 @@ accountRoutes.openapi(
     method: "patch",
     path: "/accounts/{accountId}",
     summary: "Rename, re-limit, disable or enable an account",
-    description: "While an account is disabled every one of its keys gets 401, from the moment this answers.",
+    description:
+      "Limits, quota and the disabled flag apply to the very next request. While an account is disabled every one of its keys gets 401, from the moment this answers.",
     request: { params: AccountIdParam, body: { ...json(UpdateAccountBody), required: true } },
     responses: { 200: { description: "Updated", ...json(envelope(AccountSchema)) }, ...errors },
   }),
   async (c) => {
     const account = await updateAccount(c.env, c.req.valid("param").accountId, c.req.valid("json"));
-    return c.json({ success: true as const, data: accountView(account) }, 200);
+    return c.json({ success: true as const, data: accountView(account, c.var.config.MAX_KEYS_PER_ACCOUNT) }, 200);
   },
 );

@@ -5,6 +5,7 @@
  * a hash).
  */
 import { z } from "@hono/zod-openapi";
+import { quotaOf, rateLimitOf } from "../db/limits";
 import type { Account, ApiKey, User } from "../db/schema";
 import { SCOPE_PATTERN } from "../keys/scopes";
 
@@ -49,10 +50,31 @@ export const KeyIdParams = AccountIdParam.extend({
   keyId: z.string().openapi({ param: { name: "keyId", in: "path" }, example: "key_7Jf2c1XqPz0sY4mWn8Rt" }),
 });
 
-export const CreateAccountBody = z.strictObject({ name: Name, rateLimit: RateLimitSchema.nullish() });
+export const QuotaSchema = z
+  .strictObject({
+    limit: z.number().int().min(1).max(1_000_000_000),
+    period: z.enum(["day", "month"], { error: 'must be "day" or "month"' }),
+  })
+  .openapi("Quota", {
+    description: "Units per calendar period (UTC): `day` from 00:00, `month` from the 1st at 00:00.",
+    example: { limit: 100_000, period: "month" },
+  });
+
+const MaxKeys = z.number().int().min(1).max(100_000);
+
+export const CreateAccountBody = z.strictObject({
+  name: Name,
+  rateLimit: RateLimitSchema.nullish(),
+  sharedRateLimit: RateLimitSchema.nullish(),
+  quota: QuotaSchema.nullish(),
+  maxKeys: MaxKeys.nullish(),
+});
 export const UpdateAccountBody = z.strictObject({
   name: Name.optional(),
   rateLimit: RateLimitSchema.nullable().optional(),
+  sharedRateLimit: RateLimitSchema.nullable().optional(),
+  quota: QuotaSchema.nullable().optional(),
+  maxKeys: MaxKeys.nullable().optional(),
   disabled: z.boolean().optional(),
 });
 const Password = z
@@ -83,18 +105,26 @@ export const RotateKeyBody = z.strictObject({
 });
 
 const iso = (date: Date | null) => (date ? date.toISOString() : null);
-const limitOf = (limit: number | null, windowSeconds: number | null) =>
-  limit != null && windowSeconds != null ? { limit, windowSeconds } : null;
 
 export const AccountSchema = z
   .object({
     id: z.string(),
     name: z.string(),
     rateLimit: RateLimitSchema.nullable(),
-    disabled: z.boolean().optional(),
+    sharedRateLimit: RateLimitSchema.nullable(),
+    quota: QuotaSchema.nullable(),
+    maxKeys: z.number(),
+    disabled: z.boolean(),
     createdAt: z.string(),
   })
   .openapi("Account");
+
+export const AccountWithUsageSchema = AccountSchema.extend({
+  quotaUsage: z
+    .object({ used: z.number(), resetAt: z.string() })
+    .nullable()
+    .openapi({ description: "Units used in the current quota period, and when it resets; null without a quota." }),
+}).openapi("AccountWithUsage");
 
 export const UserSchema = z
   .object({ id: z.string(), accountId: z.string(), email: z.string(), createdAt: z.string() })
@@ -117,12 +147,16 @@ export const CreatedKeySchema = KeySchema.omit({ lastUsedAt: true })
   .extend({ key: z.string().openapi({ description: "The full key. Shown only in this response." }) })
   .openapi("CreatedKey");
 
-export function accountView(account: Account, withStatus = true) {
+/** An account as the API shows it; `defaultMaxKeys` is MAX_KEYS_PER_ACCOUNT, for accounts without their own cap. */
+export function accountView(account: Account, defaultMaxKeys: number) {
   return {
     id: account.id,
     name: account.name,
-    rateLimit: limitOf(account.rateLimitLimit, account.rateLimitWindowSeconds),
-    ...(withStatus && { disabled: account.disabled }),
+    rateLimit: rateLimitOf(account.rateLimitLimit, account.rateLimitWindowSeconds),
+    sharedRateLimit: rateLimitOf(account.sharedRateLimitLimit, account.sharedRateLimitWindowSeconds),
+    quota: quotaOf(account.quotaLimit, account.quotaPeriod),
+    maxKeys: account.maxKeys ?? defaultMaxKeys,
+    disabled: account.disabled,
     createdAt: account.createdAt.toISOString(),
   };
 }
@@ -137,7 +171,7 @@ export function keyView(key: ApiKey) {
     name: key.name,
     prefix: key.prefix,
     scopes: key.scopes,
-    rateLimit: limitOf(key.rateLimitLimit, key.rateLimitWindowSeconds),
+    rateLimit: rateLimitOf(key.rateLimitLimit, key.rateLimitWindowSeconds),
     createdAt: key.createdAt.toISOString(),
     expiresAt: iso(key.expiresAt),
     lastUsedAt: iso(key.lastUsedAt),

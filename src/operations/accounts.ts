@@ -5,17 +5,21 @@
  */
 import { and, eq, isNull } from "drizzle-orm";
 import { getDb } from "../db/client";
-import type { RateLimit } from "../db/limits";
+import { type Quota, quotaColumns, type RateLimit, rateLimitColumns, sharedRateLimitColumns } from "../db/limits";
 import { type Account, accounts, apiKeys } from "../db/schema";
-import { ApiError } from "../errors";
+import { ApiError, serviceUnavailable } from "../errors";
 import { newId } from "../ids";
 import { propagateAccount } from "./propagate";
 
-export interface AccountChanges {
-  name?: string;
+export interface AccountInput {
+  name: string;
   rateLimit?: RateLimit | null;
-  disabled?: boolean;
+  sharedRateLimit?: RateLimit | null;
+  quota?: Quota | null;
+  maxKeys?: number | null;
 }
+
+export type AccountChanges = Partial<AccountInput> & { disabled?: boolean };
 
 /** The account, or a 404 ApiError. */
 export async function getAccount(env: Env, accountId: string): Promise<Account> {
@@ -24,20 +28,34 @@ export async function getAccount(env: Env, accountId: string): Promise<Account> 
   return account;
 }
 
-export async function createAccount(env: Env, input: { name: string; rateLimit?: RateLimit | null }): Promise<Account> {
+/** The columns an account's input sets (undefined fields leave theirs alone). */
+function columnsOf(input: Partial<AccountInput>) {
+  return {
+    name: input.name,
+    ...rateLimitColumns(input.rateLimit),
+    ...sharedRateLimitColumns(input.sharedRateLimit),
+    ...quotaColumns(input.quota),
+    maxKeys: input.maxKeys,
+  };
+}
+
+export async function createAccount(env: Env, input: AccountInput): Promise<Account> {
   const now = new Date();
   const [account] = await getDb(env.DB)
     .insert(accounts)
-    .values({
-      id: newId("acct"),
-      name: input.name,
-      rateLimitLimit: input.rateLimit?.limit ?? null,
-      rateLimitWindowSeconds: input.rateLimit?.windowSeconds ?? null,
-      createdAt: now,
-      updatedAt: now,
-    })
+    .values({ id: newId("acct"), ...columnsOf(input), name: input.name, createdAt: now, updatedAt: now })
     .returning();
   return account as Account;
+}
+
+/** This period's quota use, exact as the account's gate knows it now; null without a quota. */
+export async function quotaUsage(env: Env, account: Account): Promise<{ used: number; resetAt: number } | null> {
+  if (account.quotaLimit === null) return null;
+  try {
+    return await env.RATE_LIMITER.getByName(account.id).quotaUsage(account.id);
+  } catch (error) {
+    throw serviceUnavailable(error);
+  }
 }
 
 /** Applies `changes`; a new limit or disabled flag holds for every key of the account once this returns. */
@@ -48,15 +66,7 @@ export async function updateAccount(env: Env, accountId: string, changes: Accoun
   const [[account], keys] = await db.batch([
     db
       .update(accounts)
-      .set({
-        name: changes.name,
-        ...(changes.rateLimit !== undefined && {
-          rateLimitLimit: changes.rateLimit?.limit ?? null,
-          rateLimitWindowSeconds: changes.rateLimit?.windowSeconds ?? null,
-        }),
-        disabled: changes.disabled,
-        updatedAt: new Date(),
-      })
+      .set({ ...columnsOf(changes), disabled: changes.disabled, updatedAt: new Date() })
       .where(eq(accounts.id, accountId))
       .returning(),
     db
@@ -64,6 +74,8 @@ export async function updateAccount(env: Env, accountId: string, changes: Accoun
       .from(apiKeys)
       .where(and(eq(apiKeys.accountId, accountId), isNull(apiKeys.revokedAt))),
   ]);
-  if (changes.rateLimit !== undefined || changes.disabled !== undefined) await propagateAccount(env, accountId, keys);
+  const { name: _name, maxKeys: _maxKeys, ...policy } = changes;
+  // Anything the gate decides by (limits, quota, disabled) holds from the next request on.
+  if (Object.values(policy).some((value) => value !== undefined)) await propagateAccount(env, accountId, keys);
   return account as Account;
 }

@@ -5,12 +5,12 @@
  * propagate.ts); revocation is told to the key's Durable Object first, so a
  * failure part-way leaves the key refused, never alive, and a retry completes it.
  */
-import { and, desc, eq, isNull } from "drizzle-orm";
+import { and, desc, eq, getTableColumns, gt, isNull, or, type SQL, sql } from "drizzle-orm";
 import type { Config } from "../config";
 import { hmacHex } from "../crypto";
-import { getDb, isUniqueViolation } from "../db/client";
+import { type Database, getDb, isUniqueViolation } from "../db/client";
 import type { RateLimit } from "../db/limits";
-import { type ApiKey, apiKeys } from "../db/schema";
+import { type ApiKey, accounts, apiKeys } from "../db/schema";
 import { ApiError } from "../errors";
 import { newId } from "../ids";
 import { issueKey } from "../keys/issue";
@@ -62,17 +62,56 @@ async function withFreshPrefix<T>(write: () => Promise<T>): Promise<T> {
   }
 }
 
-/** A new key for the account; `key` is the full key, returned only here. */
+/** Keys that count against an account's cap: neither revoked nor expired at `now`. */
+function liveKeysOf(accountId: string, now: Date) {
+  return and(
+    eq(apiKeys.accountId, accountId),
+    isNull(apiKeys.revokedAt),
+    or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, now)),
+  );
+}
+
+/**
+ * Inserts `row` only while its account holds fewer live keys than its cap
+ * (`max_keys`, else MAX_KEYS_PER_ACCOUNT), in one statement: two concurrent
+ * creations cannot both pass a count made before either wrote. Returns
+ * whether the row was written.
+ */
+async function insertWithinCap(db: Database, row: ApiKey, defaultMax: number, now: Date): Promise<boolean> {
+  const values = Object.fromEntries(
+    Object.entries(getTableColumns(apiKeys)).map(([name, column]) => {
+      const value = row[name as keyof ApiKey];
+      return [name, value === null ? sql`null` : sql`${column.mapToDriverValue(value)}`.as(column.name)];
+    }),
+  ) as Record<keyof ApiKey, SQL.Aliased>;
+  const live = db.$count(apiKeys, liveKeysOf(row.accountId, now));
+  const result = await db.insert(apiKeys).select(
+    db
+      .select({ ...values, accountId: accounts.id })
+      .from(accounts)
+      .where(and(eq(accounts.id, row.accountId), sql`${live} < coalesce(${accounts.maxKeys}, ${defaultMax})`)),
+  );
+  return result.meta.changes > 0;
+}
+
+/** A new key for the account; `key` is the full key, returned only here. A full account is a 409 and nothing is written. */
 export async function createKey(
   env: Env,
   config: Config,
   accountId: string,
   input: KeyInput,
 ): Promise<{ row: ApiKey; key: string }> {
-  await getAccount(env, accountId);
+  const account = await getAccount(env, accountId);
   const created = await withFreshPrefix(async () => {
-    const fresh = await newKeyRow(config, accountId, input, new Date());
-    await getDb(env.DB).insert(apiKeys).values(fresh.row);
+    const now = new Date();
+    const fresh = await newKeyRow(config, accountId, input, now);
+    if (!(await insertWithinCap(getDb(env.DB), fresh.row, config.MAX_KEYS_PER_ACCOUNT, now))) {
+      const max = account.maxKeys ?? config.MAX_KEYS_PER_ACCOUNT;
+      throw new ApiError(
+        "CONFLICT",
+        `This account already has ${max} keys, its limit: delete a key you no longer use, or ask MoMail to raise the limit`,
+      );
+    }
     return fresh;
   });
   // A negative cache entry for this prefix (from a junk key) must not hide the new key.
