@@ -39,7 +39,7 @@ describe("the account's shared rate limit", () => {
 
   it("applies a new shared limit to the very next request", async () => {
     const { account, keys } = await accountWithKeys(2, { sharedRateLimit: { limit: 2, windowSeconds: 60 } });
-    const [a, b] = keys as [{ key: string }, { key: string }];
+    const [a, b] = keys as unknown as [{ key: string }, { key: string }];
     expect(statuses([await call(a.key), await call(b.key), await call(a.key)])).toEqual([200, 200, 429]);
     await admin("PATCH", `/accounts/${account.id}`, { sharedRateLimit: { limit: 4, windowSeconds: 60 } });
     expect(statuses([await call(b.key), await call(a.key), await call(b.key)])).toEqual([200, 200, 429]);
