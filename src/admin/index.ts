@@ -16,6 +16,7 @@ import { ApiError } from "../errors";
 import { accountRoutes } from "./accounts";
 import { keyRoutes } from "./keys";
 import { type ApiDocument, apiReference, referenceHeaders } from "./reference";
+import { usageRoutes } from "./usage";
 import { userRoutes } from "./users";
 import { validationHook } from "./validation";
 
@@ -70,3 +71,4 @@ admin.use("*", adminAuth);
 admin.route("/", accountRoutes);
 admin.route("/", userRoutes);
 admin.route("/", keyRoutes);
+admin.route("/", usageRoutes);

@@ -237,8 +237,16 @@ export class AccountGate extends DurableObject<Env> {
     if (entry.horizon > at) await this.fence(entry.horizon);
   }
 
-  /** The usage rows held here (recent hours, exact as of now) and each key's last use, for reads that merge D1. */
-  async live(): Promise<{ rows: UsageRow[]; lastUsed: Record<string, number> }> {
+  /**
+   * The usage rows held here (recent hours, exact as of now) and each key's
+   * last use, for reads that merge D1; `owed` is what the reading isolate had
+   * not delivered yet.
+   */
+  async live(owed: ReportRequest = { accountId: "" }): Promise<{ rows: UsageRow[]; lastUsed: Record<string, number> }> {
+    if (owed.release || owed.report) {
+      this.deliver(owed, Date.now());
+      this.changed(Date.now());
+    }
     const lastUsed: Record<string, number> = {};
     for (const [keyId, entry] of this.keys) if (entry.lastUsedAt > 0) lastUsed[keyId] = entry.lastUsedAt;
     return { rows: this.usage.current(), lastUsed };
