@@ -19,8 +19,9 @@ import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseKey } from "../../src/keys/format";
+import { expectEnvelope, expectNoLeak } from "../support/envelope";
 import { ADMIN_TOKEN, createAccount, createKey, gateway } from "../support/helpers";
-import { anyCodeUnit, expectEnvelope, expectNoLeak } from "./invariants";
+import { anyCodeUnit } from "./invariants";
 
 const DAY_MS = 86_400_000;
 const SCOPE = /^(\*|[A-Za-z0-9_-]{1,64}:(read|write))$/;

@@ -15,8 +15,9 @@ import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { accountWithUser, Browser, csrfTokenOf, ORIGIN, signedIn } from "../support/dashboard";
+import { expectNoLeak } from "../support/envelope";
 import { ADMIN_TOKEN, createKey, gateway } from "../support/helpers";
-import { anyCodeUnit, expectNoLeak } from "./invariants";
+import { anyCodeUnit } from "./invariants";
 
 const MAX_FORM_BYTES = 16 * 1024;
 const DAY_MS = 86_400_000;

@@ -1,8 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { countingEnv } from "../support/counting-env";
-import { accountWithKey, admin } from "../support/helpers";
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { accountWithKey, admin, sleep } from "../support/helpers";
 
 /** Sends sequential requests with `key` for at least `ms` (at most `max` of them, `gap` ms apart), returning the statuses. */
 async function sustain(fetch: ReturnType<typeof countingEnv>["fetch"], key: string, ms: number, max = 5000, gap = 0) {

@@ -146,3 +146,6 @@ export function forgedKey(prefix = randomString(LOWER_ALNUM, 8)): string {
 export async function unstoredKey(): Promise<string> {
   return (await issueKey(getConfig(env))).key;
 }
+
+/** Resolves after `ms` milliseconds. */
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -1,32 +1,27 @@
 import { describe, expect, it } from "vitest";
-import { admin, gateway, gatewayWith } from "./support/helpers";
+import { expectEnvelope } from "../support/envelope";
+import { admin, gateway, gatewayWith } from "../support/helpers";
 
-const ENVELOPE_KEYS = ["error", "success"];
-
-async function expectEnvelope(response: Response, status: number, code: string) {
+/** The documented envelope (test/support/envelope.ts) with this status and code. */
+async function expectError(response: Response, status: number, code: string) {
   expect(response.status).toBe(status);
-  expect(response.headers.get("content-type")).toMatch(/^application\/json/);
-  expect(response.headers.get("x-request-id")).toMatch(/^[\w=-]+$/);
-  const body = (await response.json()) as Record<string, unknown>;
-  expect(Object.keys(body).sort()).toEqual(ENVELOPE_KEYS);
-  expect(body.success).toBe(false);
-  expect(Object.keys(body.error as object).sort()).toEqual(["code", "message"]);
-  expect((body.error as { code: string }).code).toBe(code);
-  return body.error as { code: string; message: string };
+  const error = await expectEnvelope(response, undefined, { serverError: status >= 500 });
+  expect(error.code).toBe(code);
+  return error;
 }
 
 describe("the error envelope", () => {
   it("answers unknown routes with 404 NOT_FOUND", async () => {
-    await expectEnvelope(await gateway("/nowhere"), 404, "NOT_FOUND");
-    await expectEnvelope(await gateway("/"), 404, "NOT_FOUND");
+    await expectError(await gateway("/nowhere"), 404, "NOT_FOUND");
+    await expectError(await gateway("/"), 404, "NOT_FOUND");
   });
 
   it("answers a wrong method on an admin route with 405 METHOD_NOT_ALLOWED and Allow", async () => {
     const response = await admin("PUT", "/accounts");
-    await expectEnvelope(response, 405, "METHOD_NOT_ALLOWED");
+    await expectError(response, 405, "METHOD_NOT_ALLOWED");
     expect(response.headers.get("allow")).toBe("POST");
     const keyRoute = await admin("PUT", "/accounts/acct_x/keys/key_y");
-    await expectEnvelope(keyRoute, 405, "METHOD_NOT_ALLOWED");
+    await expectError(keyRoute, 405, "METHOD_NOT_ALLOWED");
     expect(keyRoute.headers.get("allow")?.split(", ").sort()).toEqual(["DELETE", "PATCH"]);
   });
 
@@ -43,7 +38,7 @@ describe("the error envelope", () => {
       headers: { Authorization: "Bearer test-admin-token", "Content-Type": "application/json" },
       body: JSON.stringify({ name: "x" }),
     });
-    const error = await expectEnvelope(response, 500, "INTERNAL_ERROR");
+    const error = await expectError(response, 500, "INTERNAL_ERROR");
     expect(error.message).toBe("Internal error");
   });
 
@@ -57,13 +52,13 @@ describe("the error envelope", () => {
 
   it("answers a misconfigured gateway with 500 naming the variable in development", async () => {
     const response = await gatewayWith({ UPSTREAM_URL: "not a url" }, "/v1/domains");
-    const error = await expectEnvelope(response, 500, "INTERNAL_ERROR");
+    const error = await expectError(response, 500, "INTERNAL_ERROR");
     expect(error.message).toContain("UPSTREAM_URL");
   });
 
   it("hides configuration details outside development", async () => {
     const response = await gatewayWith({ ENVIRONMENT: "production" }, "/v1/domains");
-    const error = await expectEnvelope(response, 500, "INTERNAL_ERROR");
+    const error = await expectError(response, 500, "INTERNAL_ERROR");
     expect(error.message).toBe("The gateway is misconfigured");
   });
 });

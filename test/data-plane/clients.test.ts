@@ -1,7 +1,7 @@
 import { exports } from "cloudflare:workers";
 import ky from "ky";
 import { describe, expect, it } from "vitest";
-import { accountWithKey, call, marker, originRequests } from "./support/helpers";
+import { accountWithKey, call, marker, originRequests } from "../support/helpers";
 
 describe("a standard client that honours Retry-After", () => {
   it("(ky) backs off for the time our 429 says, then gets through", async () => {

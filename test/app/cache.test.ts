@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ClockCache } from "../src/cache";
+import { ClockCache } from "../../src/cache";
 
 describe("ClockCache", () => {
   it("never holds more than its bound", () => {

@@ -1,10 +1,10 @@
 import { env } from "cloudflare:workers";
 import { DrizzleQueryError } from "drizzle-orm/errors";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { storageUnavailable } from "../src/errors";
-import { logError, route } from "../src/log";
-import { Browser } from "./support/dashboard";
-import { ADMIN_TOKEN, accountWithKey, admin, call, dataOf, gatewayWith } from "./support/helpers";
+import { storageUnavailable } from "../../src/errors";
+import { logError, route } from "../../src/log";
+import { Browser } from "../support/dashboard";
+import { ADMIN_TOKEN, accountWithKey, admin, call, dataOf, gatewayWith } from "../support/helpers";
 
 let lines: string[] = [];
 

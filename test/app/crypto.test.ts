@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { hmacHex, secretsEqual, sha256Hex, timingSafeEqual, toHex } from "../src/crypto";
+import { hmacHex, secretsEqual, sha256Hex, timingSafeEqual, toHex } from "../../src/crypto";
 
 afterEach(() => {
   vi.restoreAllMocks();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, parseConfig } from "../src/config";
+import { ConfigError, parseConfig } from "../../src/config";
 
 const production = {
   ENVIRONMENT: "production",
