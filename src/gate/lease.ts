@@ -194,8 +194,13 @@ export function recordUsage(state: KeyState, field: keyof UsageCounts, now: numb
 
 function owe(state: KeyState): void {
   const set = owing.get(state.accountId);
-  if (set) set.add(state);
-  else owing.set(state.accountId, new Set([state]));
+  if (set) {
+    set.add(state);
+    return;
+  }
+  // Bounded like the key states: past MAX_KEYS accounts owed, the oldest debt is dropped (its reports are lost).
+  if (owing.size >= MAX_KEYS) owing.delete(owing.keys().next().value as string);
+  owing.set(state.accountId, new Set([state]));
 }
 
 /** Everything this isolate owes an account's gate (unused tokens, reports), handed over once. */

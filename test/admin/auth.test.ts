@@ -41,6 +41,7 @@ describe("admin authentication", () => {
       "/accounts/{accountId}/keys",
       "/accounts/{accountId}/keys/{keyId}",
       "/accounts/{accountId}/keys/{keyId}/rotate",
+      "/accounts/{accountId}/usage",
       "/accounts/{accountId}/users",
       "/accounts/{accountId}/users/{userId}",
     ]);
