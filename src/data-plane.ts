@@ -64,12 +64,14 @@ export async function serveDataPlane(
     const authorized = authorize(rc, key, target.method, target.resource);
     limitHeaders = authorized instanceof Promise ? await authorized : authorized;
     try {
-      response = await forward(request, target, config, key, requestId, limitHeaders);
+      response = await forward(rc, request, target, key);
     } catch (error) {
       if (error instanceof ApiError && (error.status === 502 || error.status === 504)) recordOrigin(key, "failed");
       throw error;
     }
     recordOrigin(key, response.status);
+    for (const name in limitHeaders) response.headers.set(name, limitHeaders[name] as string);
+    response.headers.set("x-request-id", requestId);
   } catch (error) {
     const apiError = toApiError(error, env);
     if (apiError.status >= 500) logError(requestId, error);

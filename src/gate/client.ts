@@ -39,6 +39,12 @@ import type { CheckRequest, CheckResult, UsageCounts } from "./protocol";
 
 type LimitHeaders = Record<string, string> | undefined;
 
+/** What a request needs from the gate: a scope, and quota units. */
+interface Need {
+  scope: string;
+  cost: number;
+}
+
 function isRetryable(error: unknown): boolean {
   const flags = error as { retryable?: boolean; overloaded?: boolean } | null;
   return flags?.retryable === true && flags.overloaded !== true;
@@ -87,15 +93,14 @@ function installResult(rc: RequestContext, state: KeyState, result: CheckResult,
 }
 
 /** Fetches the next lease in the background, deciding no request; the answer lands in `state`. */
-function refreshAhead(rc: RequestContext, state: KeyState, scope: string, cost: number, now: number): void {
+function refreshAhead(rc: RequestContext, state: KeyState, need: Need, now: number): void {
   const { want, leaseMs } = leaseWant(state, rc.config.LEASE_MS);
   if (want === 0) return;
   state.refreshing = true;
   const request: CheckRequest = {
     accountId: state.accountId,
     keyId: state.keyId,
-    scope,
-    cost,
+    ...need,
     admit: false,
     want,
     leaseMs,
@@ -136,19 +141,12 @@ function answer(result: CheckResult, now: number): LimitHeaders {
 }
 
 /** Asks the account's gate (one round trip), taking in any lease it grants. */
-async function askGate(
-  rc: RequestContext,
-  record: KeyRecord,
-  state: KeyState,
-  scope: string,
-  cost: number,
-  now: number,
-): Promise<LimitHeaders> {
+async function askGate(rc: RequestContext, record: KeyRecord, state: KeyState, need: Need): Promise<LimitHeaders> {
+  const now = Date.now();
   const request: CheckRequest = {
     accountId: record.accountId,
     keyId: record.id,
-    scope,
-    cost,
+    ...need,
     admit: true,
     ...leaseWant(state, rc.config.LEASE_MS),
     ...takeOwed(record.accountId, now),
@@ -161,12 +159,12 @@ async function askGate(
     logWarning("account gate unreachable", { error: String(error) }, rc.requestId);
     if (!rc.config.RATE_LIMIT_FAIL_OPEN) throw serviceUnavailable(error);
     rc.stats.decision = "bypassed";
-    return failOpen(record, scope);
+    return failOpen(record, need.scope);
   }
   installResult(rc, state, result, Date.now());
   if (result.outcome === "rate_limited" || result.outcome === "quota_exceeded") {
     // Tokens this isolate got meanwhile were counted already: spend them rather than strand them.
-    const held = fromLease(state, scope, cost, Date.now());
+    const held = fromLease(state, need, Date.now());
     if (held?.outcome === "ok") {
       rc.stats.decision = "lease";
       recordUsage(state, result.outcome === "rate_limited" ? "rateLimited" : "quotaExceeded", now, -1);
@@ -190,19 +188,18 @@ export function authorize(
   resource: string,
 ): MaybePromise<LimitHeaders> {
   const now = Date.now();
-  const scope = requiredScope(method, resource);
-  const cost = costOf(rc.config.ROUTE_COSTS, method, resource);
+  const need: Need = { scope: requiredScope(method, resource), cost: costOf(rc.config.ROUTE_COSTS, method, resource) };
   const state = stateOf(record.id, record.accountId, now);
   countDemand(state, now);
-  const local = fromLease(state, scope, cost, now);
-  if (!local) return askGate(rc, record, state, scope, cost, now);
+  const local = fromLease(state, need, now);
+  if (!local) return askGate(rc, record, state, need);
   rc.stats.decision = "lease";
   if (local.outcome === "forbidden") {
     recordUsage(state, "forbidden", now);
     throw new ApiError("FORBIDDEN", undefined, limitHeaders(local.limits, now));
   }
   recordUsage(state, "admitted", now);
-  if (shouldRefresh(state, now)) refreshAhead(rc, state, scope, cost, now);
+  if (shouldRefresh(state, now)) refreshAhead(rc, state, need, now);
   return limitHeaders(local.limits, now);
 }
 

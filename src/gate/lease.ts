@@ -141,7 +141,11 @@ function prune(state: KeyState, now: number): void {
 export type LeaseDecision = { outcome: "ok"; limits: Limits } | { outcome: "forbidden"; limits: Limits };
 
 /** Spends a token (and `cost` units) of a live lease, if any; null means the gate must be asked. */
-export function fromLease(state: KeyState, scope: string, cost: number, now: number): LeaseDecision | null {
+export function fromLease(
+  state: KeyState,
+  { scope, cost }: { scope: string; cost: number },
+  now: number,
+): LeaseDecision | null {
   prune(state, now);
   const newest = state.leases[state.leases.length - 1];
   if (!newest) return null;

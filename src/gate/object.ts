@@ -86,8 +86,10 @@ interface AccountCounts {
   horizon?: number;
 }
 
-/** What applies to one decision: the key's window, the account's shared window, the quota and its count. */
+/** What applies to one decision: the key and its expiry, its window, the shared window, the quota and its count. */
 interface Applied {
+  key: KeyPolicy;
+  expiry: number | null;
   keyWindow: SlidingWindow;
   shared?: SlidingWindow;
   quota?: { policy: Quota; count: QuotaCount };
@@ -178,9 +180,9 @@ export class AccountGate extends DurableObject<Env> {
     ) {
       return { outcome: "unauthorized" };
     }
-    const applied = this.policiesAt(account.policy, policy, entry, now);
+    const applied = this.policiesAt(account.policy, { key: policy, expiry }, entry, now);
     if (request.admit) {
-      const refusal = this.refusal(request, policy, applied, now);
+      const refusal = this.refusal(request, applied, now);
       if (refusal) {
         this.usage.add(policy.id, now, USAGE_OF_REFUSAL[refusal.outcome]);
         this.changed(now);
@@ -192,7 +194,7 @@ export class AccountGate extends DurableObject<Env> {
       this.usage.add(policy.id, now, "admitted");
       entry.lastUsedAt = now;
     }
-    const lease = this.grant(request, policy, entry, applied, expiry, now);
+    const lease = this.grant(request, entry, applied, now);
     entry.dirty = true;
     this.changed(now);
     return { outcome: "ok", limits: this.limits(applied, now), ...(lease && { lease }) };
@@ -371,13 +373,20 @@ export class AccountGate extends DurableObject<Env> {
   }
 
   /** The windows and quota count that apply to a key now, created or re-limited as its policies say. */
-  private policiesAt(account: AccountPolicy, key: KeyPolicy, entry: KeyEntry, now: number): Applied {
+  private policiesAt(
+    account: AccountPolicy,
+    { key, expiry }: Pick<Applied, "key" | "expiry">,
+    entry: KeyEntry,
+    now: number,
+  ): Applied {
     entry.window = windowFor(
       entry.window,
       key.rateLimit ?? account.keyDefault ?? getConfig(this.env).DEFAULT_RATE_LIMIT,
     );
     this.shared = account.shared ? windowFor(this.shared, account.shared) : undefined;
     return {
+      key,
+      expiry,
       keyWindow: entry.window,
       shared: this.shared,
       quota: account.quota ? { policy: account.quota, count: this.quotaAt(account.quota, now) } : undefined,
@@ -397,8 +406,8 @@ export class AccountGate extends DurableObject<Env> {
   }
 
   /** The first policy that refuses the request, in the contract's order, or undefined. */
-  private refusal(request: CheckRequest, key: KeyPolicy, applied: Applied, now: number): Refusal | undefined {
-    const { keyWindow, shared, quota } = applied;
+  private refusal(request: CheckRequest, applied: Applied, now: number): Refusal | undefined {
+    const { key, keyWindow, shared, quota } = applied;
     if (!allows(key.scopes, request.scope)) return { outcome: "forbidden", limits: this.limits(applied, now) };
     if (keyWindow.remaining(now) < 1) {
       return { outcome: "rate_limited", policy: "key", limits: this.limits(applied, now) };
@@ -413,16 +422,9 @@ export class AccountGate extends DurableObject<Env> {
   }
 
   /** A lease for a busy key: at most a share of what remains under every policy, counted at once. */
-  private grant(
-    request: CheckRequest,
-    key: KeyPolicy,
-    entry: KeyEntry,
-    applied: Applied,
-    expiry: number | null,
-    now: number,
-  ): Lease | undefined {
+  private grant(request: CheckRequest, entry: KeyEntry, applied: Applied, now: number): Lease | undefined {
     if (request.want <= 0 || request.leaseMs <= 0) return undefined;
-    const { keyWindow, shared, quota } = applied;
+    const { key, expiry, keyWindow, shared, quota } = applied;
     let tokens = Math.min(Math.floor(request.want), Math.floor(keyWindow.remaining(now) * LEASE_SHARE));
     if (shared) tokens = Math.min(tokens, Math.floor(shared.remaining(now) * LEASE_SHARE));
     if (quota && request.cost > 0) {
