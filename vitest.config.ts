@@ -25,6 +25,7 @@ export default defineConfig(async () => {
                   UPSTREAM_URL: `http://127.0.0.1:${inject<number>("originPort")}`,
                   ORIGIN_PORT: String(inject<number>("originPort")),
                   DEMO_ORIGIN_PORT: String(inject<number>("demoOriginPort")),
+                  WEBHOOK_RECEIVER_PORT: String(inject<number>("webhookReceiverPort")),
                 },
               },
             })),

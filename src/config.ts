@@ -130,6 +130,8 @@ const schema = z.object({
   LEASE_MS: intVar(4_000, 0, 4_000),
   ROUTE_COSTS: routeCosts,
   MAX_KEYS_PER_ACCOUNT: intVar(100, 1, 100_000),
+  AUDIT_RETENTION_DAYS: intVar(365, 1, 3_650),
+  WEBHOOK_MAX_ATTEMPTS: intVar(8, 1, 20),
   LOG_REQUESTS: z
     .enum(["true", "false"])
     .optional()

@@ -14,6 +14,7 @@ import type { AppEnv } from "../app-env";
 import { secretsEqual } from "../crypto";
 import { ApiError } from "../errors";
 import { accountRoutes } from "./accounts";
+import { auditRoutes } from "./audit";
 import { keyRoutes } from "./keys";
 import { type ApiDocument, apiReference, referenceHeaders } from "./reference";
 import { userRoutes } from "./users";
@@ -51,7 +52,8 @@ const DOCUMENT = {
   info: {
     title: "MoMail gateway admin API",
     version: "1.0.0",
-    description: "Accounts, dashboard users and API keys. Authenticate with `Authorization: Bearer {ADMIN_TOKEN}`.",
+    description:
+      "Accounts, dashboard users, API keys and the audit log. Authenticate with `Authorization: Bearer {ADMIN_TOKEN}`.",
   },
   servers: [{ url: "/admin" }],
   security: [{ adminToken: [] }],
@@ -70,3 +72,4 @@ admin.use("*", adminAuth);
 admin.route("/", accountRoutes);
 admin.route("/", userRoutes);
 admin.route("/", keyRoutes);
+admin.route("/", auditRoutes);

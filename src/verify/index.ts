@@ -219,3 +219,12 @@ export function createVerifier(options: VerifyOptions & { maxNonces?: number }) 
     return result;
   };
 }
+
+export {
+  signWebhook,
+  verifyWebhook,
+  verifyWebhookRequest,
+  WEBHOOK_SIGNATURE_HEADER,
+  type WebhookVerifyOptions,
+  type WebhookVerifyResult,
+} from "./webhook";

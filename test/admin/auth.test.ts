@@ -38,6 +38,7 @@ describe("admin authentication", () => {
     expect(Object.keys(doc.paths).sort()).toEqual([
       "/accounts",
       "/accounts/{accountId}",
+      "/accounts/{accountId}/audit-log",
       "/accounts/{accountId}/keys",
       "/accounts/{accountId}/keys/{keyId}",
       "/accounts/{accountId}/keys/{keyId}/rotate",

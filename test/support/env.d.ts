@@ -6,5 +6,7 @@ declare namespace Cloudflare {
     ORIGIN_PORT: string;
     /** The port of the demo origin (examples/origin/server.ts). */
     DEMO_ORIGIN_PORT: string;
+    /** The port of the webhook receiver (test/support/webhook-receiver.ts). */
+    WEBHOOK_RECEIVER_PORT: string;
   }
 }

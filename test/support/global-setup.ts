@@ -3,23 +3,30 @@ import type { TestProject } from "vitest/node";
 import { createDemoOrigin } from "../../examples/origin/server.ts";
 import { ORIGIN_SECRET } from "./origin-secret.ts";
 import { startOrigin } from "./origin-server.ts";
+import { startWebhookReceiver } from "./webhook-receiver.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
     originPort: number;
     demoOriginPort: number;
+    webhookReceiverPort: number;
   }
 }
 
-/** Starts the test origin and the demo origin in Node before any test file, and stops them after all. */
+/**
+ * Starts the Node servers the tests talk to before any test file, and stops
+ * them after all: the test origin, the demo origin and a webhook receiver.
+ */
 export default async function setup(project: TestProject) {
   const { server, port } = await startOrigin();
   const demo = createDemoOrigin({ secret: ORIGIN_SECRET });
   await new Promise<void>((resolve) => demo.listen(0, "127.0.0.1", resolve));
+  const receiver = await startWebhookReceiver();
   project.provide("originPort", port);
   project.provide("demoOriginPort", (demo.address() as AddressInfo).port);
+  project.provide("webhookReceiverPort", receiver.port);
   return async () => {
-    for (const s of [server, demo]) {
+    for (const s of [server, demo, receiver.server]) {
       s.closeAllConnections();
       await new Promise((resolve) => s.close(resolve));
     }
