@@ -26,6 +26,8 @@ export default defineConfig(async () => {
                   ORIGIN_PORT: String(inject<number>("originPort")),
                   DEMO_ORIGIN_PORT: String(inject<number>("demoOriginPort")),
                   WEBHOOK_RECEIVER_PORT: String(inject<number>("webhookReceiverPort")),
+                  GITHUB_KEYS_PORT: String(inject<number>("githubKeysPort")),
+                  GITHUB_SECRET_SCANNING_KEYS_URL: `http://127.0.0.1:${inject<number>("githubKeysPort")}/meta/public_keys/secret_scanning`,
                 },
               },
             })),

@@ -5,7 +5,8 @@
  * (live status, scope, limits and quota: one Durable Object round trip, or a
  * lease) → proxy. Everything else is
  * a Hono app: `/admin`, the operators' API, and `/dashboard`, the account
- * users' pages. Every request gets a request id and a log line, and every error leaves as
+ * users' pages, and `/secret-scanning/github`, GitHub's leaked-token reports.
+ * Every request gets a request id and a log line, and every error leaves as
  * the JSON envelope through `toApiError`/`errorResponse`. The worker also
  * consumes the webhook queues (webhooks/consumer.ts) and runs the cron job
  * (scheduled.ts).
@@ -22,6 +23,7 @@ import { serveDataPlane } from "./data-plane";
 import { ApiError, errorResponse, toApiError } from "./errors";
 import { logError, requestLog } from "./log";
 import { runScheduled } from "./scheduled";
+import { secretScanning } from "./secret-scanning/github";
 import { isDataPlane } from "./url";
 import { consumeDeadLetters, consumeWebhooks, DEAD_LETTER_QUEUE } from "./webhooks/consumer";
 import type { WebhookMessage } from "./webhooks/outbox";
@@ -56,6 +58,7 @@ app.use(
 
 app.route("/admin", admin);
 app.route("/dashboard", dashboard);
+app.route("/secret-scanning", secretScanning);
 
 app.notFound((c) => errorResponse(new ApiError("NOT_FOUND"), c.get("requestId")));
 app.onError((error, c) => {

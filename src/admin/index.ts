@@ -16,6 +16,7 @@ import { ApiError } from "../errors";
 import { accountRoutes } from "./accounts";
 import { auditRoutes } from "./audit";
 import { keyRoutes } from "./keys";
+import { leakedKeyRoutes } from "./leaked-keys";
 import { type ApiDocument, apiReference, referenceHeaders } from "./reference";
 import { userRoutes } from "./users";
 import { validationHook } from "./validation";
@@ -53,7 +54,7 @@ const DOCUMENT = {
     title: "MoMail gateway admin API",
     version: "1.0.0",
     description:
-      "Accounts, dashboard users, API keys and the audit log. Authenticate with `Authorization: Bearer {ADMIN_TOKEN}`.",
+      "Accounts, dashboard users, API keys, the audit log and leaked-key reports. Authenticate with `Authorization: Bearer {ADMIN_TOKEN}`.",
   },
   servers: [{ url: "/admin" }],
   security: [{ adminToken: [] }],
@@ -73,3 +74,4 @@ admin.route("/", accountRoutes);
 admin.route("/", userRoutes);
 admin.route("/", keyRoutes);
 admin.route("/", auditRoutes);
+admin.route("/", leakedKeyRoutes);

@@ -44,6 +44,7 @@ describe("admin authentication", () => {
       "/accounts/{accountId}/keys/{keyId}/rotate",
       "/accounts/{accountId}/users",
       "/accounts/{accountId}/users/{userId}",
+      "/leaked-keys",
     ]);
     expect(Object.keys(doc.paths["/accounts/{accountId}/keys/{keyId}"] ?? {}).sort()).toEqual(["delete", "patch"]);
     expect(Object.keys(doc.paths["/accounts/{accountId}/users"] ?? {}).sort()).toEqual(["get", "post"]);
