@@ -254,33 +254,39 @@ export interface Revocation {
  * Revokes `key` of `account` for good, the one way the gateway does it: its
  * account's gate is told first (so a failure part-way leaves the key
  * refused, never alive), then D1 is written in one batch with the audit
- * entry and the event, all under the condition that the key is not revoked
- * yet (so a second, concurrent revocation records nothing), then the caches
- * are purged and the event enqueued. Returns when the key was revoked.
+ * entry and the event, then the caches are purged and the event enqueued.
+ * The batch is written under the condition that makes it happen once: a
+ * deletion while the key is not revoked yet, a leak while it is not marked
+ * yet (a key revoked meanwhile keeps its first `revokedAt` and is still
+ * marked). So a second, concurrent call records nothing. Returns when the
+ * key was revoked.
  */
 export async function revokeWith(env: Env, account: AccountRef, key: ApiKey, how: Revocation): Promise<Date> {
   await revokeAtEdge(env, key);
   const revokedAt = key.revokedAt ?? new Date();
+  const leak = how.action === "key.leaked";
   let event: WebhookEvent | null = null;
-  if (!key.revokedAt) {
+  if (!key.revokedAt || leak) {
     const db = getDb(env.DB);
-    const notRevoked = and(eq(apiKeys.id, key.id), isNull(apiKeys.revokedAt));
-    const type = how.action === "key.leaked" ? "key.leaked" : "key.revoked";
-    event = eventIf(account, type, { key: keyRef(key), revokedAt: revokedAt.toISOString(), ...how.data });
+    const once = and(eq(apiKeys.id, key.id), isNull(leak ? apiKeys.leakedAt : apiKeys.revokedAt));
+    event = eventIf(account, leak ? "key.leaked" : "key.revoked", {
+      key: keyRef(key),
+      revokedAt: revokedAt.toISOString(),
+      ...how.data,
+    });
     const target = { type: "key" as const, id: key.id };
+    const entry = { accountId: account.id, action: how.action, target, details: how.details };
     const [, recorded] = await runBatch(db, [
-      auditInsertIf(
-        db,
-        how.by,
-        { accountId: account.id, action: how.action, target, details: how.details },
-        apiKeys,
-        notRevoked,
-      ),
-      ...(event ? [deliveryInsertIf(db, event, apiKeys, notRevoked)] : []),
+      auditInsertIf(db, how.by, entry, apiKeys, once),
+      ...(event ? [deliveryInsertIf(db, event, apiKeys, once)] : []),
       db
         .update(apiKeys)
-        .set({ ...how.set, revokedAt, updatedAt: revokedAt })
-        .where(notRevoked),
+        .set({
+          ...how.set,
+          revokedAt: sql`coalesce(${apiKeys.revokedAt}, ${revokedAt.getTime()})`,
+          updatedAt: revokedAt,
+        })
+        .where(once),
     ]);
     if (event && !wrote(recorded)) event = null;
   }

@@ -2,8 +2,9 @@
  * A key reported as leaked (secret scanning, or an operator's report). The
  * first report of a key marks it (`leakedAt`, shown until it is deleted),
  * writes one `key.leaked` audit entry and sends one `key.leaked` webhook.
- * With LEAKED_KEY_ACTION=revoke (the default) it is also revoked, by the
- * same path as a deletion (keys.ts `revokeWith`: the account's gate is told
+ * With LEAKED_KEY_ACTION=revoke (the default) it is also revoked (an
+ * expired key too; a revoked one keeps its first `revokedAt`), by the same
+ * path as a deletion (keys.ts `revokeWith`: the account's gate is told
  * before D1, so the key is refused everywhere once this returns); with
  * `notify` it is only marked. A repeated report changes nothing more: every
  * write is conditioned on the key not being marked yet.
@@ -36,12 +37,12 @@ export async function reportLeakedKey(
   if (key.leakedAt) return { revoked: key.revokedAt !== null };
   const details = { url: sighting.url, source: sighting.source };
   const leakedAt = new Date();
-  if (config.LEAKED_KEY_ACTION === "revoke" && !key.revokedAt) {
+  if (config.LEAKED_KEY_ACTION === "revoke") {
     const data = { revoked: true, ...details };
     await revokeWith(env, account, key, { action: "key.leaked", by, set: { leakedAt }, details, data });
     return { revoked: true };
   }
-  // Only marked: `notify`, or a key already revoked.
+  // `notify`: only marked.
   const db = getDb(env.DB);
   const notMarked = and(eq(apiKeys.id, key.id), isNull(apiKeys.leakedAt));
   const revoked = key.revokedAt !== null;

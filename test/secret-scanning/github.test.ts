@@ -116,6 +116,16 @@ describe("a valid report", () => {
     });
   });
 
+  it("marks a key revoked before it was reported, keeping its revocation time, with one key.leaked entry", async () => {
+    const { account, key } = await accountWithKey();
+    await admin("DELETE", `/accounts/${account.id}/keys/${key.id}`);
+    const revokedAt = (await keyRow(key.id))?.revoked_at;
+    const { body, headers } = await signed([found(key.key)]);
+    await Promise.all([sendReport(body, headers), sendReport(body, headers)]);
+    expect(await keyRow(key.id)).toEqual({ revoked_at: revokedAt, leaked_at: expect.any(Number) });
+    expect((await auditLogOf(account.id)).filter((entry) => entry.action === "key.leaked")).toHaveLength(1);
+  });
+
   it("only flags the key with LEAKED_KEY_ACTION=notify: it keeps working, and the admin API shows leakedAt", async () => {
     const { account, key } = await accountWithKey();
     const gw = countingEnv({ LEAKED_KEY_ACTION: "notify" });

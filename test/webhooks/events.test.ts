@@ -5,7 +5,12 @@
  * once each; quota events through `enqueueEvent`, once per dedupe key; the
  * test event; and none at all for an account without a webhook.
  */
-import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
+import {
+  createExecutionContext,
+  createScheduledController,
+  runInDurableObject,
+  waitOnExecutionContext,
+} from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
@@ -157,6 +162,26 @@ describe("enqueueEvent, for the account gate's quota events", () => {
     expect(
       await enqueueEvent(bindings, { ...input, type: "quota.exhausted", dedupeKey: `${input.dedupeKey}:x` }),
     ).not.toBeNull();
+  });
+
+  it("can be called from inside the account gate's Durable Object", async () => {
+    const { account } = await accountWithWebhook("fail=999");
+    const stub = env.RATE_LIMITER.getByName(account.id);
+    const id = await runInDurableObject(stub, async (gate) => {
+      // The gate's own bindings, as its code sees them (`this.env`).
+      const gateEnv = (gate as unknown as { env: Env }).env;
+      const event = await enqueueEvent(gateEnv, {
+        type: "quota.exhausted",
+        accountId: account.id,
+        data: { quota: { limit: 10, period: "day", used: 10, resetAt: new Date(Date.now() + DAY).toISOString() } },
+        dedupeKey: `${account.id}:quota.exhausted:1`,
+      });
+      return event?.id;
+    });
+    expect((await deliveriesOf(account.id)).map((row) => [row.event_id, row.type])).toContainEqual([
+      id,
+      "quota.exhausted",
+    ]);
   });
 
   it("records nothing for an account without a webhook", async () => {
