@@ -13,7 +13,7 @@ import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import type { Database } from "../db/client";
 import { insertIf } from "../db/conditional";
 import { webhookDeliveries } from "../db/schema";
-import { withDeadline } from "../deadline";
+import { TIMED_OUT, withDeadline } from "../deadline";
 import { logWarning } from "../log";
 import type { WebhookEvent } from "./events";
 
@@ -58,7 +58,7 @@ export async function enqueue(env: Env, events: ReadonlyArray<Pick<WebhookEvent,
   } catch (error) {
     logWarning("webhook enqueue failed; the cron sweep will retry it", {
       eventIds: events.map((event) => event.id),
-      error: typeof error === "symbol" ? `no answer in ${ENQUEUE_TIMEOUT_MS} ms` : String(error),
+      error: error === TIMED_OUT ? `no answer in ${ENQUEUE_TIMEOUT_MS} ms` : String(error),
     });
   }
 }
