@@ -68,7 +68,9 @@ async function handle(message: Message<WebhookMessage>, env: Env, config: Config
   const attempts = delivery.attempts + 1;
   const secret = row.url && row.sealed ? await openSecret(config, delivery.accountId, row.sealed) : null;
   if (!row.url || secret === null) {
-    await record(env, eventId, delivery.attempts, "skipped", { ok: false, status: null, error: "no webhook URL" });
+    // No URL any more, or a secret sealed under a pepper no longer configured: nothing can be sent.
+    const error = row.url ? "webhook secret cannot be opened; set the webhook again" : "no webhook URL";
+    await record(env, eventId, delivery.attempts, "skipped", { ok: false, status: null, error });
     logAttempt({ eventId, accountId: delivery.accountId, outcome: "skipped" });
     return message.ack();
   }
