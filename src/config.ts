@@ -130,6 +130,12 @@ const schema = z.object({
   LEASE_MS: intVar(4_000, 0, 4_000),
   ROUTE_COSTS: routeCosts,
   MAX_KEYS_PER_ACCOUNT: intVar(100, 1, 100_000),
+  AUDIT_RETENTION_DAYS: intVar(365, 1, 3_650),
+  GITHUB_SECRET_SCANNING_KEYS_URL: httpUrl
+    .optional()
+    .transform((value) => value ?? "https://api.github.com/meta/public_keys/secret_scanning"),
+  LEAKED_KEY_ACTION: z.enum(["revoke", "notify"], { error: 'must be "revoke" or "notify"' }).default("revoke"),
+  WEBHOOK_MAX_ATTEMPTS: intVar(8, 1, 20),
   LOG_REQUESTS: z
     .enum(["true", "false"])
     .optional()

@@ -3,6 +3,7 @@
  */
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-env";
+import { byAdmin } from "../audit/context";
 import { createAccount, getAccount, quotaUsage, updateAccount } from "../operations/accounts";
 import {
   AccountIdParam,
@@ -14,6 +15,7 @@ import {
   errorResponses,
   json,
   UpdateAccountBody,
+  UpdatedAccountSchema,
 } from "./schemas";
 import { validationHook } from "./validation";
 
@@ -30,7 +32,7 @@ accountRoutes.openapi(
     responses: { 201: { description: "Created", ...json(envelope(AccountSchema)) }, ...errors },
   }),
   async (c) => {
-    const account = await createAccount(c.env, c.req.valid("json"));
+    const account = await createAccount(c.env, c.req.valid("json"), byAdmin(c));
     return c.json({ success: true as const, data: accountView(account, c.var.config.MAX_KEYS_PER_ACCOUNT) }, 201);
   },
 );
@@ -49,6 +51,7 @@ accountRoutes.openapi(
     const usage = await quotaUsage(c.env, account);
     const data = {
       ...accountView(account, c.var.config.MAX_KEYS_PER_ACCOUNT),
+      webhookUrl: account.webhookUrl,
       quotaUsage: usage && { used: usage.used, resetAt: new Date(usage.resetAt).toISOString() },
     };
     return c.json({ success: true as const, data }, 200);
@@ -59,14 +62,26 @@ accountRoutes.openapi(
   createRoute({
     method: "patch",
     path: "/accounts/{accountId}",
-    summary: "Rename, re-limit, disable or enable an account",
+    summary: "Rename, re-limit, disable or enable an account, or set its webhook",
     description:
-      "Limits, quota and the disabled flag apply to the very next request. While an account is disabled every one of its keys gets 401, from the moment this answers.",
+      "Limits, quota and the disabled flag apply to the very next request. While an account is disabled every one of its keys gets 401, from the moment this answers. A new `webhookUrl` answers with a new `webhookSecret`, shown only in this response.",
     request: { params: AccountIdParam, body: { ...json(UpdateAccountBody), required: true } },
-    responses: { 200: { description: "Updated", ...json(envelope(AccountSchema)) }, ...errors },
+    responses: { 200: { description: "Updated", ...json(envelope(UpdatedAccountSchema)) }, ...errors },
   }),
   async (c) => {
-    const account = await updateAccount(c.env, c.req.valid("param").accountId, c.req.valid("json"));
-    return c.json({ success: true as const, data: accountView(account, c.var.config.MAX_KEYS_PER_ACCOUNT) }, 200);
+    const { accountId } = c.req.valid("param");
+    const { account, webhookSecret } = await updateAccount(
+      c.env,
+      c.var.config,
+      accountId,
+      c.req.valid("json"),
+      byAdmin(c),
+    );
+    const data = {
+      ...accountView(account, c.var.config.MAX_KEYS_PER_ACCOUNT),
+      webhookUrl: account.webhookUrl,
+      ...(webhookSecret && { webhookSecret }),
+    };
+    return c.json({ success: true as const, data }, 200);
   },
 );

@@ -76,6 +76,12 @@ export const UpdateAccountBody = z.strictObject({
   quota: QuotaSchema.nullable().optional(),
   maxKeys: MaxKeys.nullable().optional(),
   disabled: z.boolean().optional(),
+  webhookUrl: z.string().max(2048, "must be at most 2048 characters").nullable().optional().openapi({
+    format: "uri",
+    description:
+      "Where the account's webhooks are POSTed: an https:// URL to a public host (null stops them). Setting it returns a new `webhookSecret`, once.",
+    example: "https://hooks.acme.test/momail",
+  }),
 });
 const Password = z
   .string()
@@ -119,7 +125,18 @@ export const AccountSchema = z
   })
   .openapi("Account");
 
+const WebhookUrl = z.string().nullable().openapi({ description: "Where webhooks go; null: none." });
+
+export const UpdatedAccountSchema = AccountSchema.extend({
+  webhookUrl: WebhookUrl,
+  webhookSecret: z.string().optional().openapi({
+    description:
+      "Only when this call set a new `webhookUrl`: the secret that signs the account's webhooks (MoMail-Signature). It is never shown again.",
+  }),
+}).openapi("UpdatedAccount");
+
 export const AccountWithUsageSchema = AccountSchema.extend({
+  webhookUrl: WebhookUrl,
   quotaUsage: z
     .object({ used: z.number(), resetAt: z.string() })
     .nullable()
@@ -140,10 +157,14 @@ export const KeySchema = z
     createdAt: z.string(),
     expiresAt: z.string().nullable(),
     lastUsedAt: z.string().nullable(),
+    leakedAt: z
+      .string()
+      .nullable()
+      .openapi({ description: "When a leak of this key was reported (secret scanning); null if never." }),
   })
   .openapi("Key");
 
-export const CreatedKeySchema = KeySchema.omit({ lastUsedAt: true })
+export const CreatedKeySchema = KeySchema.omit({ lastUsedAt: true, leakedAt: true })
   .extend({ key: z.string().openapi({ description: "The full key. Shown only in this response." }) })
   .openapi("CreatedKey");
 
@@ -175,11 +196,12 @@ export function keyView(key: ApiKey) {
     createdAt: key.createdAt.toISOString(),
     expiresAt: iso(key.expiresAt),
     lastUsedAt: iso(key.lastUsedAt),
+    leakedAt: iso(key.leakedAt),
   };
 }
 
 export function createdKeyView(key: ApiKey, fullKey: string) {
-  const { lastUsedAt: _unused, ...view } = keyView(key);
+  const { lastUsedAt: _unused, leakedAt: _new, ...view } = keyView(key);
   return { ...view, key: fullKey };
 }
 

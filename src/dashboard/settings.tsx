@@ -10,6 +10,7 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "../app-env";
+import { byUser } from "../audit/context";
 import { createKey, getLiveKey, listKeys, revokeKey } from "../operations/keys";
 import { readForm } from "./csrf";
 import { parseNewKeyForm } from "./forms";
@@ -59,7 +60,7 @@ settingsRoutes.post("/api-keys", async (c) => {
   if (!form.input) {
     return renderPage(c, <NewKeyPage page={pageContext(c)} values={form.values} errors={form.errors} />, 400);
   }
-  const { row, key } = await createKey(c.env, c.var.config, c.var.session.accountId, form.input);
+  const { row, key } = await createKey(c.env, c.var.config, c.var.session.accountId, form.input, byUser(c));
   return renderPage(c, <KeyCreatedPage page={pageContext(c)} apiKey={row} secretKey={key} />, 201);
 });
 
@@ -71,6 +72,6 @@ settingsRoutes.get("/api-keys/:keyId/delete", async (c) => {
 settingsRoutes.post("/api-keys/:keyId/delete", async (c) => {
   const { accountId } = c.var.session;
   const key = await getLiveKey(c.env, accountId, keyIdParam(c.req.param("keyId")));
-  await revokeKey(c.env, accountId, key.id);
+  await revokeKey(c.env, accountId, key.id, byUser(c));
   return c.redirect(`${KEYS_PATH}?deleted=${key.prefix}`, 303);
 });

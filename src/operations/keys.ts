@@ -4,17 +4,25 @@
  * Every change holds at the edge before these functions return (see
  * propagate.ts); revocation is told to the key's Durable Object first, so a
  * failure part-way leaves the key refused, never alive, and a retry completes it.
+ * Each write's audit entry and webhook event (when the account has a webhook)
+ * are written in the write's own D1 batch, under its own condition; the
+ * event is enqueued once the batch succeeded (webhooks/outbox.ts).
  */
-import { and, desc, eq, getTableColumns, gt, isNull, or, type SQL, sql } from "drizzle-orm";
+import { and, desc, eq, gt, isNull, or, sql } from "drizzle-orm";
+import { type AuditContext, auditInsertIf } from "../audit/entries";
 import type { Config } from "../config";
 import { hmacHex } from "../crypto";
+import { runBatch } from "../db/batch";
 import { type Database, getDb, isUniqueViolation } from "../db/client";
+import { insertIf } from "../db/conditional";
 import type { RateLimit } from "../db/limits";
-import { type ApiKey, accounts, apiKeys } from "../db/schema";
+import { type Account, type ApiKey, accounts, apiKeys } from "../db/schema";
 import { ApiError } from "../errors";
 import { newId } from "../ids";
 import { issueKey } from "../keys/issue";
 import { forgetKey } from "../keys/lookup";
+import { keyRef, newEvent, type WebhookEvent, type WebhookEventType } from "../webhooks/events";
+import { deliveryInsertIf, enqueue, wrote } from "../webhooks/outbox";
 import { getAccount } from "./accounts";
 import { expireAtEdge, forgetKeys, liveUsage, propagate, revokeAtEdge } from "./propagate";
 
@@ -45,6 +53,8 @@ async function newKeyRow(config: Config, accountId: string, input: KeyInput, now
     revokedAt: null,
     rotatedAt: null,
     lastUsedAt: null,
+    leakedAt: null,
+    expiryNotice: null,
     createdAt: now,
     updatedAt: now,
   };
@@ -72,52 +82,72 @@ function liveKeysOf(accountId: string, now: Date) {
 }
 
 /**
- * Inserts `row` only while its account holds fewer live keys than its cap
- * (`max_keys`, else MAX_KEYS_PER_ACCOUNT), in one statement: two concurrent
- * creations cannot both pass a count made before either wrote. Returns
- * whether the row was written.
+ * The statement inserting `row` only while its account holds fewer live keys
+ * than its cap (`max_keys`, else MAX_KEYS_PER_ACCOUNT): two concurrent
+ * creations cannot both pass a count made before either wrote.
  */
-async function insertWithinCap(db: Database, row: ApiKey, defaultMax: number, now: Date): Promise<boolean> {
-  const values = Object.fromEntries(
-    Object.entries(getTableColumns(apiKeys)).map(([name, column]) => {
-      const value = row[name as keyof ApiKey];
-      return [name, value === null ? sql`null` : sql`${column.mapToDriverValue(value)}`.as(column.name)];
-    }),
-  ) as Record<keyof ApiKey, SQL.Aliased>;
+function insertWithinCap(db: Database, row: ApiKey, defaultMax: number, now: Date) {
   const live = db.$count(apiKeys, liveKeysOf(row.accountId, now));
-  const result = await db.insert(apiKeys).select(
-    db
-      .select({ ...values, accountId: accounts.id })
-      .from(accounts)
-      .where(and(eq(accounts.id, row.accountId), sql`${live} < coalesce(${accounts.maxKeys}, ${defaultMax})`)),
+  return insertIf(
+    db,
+    apiKeys,
+    row,
+    accounts,
+    and(eq(accounts.id, row.accountId), sql`${live} < coalesce(${accounts.maxKeys}, ${defaultMax})`),
   );
-  return result.meta.changes > 0;
 }
 
-/** A new key for the account; `key` is the full key, returned only here. A full account is a 409 and nothing is written. */
+/** What a write needs of the key's account: its id, and where its webhooks go. */
+export type AccountRef = Pick<Account, "id" | "webhookUrl">;
+
+/** A new event of the account, or null when it has no webhook (nothing to record or send). */
+const eventIf = (account: AccountRef, type: WebhookEventType, data: Record<string, unknown>) =>
+  account.webhookUrl ? newEvent(type, account.id, data) : null;
+
+/**
+ * A new key for the account; `key` is the full key, returned only here. A
+ * full account is a 409 and nothing is written. The audit entry and the
+ * `key.created` event are written in the same batch, only if the key is.
+ */
 export async function createKey(
   env: Env,
   config: Config,
   accountId: string,
   input: KeyInput,
+  by: AuditContext,
 ): Promise<{ row: ApiKey; key: string }> {
   const account = await getAccount(env, accountId);
-  const created = await withFreshPrefix(async () => {
+  const db = getDb(env.DB);
+  const { created, event } = await withFreshPrefix(async () => {
     const now = new Date();
     const fresh = await newKeyRow(config, accountId, input, now);
-    if (!(await insertWithinCap(getDb(env.DB), fresh.row, config.MAX_KEYS_PER_ACCOUNT, now))) {
+    const event = eventIf(account, "key.created", { key: keyRef(fresh.row) });
+    const theKey = eq(apiKeys.id, fresh.row.id);
+    const [inserted] = await runBatch(db, [
+      insertWithinCap(db, fresh.row, config.MAX_KEYS_PER_ACCOUNT, now),
+      auditInsertIf(
+        db,
+        by,
+        { accountId, action: "key.created", target: { type: "key", id: fresh.row.id } },
+        apiKeys,
+        theKey,
+      ),
+      ...(event ? [deliveryInsertIf(db, event, apiKeys, theKey)] : []),
+    ]);
+    if (!wrote(inserted)) {
       const max = account.maxKeys ?? config.MAX_KEYS_PER_ACCOUNT;
       throw new ApiError(
         "CONFLICT",
         `This account already has ${max} keys, its limit: delete a key you no longer use, or ask MoMail to raise the limit`,
       );
     }
-    return fresh;
+    return { created: fresh, event };
   });
   // A negative cache entry for this prefix (from a junk key) must not hide the new key.
   // Best effort: once the row is written the key exists, and answering an
   // error now would make the caller create a second one.
   await forgetKeys(env, [created.row.prefix]);
+  if (event) await enqueue(env, [event]);
   return created;
 }
 
@@ -163,48 +193,126 @@ const ROTATED_ONCE = "it cannot be rotated again";
 
 /**
  * Applies `changes`; the next request with the key sees them. A rotated-out
- * key's expiry is final: a change of it is a 409 and writes nothing.
+ * key's expiry is final: a change of it is a 409 and writes nothing. A new
+ * expiry clears the key's expiry notices (webhooks/expiring.ts): notices are
+ * due again for it.
  */
-export async function updateKey(env: Env, accountId: string, keyId: string, changes: KeyChanges): Promise<ApiKey> {
+export async function updateKey(
+  env: Env,
+  accountId: string,
+  keyId: string,
+  changes: KeyChanges,
+  by: AuditContext,
+): Promise<ApiKey> {
   const current = await getLiveKey(env, accountId, keyId);
   const changesExpiry = changes.expiresAt !== undefined;
   if (changesExpiry && current.rotatedAt) throw rotatedOut(current, EXPIRY_IS_FINAL);
-  const [row] = await getDb(env.DB)
-    .update(apiKeys)
-    .set({
-      name: changes.name,
-      scopes: changes.scopes,
-      expiresAt: changes.expiresAt,
-      ...(changes.rateLimit !== undefined && {
-        rateLimitLimit: changes.rateLimit?.limit ?? null,
-        rateLimitWindowSeconds: changes.rateLimit?.windowSeconds ?? null,
-      }),
-      updatedAt: new Date(),
-    })
-    // A rotation that lands between the check above and this write still wins.
-    .where(and(eq(apiKeys.id, current.id), changesExpiry ? isNull(apiKeys.rotatedAt) : undefined))
-    .returning();
+  // A rotation that lands between the check above and this write still wins.
+  const theKey = and(eq(apiKeys.id, current.id), changesExpiry ? isNull(apiKeys.rotatedAt) : undefined);
+  const db = getDb(env.DB);
+  const [, [row]] = await db.batch([
+    auditInsertIf(
+      db,
+      by,
+      { accountId, action: "key.updated", target: { type: "key", id: current.id } },
+      apiKeys,
+      theKey,
+    ),
+    db
+      .update(apiKeys)
+      .set({
+        name: changes.name,
+        scopes: changes.scopes,
+        expiresAt: changes.expiresAt,
+        ...(changesExpiry && { expiryNotice: null }),
+        ...(changes.rateLimit !== undefined && {
+          rateLimitLimit: changes.rateLimit?.limit ?? null,
+          rateLimitWindowSeconds: changes.rateLimit?.windowSeconds ?? null,
+        }),
+        updatedAt: new Date(),
+      })
+      .where(theKey)
+      .returning(),
+  ]);
   if (!row) throw rotatedOut(await getLiveKey(env, accountId, keyId), EXPIRY_IS_FINAL);
   await propagate(env, [current]);
   return row;
 }
 
+/** How a revocation is recorded: a plain one, or a leak report's (leaks.ts). */
+export interface Revocation {
+  action: "key.revoked" | "key.leaked";
+  by: AuditContext;
+  /** More columns to set with `revokedAt` (a leak's `leakedAt`). */
+  set?: Partial<ApiKey>;
+  details?: Record<string, string | null>;
+  /** The event's data beyond the key (a leak's source and url). */
+  data?: Record<string, unknown>;
+}
+
+/**
+ * Revokes `key` of `account` for good, the one way the gateway does it: its
+ * account's gate is told first (so a failure part-way leaves the key
+ * refused, never alive), then D1 is written in one batch with the audit
+ * entry and the event, then the caches are purged and the event enqueued.
+ * The batch is written under the condition that makes it happen once: a
+ * deletion while the key is not revoked yet, a leak while it is not marked
+ * yet (a key revoked meanwhile keeps its first `revokedAt` and is still
+ * marked). So a second, concurrent call records nothing. Returns when the
+ * key was revoked.
+ */
+export async function revokeWith(env: Env, account: AccountRef, key: ApiKey, how: Revocation): Promise<Date> {
+  await revokeAtEdge(env, key);
+  const revokedAt = key.revokedAt ?? new Date();
+  const leak = how.action === "key.leaked";
+  let event: WebhookEvent | null = null;
+  if (!key.revokedAt || leak) {
+    const db = getDb(env.DB);
+    const once = and(eq(apiKeys.id, key.id), isNull(leak ? apiKeys.leakedAt : apiKeys.revokedAt));
+    event = eventIf(account, leak ? "key.leaked" : "key.revoked", {
+      key: keyRef(key),
+      revokedAt: revokedAt.toISOString(),
+      ...how.data,
+    });
+    const target = { type: "key" as const, id: key.id };
+    const entry = { accountId: account.id, action: how.action, target, details: how.details };
+    const [, recorded] = await runBatch(db, [
+      auditInsertIf(db, how.by, entry, apiKeys, once),
+      ...(event ? [deliveryInsertIf(db, event, apiKeys, once)] : []),
+      db
+        .update(apiKeys)
+        .set({
+          ...how.set,
+          revokedAt: sql`coalesce(${apiKeys.revokedAt}, ${revokedAt.getTime()})`,
+          updatedAt: revokedAt,
+        })
+        .where(once),
+    ]);
+    if (event && !wrote(recorded)) event = null;
+  }
+  await forgetKey(env, key.prefix);
+  if (event) await enqueue(env, [event]);
+  return revokedAt;
+}
+
 /**
  * Revokes the key for good: refused everywhere once this returns. Revoking a
  * key that is already revoked is a no-op that answers the same (idempotent),
- * so a retry after a failure completes the revocation.
+ * so a retry after a failure completes the revocation; only the revocation
+ * itself is audited.
  */
-export async function revokeKey(env: Env, accountId: string, keyId: string): Promise<{ id: string; revokedAt: Date }> {
-  await getAccount(env, accountId);
-  const db = getDb(env.DB);
-  const key = await db.query.apiKeys.findFirst({ where: and(eq(apiKeys.id, keyId), eq(apiKeys.accountId, accountId)) });
+export async function revokeKey(
+  env: Env,
+  accountId: string,
+  keyId: string,
+  by: AuditContext,
+): Promise<{ id: string; revokedAt: Date }> {
+  const account = await getAccount(env, accountId);
+  const key = await getDb(env.DB).query.apiKeys.findFirst({
+    where: and(eq(apiKeys.id, keyId), eq(apiKeys.accountId, accountId)),
+  });
   if (!key) throw new ApiError("NOT_FOUND", "Key not found");
-  await revokeAtEdge(env, key);
-  const revokedAt = key.revokedAt ?? new Date();
-  if (!key.revokedAt) {
-    await db.update(apiKeys).set({ revokedAt, updatedAt: revokedAt }).where(eq(apiKeys.id, key.id));
-  }
-  await forgetKey(env, key.prefix);
+  const revokedAt = await revokeWith(env, account, key, { action: "key.revoked", by });
   return { id: key.id, revokedAt };
 }
 
@@ -213,9 +321,11 @@ export async function revokeKey(env: Env, accountId: string, keyId: string): Pro
  * key keeps working for `gracePeriodSeconds`, then expires for good (it is
  * marked rotated out, and a second rotation is a 409 before anything is told
  * or written). The old key's object learns its new expiry first, then both
- * rows are written in one batch, so every failure answers an error with no
- * successor created (a retry is safe), and once the successor exists nothing
- * is left to fail.
+ * rows, the audit entry and the event are written in one batch, each under
+ * the condition that the old key is not rotated out yet: every failure
+ * answers an error with no successor created (a retry is safe), two
+ * concurrent rotations make one successor, and once it exists nothing is
+ * left to fail.
  */
 export async function rotateKey(
   env: Env,
@@ -223,15 +333,18 @@ export async function rotateKey(
   accountId: string,
   keyId: string,
   gracePeriodSeconds: number,
+  by: AuditContext,
 ): Promise<{ row: ApiKey; key: string }> {
   const old = await getLiveKey(env, accountId, keyId);
   if (old.rotatedAt) throw rotatedOut(old, ROTATED_ONCE);
+  const account = await getAccount(env, accountId);
   const now = new Date();
   const graceEnd = new Date(now.getTime() + gracePeriodSeconds * 1000);
   const oldExpiry = old.expiresAt && old.expiresAt < graceEnd ? old.expiresAt : graceEnd;
   await expireAtEdge(env, old, oldExpiry);
   const db = getDb(env.DB);
-  const created = await withFreshPrefix(async () => {
+  const notRotated = and(eq(apiKeys.id, old.id), isNull(apiKeys.rotatedAt));
+  const { created, event } = await withFreshPrefix(async () => {
     const fresh = await newKeyRow(
       config,
       accountId,
@@ -247,12 +360,27 @@ export async function rotateKey(
       },
       now,
     );
-    await db.batch([
-      db.insert(apiKeys).values(fresh.row),
-      db.update(apiKeys).set({ expiresAt: oldExpiry, rotatedAt: now, updatedAt: now }).where(eq(apiKeys.id, old.id)),
+    const event = eventIf(account, "key.rotated", {
+      key: keyRef(old),
+      newKey: keyRef(fresh.row),
+      oldKeyExpiresAt: oldExpiry.toISOString(),
+    });
+    const entry = {
+      accountId,
+      action: "key.rotated" as const,
+      target: { type: "key" as const, id: old.id },
+      details: { newKeyId: fresh.row.id },
+    };
+    const [inserted] = await runBatch(db, [
+      insertIf(db, apiKeys, fresh.row, apiKeys, notRotated),
+      auditInsertIf(db, by, entry, apiKeys, notRotated),
+      ...(event ? [deliveryInsertIf(db, event, apiKeys, notRotated)] : []),
+      db.update(apiKeys).set({ expiresAt: oldExpiry, rotatedAt: now, updatedAt: now }).where(notRotated),
     ]);
-    return fresh;
+    if (!wrote(inserted)) throw rotatedOut(await getLiveKey(env, accountId, keyId), ROTATED_ONCE);
+    return { created: fresh, event };
   });
   await forgetKeys(env, [created.row.prefix, old.prefix]);
+  if (event) await enqueue(env, [event]);
   return created;
 }

@@ -3,8 +3,11 @@
  * delete. A new password or a deletion ends the user's dashboard sessions in
  * the same D1 batch (one transaction), so a failure at any statement changes
  * nothing and, once the call returns, no session of the old password is left.
+ * Each write adds its audit entry in that same batch, under the write's own
+ * condition (the user still exists), so a user deleted meanwhile leaves none.
  */
 import { and, asc, eq } from "drizzle-orm";
+import { type AuditContext, auditInsert, auditInsertIf } from "../audit/entries";
 import { hashPassword } from "../auth/password";
 import { getDb, isUniqueViolation } from "../db/client";
 import { sessions, type User, users } from "../db/schema";
@@ -29,6 +32,7 @@ export async function createUser(
   env: Env,
   accountId: string,
   input: { email: string; password: string },
+  by: AuditContext,
 ): Promise<User> {
   await getAccount(env, accountId);
   const db = getDb(env.DB);
@@ -37,11 +41,12 @@ export async function createUser(
   if (taken) throw new ApiError("CONFLICT", EMAIL_TAKEN);
   const now = new Date();
   const passwordHash = await hashPassword(input.password);
+  const id = newId("usr");
   try {
-    const [user] = await db
-      .insert(users)
-      .values({ id: newId("usr"), accountId, email, passwordHash, createdAt: now, updatedAt: now })
-      .returning();
+    const [[user]] = await db.batch([
+      db.insert(users).values({ id, accountId, email, passwordHash, createdAt: now, updatedAt: now }).returning(),
+      auditInsert(db, by, { accountId, action: "user.created", target: { type: "user", id } }),
+    ]);
     return user as User;
   } catch (error) {
     // Two concurrent creations with one email: the unique index decides.
@@ -61,16 +66,20 @@ export async function listUsers(env: Env, accountId: string): Promise<User[]> {
 }
 
 /** Sets the user's password and ends all of their sessions, in one batch. */
-export async function setUserPassword(env: Env, accountId: string, userId: string, password: string): Promise<User> {
+export async function setUserPassword(
+  env: Env,
+  accountId: string,
+  userId: string,
+  password: string,
+  by: AuditContext,
+): Promise<User> {
   const user = await getUser(env, accountId, userId);
   const passwordHash = await hashPassword(password);
   const db = getDb(env.DB);
-  const [[updated]] = await db.batch([
-    db
-      .update(users)
-      .set({ passwordHash, updatedAt: new Date() })
-      .where(and(eq(users.id, user.id), eq(users.accountId, accountId)))
-      .returning(),
+  const theUser = and(eq(users.id, user.id), eq(users.accountId, accountId));
+  const [, [updated]] = await db.batch([
+    auditInsertIf(db, by, { accountId, action: "user.updated", target: { type: "user", id: user.id } }, users, theUser),
+    db.update(users).set({ passwordHash, updatedAt: new Date() }).where(theUser).returning(),
     db.delete(sessions).where(and(eq(sessions.userId, user.id), eq(sessions.accountId, accountId))),
   ]);
   // Deleted between the read and the batch: nothing was left to change.
@@ -79,15 +88,20 @@ export async function setUserPassword(env: Env, accountId: string, userId: strin
 }
 
 /** Deletes the user and their sessions, in one batch (sessions first: they refer to the user). */
-export async function deleteUser(env: Env, accountId: string, userId: string): Promise<{ id: string }> {
+export async function deleteUser(
+  env: Env,
+  accountId: string,
+  userId: string,
+  by: AuditContext,
+): Promise<{ id: string }> {
   const user = await getUser(env, accountId, userId);
   const db = getDb(env.DB);
-  const [, deleted] = await db.batch([
+  const theUser = and(eq(users.id, user.id), eq(users.accountId, accountId));
+  const [, , deleted] = await db.batch([
+    // Before the delete, under its condition: written exactly when there is a user to delete.
+    auditInsertIf(db, by, { accountId, action: "user.deleted", target: { type: "user", id: user.id } }, users, theUser),
     db.delete(sessions).where(and(eq(sessions.userId, user.id), eq(sessions.accountId, accountId))),
-    db
-      .delete(users)
-      .where(and(eq(users.id, user.id), eq(users.accountId, accountId)))
-      .returning({ id: users.id }),
+    db.delete(users).where(theUser).returning({ id: users.id }),
   ]);
   if (deleted.length === 0) throw new ApiError("NOT_FOUND", "User not found");
   return { id: user.id };

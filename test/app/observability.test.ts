@@ -85,6 +85,10 @@ describe("request logs", () => {
   it("never contain a key, secret, pepper, admin token or password, over a full run", async () => {
     const password = "correct-horse-battery-staple-9";
     const { account, key } = await accountWithKey({ rateLimit: { limit: 2, windowSeconds: 60 } });
+    const webhookUrl = `http://127.0.0.1:${env.WEBHOOK_RECEIVER_PORT}/hooks/observability`;
+    const { webhookSecret } = await dataOf<{ webhookSecret: string }>(
+      await admin("PATCH", `/accounts/${account.id}`, { webhookUrl }),
+    );
     await admin("POST", `/accounts/${account.id}/users`, { email: `${crypto.randomUUID()}@example.com`, password });
     const rotated = await dataOf<{ key: string; id: string }>(
       await admin("POST", `/accounts/${account.id}/keys/${key.id}/rotate`, { gracePeriodSeconds: 60 }),
@@ -98,6 +102,7 @@ describe("request logs", () => {
       ADMIN_TOKEN,
       env.KEY_PEPPER,
       env.ORIGIN_SIGNING_SECRET,
+      webhookSecret,
     ];
 
     await call(key.key, `/v1/keys/${key.key}?api_key=${key.key}`);
@@ -138,5 +143,14 @@ describe("request logs", () => {
     expect(lines.length).toBeGreaterThan(10);
     const all = lines.join("\n");
     for (const secret of secrets) expect(all).not.toContain(secret);
+    // Nor does what the gateway writes about these calls: the audit log and the webhook events.
+    const [audit, events] = await env.DB.batch([
+      env.DB.prepare("SELECT * FROM audit_log"),
+      env.DB.prepare("SELECT * FROM webhook_deliveries"),
+    ]);
+    const written = JSON.stringify([audit?.results, events?.results]);
+    expect(audit?.results.length).toBeGreaterThan(5);
+    expect(events?.results.length).toBeGreaterThan(2);
+    for (const secret of secrets) expect(written).not.toContain(secret);
   });
 });
