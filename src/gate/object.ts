@@ -28,7 +28,8 @@ import { getConfig } from "../config";
 import { getDb } from "../db/client";
 import type { Quota, RateLimit } from "../db/limits";
 import { allows } from "../keys/scopes";
-import { logGate } from "../log";
+import { logGate, logWarning } from "../log";
+import { enqueueEvent } from "../webhooks/enqueue";
 import { periodAt } from "./calendar";
 import { type AccountPolicy, type KeyPolicy, loadAccount, loadKey } from "./policy";
 import type { CheckRequest, CheckResult, Lease, Limits, QuotaState, ReportRequest, WindowState } from "./protocol";
@@ -71,12 +72,19 @@ interface KeyEntry {
   lastUsedRolled: number;
 }
 
-/** Units counted in the quota period that starts at `start`. */
+/** Units counted in the quota period that starts at `start`, and the webhook events sent for it. */
 interface QuotaCount {
   period: "day" | "month";
   start: number;
   used: number;
+  /** quota.warning (80 %) and quota.exhausted, once each per period. */
+  notified?: Partial<Record<QuotaEvent, true>>;
 }
+
+type QuotaEvent = "quota.warning" | "quota.exhausted";
+
+/** The share of the quota at which quota.warning is sent. */
+const QUOTA_WARNING = 0.8;
 
 interface AccountCounts {
   shared?: PersistedWindow;
@@ -141,6 +149,8 @@ export class AccountGate extends DurableObject<Env> {
   /** What a key not yet seen by this instance must assume: leases of a previous instance (see constructor). */
   private readonly restartHorizon: number;
   private persistTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Quota events being recorded right now (never two tries of one at once). */
+  private readonly noticing = new Set<QuotaEvent>();
   private alarmAt: number | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -195,6 +205,7 @@ export class AccountGate extends DurableObject<Env> {
       entry.lastUsedAt = now;
     }
     const lease = this.grant(request, entry, applied, now);
+    if (applied.quota) this.noticeQuota(applied.quota, now);
     entry.dirty = true;
     this.changed(now);
     return { outcome: "ok", limits: this.limits(applied, now), ...(lease && { lease }) };
@@ -441,6 +452,41 @@ export class AccountGate extends DurableObject<Env> {
     entry.horizon = Math.max(entry.horizon, expiresAt);
     this.horizon = Math.max(this.horizon, expiresAt);
     return { tokens, units, expiresAt, scopes: key.scopes, keyBucket, accountBucket, periodStart: quota?.count.start };
+  }
+
+  /**
+   * Sends quota.warning at 80 % of the period's quota and quota.exhausted at
+   * 100 %, each once per period: the event's dedupe key names the period, so
+   * concurrent or repeated tries (a D1 failure retries on the next request)
+   * record one event; the period's flag is set once one is recorded.
+   */
+  private noticeQuota(quota: NonNullable<Applied["quota"]>, now: number): void {
+    const { policy, count } = quota;
+    for (const [type, share] of [
+      ["quota.warning", QUOTA_WARNING],
+      ["quota.exhausted", 1],
+    ] as const) {
+      if (count.notified?.[type] || count.used < policy.limit * share || this.noticing.has(type)) continue;
+      const accountId = this.account?.policy?.id as string;
+      const data = {
+        quota: {
+          limit: policy.limit,
+          period: policy.period,
+          used: Math.min(count.used, policy.limit),
+          resetAt: new Date(periodAt(policy.period, now).end).toISOString(),
+        },
+      };
+      this.noticing.add(type);
+      this.ctx.waitUntil(
+        enqueueEvent(this.env, { type, accountId, data, dedupeKey: `${accountId}:${type}:${count.start}` })
+          .then(() => {
+            count.notified = { ...count.notified, [type]: true };
+            this.changed(Date.now());
+          })
+          .catch((error: unknown) => logWarning("quota event not recorded", { error: String(error), accountId, type }))
+          .finally(() => this.noticing.delete(type)),
+      );
+    }
   }
 
   /** Every policy's state as of now, for the headers. */

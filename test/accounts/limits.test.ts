@@ -1,8 +1,19 @@
-import { runDurableObjectAlarm } from "cloudflare:test";
+import { evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { countingEnv } from "../support/counting-env";
-import { admin, call, createAccount, createKey, dataOf, errorOf, marker, originRequests } from "../support/helpers";
+import {
+  admin,
+  call,
+  createAccount,
+  createKey,
+  dataOf,
+  errorOf,
+  marker,
+  originRequests,
+  sleep,
+} from "../support/helpers";
+import { accountWithWebhook, deliveriesOf } from "../support/webhooks";
 
 const BIG = { limit: 100_000, windowSeconds: 60 };
 const statuses = (responses: Response[]) => responses.map((r) => r.status);
@@ -186,5 +197,33 @@ describe("an account's key cap", () => {
     expect(account.maxKeys).toBe(100);
     const patched = await dataOf<{ maxKeys: number }>(await admin("PATCH", `/accounts/${account.id}`, { maxKeys: 7 }));
     expect(patched.maxKeys).toBe(7);
+  });
+});
+
+describe("quota webhook events", () => {
+  it("sends quota.warning at 80 % and quota.exhausted at 100 %, exactly once each per period, even under concurrency", async () => {
+    const { account } = await accountWithWebhook();
+    await admin("PATCH", `/accounts/${account.id}`, { quota: { limit: 10, period: "day" } });
+    const key = await createKey(account.id, { rateLimit: BIG });
+    const quotaEvents = async () =>
+      (await deliveriesOf(account.id)).map((row) => row.type).filter((type) => type.startsWith("quota."));
+    for (let i = 0; i < 7; i++) await call(key.key);
+    await sleep(100);
+    expect(await quotaEvents()).toEqual([]);
+    await Promise.all(Array.from({ length: 12 }, () => call(key.key)));
+    await sleep(300);
+    expect((await quotaEvents()).sort()).toEqual(["quota.exhausted", "quota.warning"]);
+    const [warning] = (await deliveriesOf(account.id))
+      .filter((row) => row.type === "quota.warning")
+      .map((row) => JSON.parse(row.event) as { data: { quota: Record<string, unknown> } });
+    expect(warning?.data.quota).toMatchObject({ limit: 10, period: "day" });
+    // More refused requests, an alarm, an eviction: nothing more is sent this period.
+    await Promise.all(Array.from({ length: 5 }, () => call(key.key)));
+    const gate = env.RATE_LIMITER.getByName(account.id);
+    await runDurableObjectAlarm(gate);
+    await evictDurableObject(gate);
+    await call(key.key);
+    await sleep(300);
+    expect((await quotaEvents()).length).toBe(2);
   });
 });
