@@ -15,7 +15,7 @@ import { hmacHex } from "../crypto";
 import { runBatch } from "../db/batch";
 import { type Database, getDb, isUniqueViolation } from "../db/client";
 import { insertIf } from "../db/conditional";
-import type { RateLimit } from "../db/limits";
+import { type RateLimit, rateLimitColumns, rateLimitOf } from "../db/limits";
 import { type Account, type ApiKey, accounts, apiKeys } from "../db/schema";
 import { ApiError } from "../errors";
 import { newId } from "../ids";
@@ -47,8 +47,7 @@ async function newKeyRow(config: Config, accountId: string, input: KeyInput, now
     secretHash: await hmacHex(config.KEY_PEPPER, secret),
     pepperVersion: config.KEY_PEPPER_VERSION,
     scopes: input.scopes ?? ["*"],
-    rateLimitLimit: input.rateLimit?.limit ?? null,
-    rateLimitWindowSeconds: input.rateLimit?.windowSeconds ?? null,
+    ...rateLimitColumns(input.rateLimit ?? null),
     expiresAt: input.expiresAt ?? null,
     revokedAt: null,
     rotatedAt: null,
@@ -225,10 +224,7 @@ export async function updateKey(
         scopes: changes.scopes,
         expiresAt: changes.expiresAt,
         ...(changesExpiry && { expiryNotice: null }),
-        ...(changes.rateLimit !== undefined && {
-          rateLimitLimit: changes.rateLimit?.limit ?? null,
-          rateLimitWindowSeconds: changes.rateLimit?.windowSeconds ?? null,
-        }),
+        ...rateLimitColumns(changes.rateLimit),
         updatedAt: new Date(),
       })
       .where(theKey)
@@ -353,10 +349,7 @@ export async function rotateKey(
         scopes: old.scopes,
         // An already-expired key's successor is not born expired.
         expiresAt: old.expiresAt && old.expiresAt > now ? old.expiresAt : null,
-        rateLimit:
-          old.rateLimitLimit != null && old.rateLimitWindowSeconds != null
-            ? { limit: old.rateLimitLimit, windowSeconds: old.rateLimitWindowSeconds }
-            : null,
+        rateLimit: rateLimitOf(old.rateLimitLimit, old.rateLimitWindowSeconds),
       },
       now,
     );
