@@ -9,7 +9,7 @@
  *
  * - Policies are loaded from D1 on first use (one query per key, with its
  *   account), kept in the object's storage, reloaded whenever the admin API
- *   changes them (`refreshKey`, `refreshAccount`, `revokeKey`, `expireKeyBy`),
+ *   changes them (`refreshKey`, `refreshAccount`, `revokeKey`, `expireKeyIn`),
  *   and at the latest every POLICY_TTL_MS as a safety net. Revocation is sticky.
  * - Counts live in memory: no storage write per request. A timer persists
  *   what changed at most every PERSIST_MS (a pending timer also keeps the
@@ -239,15 +239,20 @@ export class AccountGate extends DurableObject<Env> {
   }
 
   /**
-   * Makes a key expire at `at` at the latest (rotation's grace period), ahead
-   * of the D1 write; returns once no lease granted before outlives it.
+   * Makes a key expire `graceMs` from now at the latest (a rotation's grace
+   * period), ahead of the D1 write. Leases granted before may outlive that:
+   * it first waits until none would, so the grace the caller gets starts when
+   * this returns. Returns the expiry set (epoch ms).
    */
-  async expireKeyBy(keyId: string, at: number): Promise<void> {
+  async expireKeyIn(keyId: string, graceMs: number): Promise<number> {
     const entry = this.entry(keyId);
+    // No lease outlives the cap: set at once (leases granted while waiting respect it), then wait until grace remains.
+    const at = Math.max(Date.now() + graceMs, entry.horizon);
     const current = entry.stored ?? { policy: null, revoked: false, loadedAt: 0 };
     entry.stored = { ...current, expiresCap: Math.min(at, current.expiresCap ?? Number.POSITIVE_INFINITY) };
     this.ctx.storage.kv.put(keyRow(keyId), entry.stored);
-    if (entry.horizon > at) await this.fence(entry.horizon);
+    await this.fence(at - graceMs);
+    return entry.stored.expiresCap as number;
   }
 
   /**

@@ -95,9 +95,10 @@ export async function updateAccount(
   changes: AccountChanges,
   by: AuditContext,
 ): Promise<{ account: Account; webhookSecret?: string }> {
-  await getAccount(env, accountId);
   const { webhookUrl, ...limits } = changes;
+  // A URL the gateway refuses is the client's mistake whatever the account: 400 before the 404.
   const webhook = await webhookColumns(config, accountId, webhookUrl);
+  await getAccount(env, accountId);
   const db = getDb(env.DB);
   // One batch (one transaction): the keys read are those the update applies to.
   const [[account], keys] = await db.batch([

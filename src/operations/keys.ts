@@ -334,10 +334,9 @@ export async function rotateKey(
   const old = await getLiveKey(env, accountId, keyId);
   if (old.rotatedAt) throw rotatedOut(old, ROTATED_ONCE);
   const account = await getAccount(env, accountId);
+  // The grace period runs from when the gate holds the new expiry, which may first wait out a lease.
+  const oldExpiry = await expireAtEdge(env, old, gracePeriodSeconds * 1000);
   const now = new Date();
-  const graceEnd = new Date(now.getTime() + gracePeriodSeconds * 1000);
-  const oldExpiry = old.expiresAt && old.expiresAt < graceEnd ? old.expiresAt : graceEnd;
-  await expireAtEdge(env, old, oldExpiry);
   const db = getDb(env.DB);
   const notRotated = and(eq(apiKeys.id, old.id), isNull(apiKeys.rotatedAt));
   const { created, event } = await withFreshPrefix(async () => {

@@ -55,10 +55,15 @@ export async function revokeAtEdge(env: Env, key: KeyRef): Promise<void> {
   }
 }
 
-/** Caps a key's expiry at its account's gate (before D1 is written: failing safe). */
-export async function expireAtEdge(env: Env, key: KeyRef, at: Date): Promise<void> {
+/**
+ * Makes a key expire `graceMs` from now at the latest (a rotation), at its
+ * account's gate before D1 is written (failing safe); returns the expiry the
+ * gate set, which D1 must then record.
+ */
+export async function expireAtEdge(env: Env, key: KeyRef & { expiresAt: Date | null }, graceMs: number): Promise<Date> {
   try {
-    await gateOf(env, key.accountId).expireKeyBy(key.id, at.getTime());
+    const at = await gateOf(env, key.accountId).expireKeyIn(key.id, graceMs);
+    return new Date(key.expiresAt ? Math.min(key.expiresAt.getTime(), at) : at);
   } catch (error) {
     throw serviceUnavailable(error);
   }

@@ -24,7 +24,7 @@ import { ADMIN_TOKEN, createAccount, createKey, gateway } from "../support/helpe
 import { anyCodeUnit } from "./invariants";
 
 const DAY_MS = 86_400_000;
-const SCOPE = /^(\*|[A-Za-z0-9_-]{1,64}:(read|write))$/;
+const SCOPE = /^(\*|\*:read|[A-Za-z0-9_-]{1,64}:(read|write))$/;
 const MAX_GRACE_SECONDS = 30 * 86_400;
 
 // ---------------------------------------------------------------------------
@@ -287,7 +287,7 @@ const EXPIRES_AT = values(
 );
 
 const scope = fc.oneof(
-  fc.constant("*"),
+  fc.constantFrom("*", "*:read"),
   fc
     .tuple(fc.stringMatching(/^[A-Za-z0-9_-]{1,64}$/), fc.constantFrom("read", "write"))
     .map(([resource, access]) => `${resource}:${access}`),
@@ -295,7 +295,7 @@ const scope = fc.oneof(
 const badScope = fc.oneof(
   fc.constantFrom(
     "domains:admin",
-    "*:read",
+    "*:write",
     "domains",
     "domains:read ",
     " domains:read",

@@ -83,7 +83,7 @@ describe("the account gate", () => {
   it("holds an expiry set ahead of D1 (rotation) through an eviction and a timed reload, until a forced refresh", async () => {
     const { account, key } = await accountWithKey();
     expect((await ask(account.id, key.id)).outcome).toBe("ok");
-    await gateOf(account.id).expireKeyBy(key.id, Date.now() - 1);
+    await gateOf(account.id).expireKeyIn(key.id, 0);
     expect(await ask(account.id, key.id)).toEqual({ outcome: "unauthorized" });
     await runInDurableObject(gateOf(account.id), (_: AccountGate, state) => {
       const policy = state.storage.kv.get<{ loadedAt: number }>(`key:${key.id}`);
