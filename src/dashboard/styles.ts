@@ -27,7 +27,7 @@ p { margin: 0 0 1rem; }
 code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .9em; }
 .muted { color: var(--muted); }
 .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
-.container { max-width: 1180px; margin: 0 auto; padding: 0 24px; }
+.container { max-width: 1320px; margin: 0 auto; padding: 0 24px; }
 .skip-link { position: absolute; left: 12px; top: -48px; z-index: 10; background: var(--surface); padding: 8px 14px; border-radius: 8px; box-shadow: var(--shadow); font-weight: 600; }
 .skip-link:focus { top: 12px; }
 main:focus { outline: none; }
@@ -48,7 +48,7 @@ main:focus { outline: none; }
 .account form { margin: 0; }
 
 main.container { padding-top: 32px; padding-bottom: 64px; }
-.settings { display: grid; grid-template-columns: 200px 1fr; gap: 32px; align-items: start; }
+.settings { display: grid; grid-template-columns: 170px 1fr; gap: 28px; align-items: start; }
 .settings > section { min-width: 0; }
 .nav-side ul { list-style: none; margin: 0; padding: 0; }
 .nav-side h2 { font-size: .78rem; text-transform: uppercase; letter-spacing: .06em; color: var(--muted); margin: 6px 12px 8px; }
@@ -113,7 +113,7 @@ input[aria-invalid=true]:focus { box-shadow: 0 0 0 4px #fee4e2; }
 .narrow { max-width: 520px; }
 
 .alert { border-radius: var(--radius); padding: 12px 16px; margin-bottom: 20px; border: 1px solid; font-size: .92rem; }
-.alert strong { display: block; margin-bottom: 2px; }
+.alert > strong { display: block; margin-bottom: 2px; }
 .alert p:last-child { margin-bottom: 0; }
 .alert.spaced { margin: 20px 0 0; }
 .alert-error { background: var(--danger-soft); border-color: #fecdca; color: #912018; }
@@ -139,15 +139,20 @@ tr.leaked td { background: #fffbfa; }
 .list-count { margin: 0; padding: 10px 16px; font-size: .85rem; color: var(--muted); border-bottom: 1px solid var(--border); }
 th a { color: inherit; }
 .row-actions { display: flex; gap: 6px; justify-content: flex-end; align-items: flex-start; flex-wrap: wrap; }
-details.rename[open] { flex-basis: 100%; order: 1; }
-details.rename summary { display: inline-flex; }
-.inline-form { display: flex; flex-wrap: wrap; gap: 6px; align-items: center; margin-top: 8px; text-align: left; }
+td.name { min-width: 200px; }
+.key-name { display: block; }
+.marks { display: flex; flex-wrap: wrap; align-items: center; gap: 4px; margin-top: 4px; font-weight: 400; }
+.marks .badge { margin: 0; }
+.link-button { display: inline-block; cursor: pointer; color: var(--accent); font-weight: 500; font-size: .82rem; margin-top: 4px; border-radius: 4px; }
+.link-button:hover { text-decoration: underline; }
+.row-actions { flex-wrap: nowrap; }
+.inline-form { display: flex; flex-wrap: wrap; gap: 6px; align-items: center; margin-top: 6px; font-weight: 400; }
 .inline-form label { font-size: .8rem; font-weight: 600; width: 100%; }
 .inline-form input { flex: 1; min-width: 160px; padding: 7px 10px; }
 
 table { width: 100%; border-collapse: collapse; font-size: .92rem; }
 th { white-space: nowrap; text-align: left; font-size: .75rem; text-transform: uppercase; letter-spacing: .05em; color: var(--muted); font-weight: 600; background: #f9fafb; }
-th, td { padding: 12px 14px; border-bottom: 1px solid var(--border); vertical-align: middle; }
+th, td { padding: 12px 10px; border-bottom: 1px solid var(--border); vertical-align: middle; }
 tr:last-child td { border-bottom: 0; }
 td.name { font-weight: 600; }
 td.date { white-space: nowrap; }

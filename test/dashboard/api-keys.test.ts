@@ -38,7 +38,7 @@ describe("Settings > API Keys", () => {
     }
     expect(html).not.toContain("Old laptop");
     expect(html).toContain(">4 May 2031</time>");
-    for (const column of ["Name", "Prefix", "Permissions", "Rate limit", "Created", "Expires", "Last used"])
+    for (const column of ["Name and prefix", "Permissions", "Rate limit", "Created", "Expires", "Last used"])
       expect(html).toMatch(new RegExp(`<th scope="col"[^>]*>(<a [^>]*>)?${column}<`));
     expect(html).toMatch(/<button type="submit" class="btn btn-primary">Create New Key<\/button>/);
     expect(html.match(/>Delete<\/button>/g)).toHaveLength(2);

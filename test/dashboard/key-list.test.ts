@@ -13,7 +13,7 @@ const setColumn = (keyId: string, column: string, value: number | null) =>
   env.DB.prepare(`UPDATE api_keys SET ${column} = ? WHERE id = ?`).bind(value, keyId).run();
 
 /** The names of the listed keys, in order. */
-const names = (html: string) => [...html.matchAll(/<td class="name">([^<]*)</g)].map((match) => match[1]);
+const names = (html: string) => [...html.matchAll(/<span class="key-name">([^<]*)</g)].map((match) => match[1]);
 
 describe("the key list", () => {
   it("shows each key's rate limit: its own, else the account's default, else the gateway's", async () => {
@@ -99,7 +99,7 @@ describe("the key list", () => {
     expect(browser.html).toMatch(
       /<th scope="col" aria-sort="descending"><a href="\/dashboard\/settings\/api-keys\?dir=asc">Created/,
     );
-    expect(browser.html).toContain('<a href="/dashboard/settings/api-keys?sort=name">Name</a>');
+    expect(browser.html).toContain('<a href="/dashboard/settings/api-keys?sort=name">Name and prefix</a>');
     await browser.get("/dashboard/settings/api-keys?sort=name");
     expect(names(browser.html)).toEqual(["Alpha", "bravo", "charlie"]);
     await browser.get("/dashboard/settings/api-keys?sort=name&dir=desc");

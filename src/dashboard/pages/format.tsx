@@ -11,7 +11,12 @@ const pad = (n: number) => String(n).padStart(2, "0");
 /** A date for people: "12 Mar 2026, 14:05 UTC"; `empty` when there is none. */
 export function formatDate(date: Date | null | undefined, empty = "Never"): string {
   if (!date) return empty;
-  return `${formatDay(date)}, ${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())} UTC`;
+  return `${formatDay(date)}, ${formatTime(date)}`;
+}
+
+/** The time of day: "14:05 UTC". */
+export function formatTime(date: Date): string {
+  return `${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())} UTC`;
 }
 
 /** A day for people: "12 Mar 2026" (UTC). */

@@ -1,10 +1,10 @@
 /**
- * The table of keys on Settings > API Keys: per key its name and marks
- * (leaked, expired, expiring soon, rolled), prefix, permissions, the rate
- * limit that applies and whose it is, creation, expiry, and last use (with
- * a hint when unused for 90 days), then its actions: Rename (an inline form
- * in a <details>, no script needed), Roll and Delete (each leading to its
- * own page). Column headers sort the list by name, creation or last use.
+ * The table of keys on Settings > API Keys: per key its name, prefix and
+ * marks (leaked, expired, expiring soon, rolled) with Rename (an inline form
+ * in a <details>: no script needed), permissions, the rate limit that
+ * applies and whose it is, creation, expiry, and last use (with a hint when
+ * unused for 90 days), then Roll and Delete (each leading to its own page).
+ * Column headers sort the list by name, creation or last use.
  */
 import type { Config } from "../../config";
 import type { Account } from "../../db/schema";
@@ -19,7 +19,7 @@ import {
   STALE_DAYS,
 } from "../key-list";
 import { CsrfField } from "../layout";
-import { formatDate, formatRate, Time } from "./format";
+import { formatDate, formatRate, formatTime, Time } from "./format";
 import { describeScopes } from "./permissions";
 import { renameAction } from "./rename-key";
 
@@ -61,34 +61,43 @@ function Marks(props: { apiKey: ListedKey }) {
         </span>
       )}
       {marks.expired && <span class="badge badge-muted">Expired</span>}
-      {marks.expiringSoon && (
+      {marks.expiringSoon && !marks.rolled && (
         <span class="badge badge-warn" title={`Expires within ${EXPIRING_SOON_DAYS} days`}>
           Expires soon
         </span>
       )}
-      {marks.rolled && !marks.expired && <span class="badge badge-info">Rolled: old key</span>}
+      {marks.rolled && !marks.expired && (
+        <span class="badge badge-info">Rolled: old key, works until {formatDate(key.expiresAt)}</span>
+      )}
     </>
   );
 }
 
-function Actions(props: { apiKey: ListedKey; csrfToken: string }) {
+/** The inline rename form: a <details>, so it opens with no script, under the key's name. */
+function Rename(props: { apiKey: ListedKey; csrfToken: string }) {
+  const key = props.apiKey;
+  return (
+    <details class="rename">
+      <summary class="link-button" aria-label={`Rename ${key.name} (${key.prefix})`}>
+        Rename
+      </summary>
+      <form method="post" action={renameAction(key)} class="inline-form">
+        <CsrfField token={props.csrfToken} />
+        <label for={`rename-${key.id}`}>New name</label>
+        <input id={`rename-${key.id}`} name="name" type="text" required maxlength={100} value={key.name} />
+        <button type="submit" class="btn btn-primary btn-small">
+          Save
+        </button>
+      </form>
+    </details>
+  );
+}
+
+function Actions(props: { apiKey: ListedKey }) {
   const key = props.apiKey;
   const label = `${key.name} (${key.prefix})`;
   return (
     <div class="row-actions">
-      <details class="rename">
-        <summary class="btn btn-small" aria-label={`Rename ${label}`}>
-          Rename
-        </summary>
-        <form method="post" action={renameAction(key)} class="inline-form">
-          <CsrfField token={props.csrfToken} />
-          <label for={`rename-${key.id}`}>New name</label>
-          <input id={`rename-${key.id}`} name="name" type="text" required maxlength={100} value={key.name} />
-          <button type="submit" class="btn btn-primary btn-small">
-            Save
-          </button>
-        </form>
-      </details>
       {!key.rotatedAt && (
         <a class="btn btn-small" href={`/dashboard/settings/api-keys/${key.id}/roll`} aria-label={`Roll ${label}`}>
           Roll
@@ -110,13 +119,12 @@ function KeyRow(props: KeyTableProps & { apiKey: ListedKey }) {
   return (
     <tr class={marksOf(key).leaked ? "leaked" : undefined}>
       <td class="name">
-        {key.name}
+        <span class="key-name">{key.name}</span>
         <div class="marks">
+          <code class="prefix">{key.prefix}</code>
           <Marks apiKey={key} />
         </div>
-      </td>
-      <td>
-        <code class="prefix">{key.prefix}</code>
+        <Rename apiKey={key} csrfToken={props.csrfToken} />
       </td>
       <td>{describeScopes(key.scopes)}</td>
       <td class="date">
@@ -130,7 +138,8 @@ function KeyRow(props: KeyTableProps & { apiKey: ListedKey }) {
         <Time date={key.expiresAt} dayOnly empty="Never" />
       </td>
       <td class="date">
-        <Time date={key.lastUsedAt} />
+        <Time date={key.lastUsedAt} dayOnly />
+        {key.lastUsedAt && <div class="muted small">{formatTime(key.lastUsedAt)}</div>}
         {stale && (
           <div class="hint-stale">
             {key.lastUsedAt ? `Not used in ${STALE_DAYS} days` : "Never used"}: consider deleting it
@@ -138,7 +147,7 @@ function KeyRow(props: KeyTableProps & { apiKey: ListedKey }) {
         )}
       </td>
       <td class="end">
-        <Actions apiKey={key} csrfToken={props.csrfToken} />
+        <Actions apiKey={key} />
       </td>
     </tr>
   );
@@ -152,8 +161,7 @@ export function KeyTable(props: KeyTableProps) {
         <caption class="visually-hidden">API keys of {props.account.name}</caption>
         <thead>
           <tr>
-            <SortHeader label="Name" field="name" query={props.query} />
-            <th scope="col">Prefix</th>
+            <SortHeader label="Name and prefix" field="name" query={props.query} />
             <th scope="col">Permissions</th>
             <th scope="col">Rate limit</th>
             <SortHeader label="Created" field="created" query={props.query} />
