@@ -9,6 +9,7 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../app-env";
 import type { Account, ApiKey } from "../db/schema";
+import { ApiError } from "../errors";
 import { getAccount, quotaUsage } from "../operations/accounts";
 import { createKey, getLiveKey, type KeyInput, listKeys, revokeKey, rotateKey, updateKey } from "../operations/keys";
 
@@ -20,6 +21,13 @@ export const keysOfAccount = (c: Ctx) => listKeys(c.env, accountOf(c));
 
 /** The account's live key `keyId`, or a 404. */
 export const liveKey = (c: Ctx, keyId: string) => getLiveKey(c.env, accountOf(c), keyId);
+
+/** The account's live key `keyId`, or null when it is gone (deleted since). */
+export const liveKeyOrNull = (c: Ctx, keyId: string) =>
+  liveKey(c, keyId).catch((error) => {
+    if (error instanceof ApiError && error.code === "NOT_FOUND") return null;
+    throw error;
+  });
 
 /** A new key; a full account is a 409 ApiError (its message says so) and nothing is created. */
 export const createAccountKey = (c: Ctx, input: KeyInput) => createKey(c.env, c.var.config, accountOf(c), input);

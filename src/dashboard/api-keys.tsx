@@ -11,7 +11,7 @@
 import type { Context } from "hono";
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
-import type { Account, ApiKey } from "../db/schema";
+import type { ApiKey } from "../db/schema";
 import { ApiError } from "../errors";
 import { logWarning } from "../log";
 import type { KeyInput } from "../operations/keys";
@@ -21,16 +21,16 @@ import {
   deleteKey,
   keysOfAccount,
   liveKey,
+  liveKeyOrNull,
   renameKey,
   rollKey,
   sessionAccount,
 } from "./actions";
 import { readForm } from "./csrf";
 import { type NewKeyValues, parseNewKeyForm, parseRenameForm, parseRollForm } from "./forms";
-import { isLive, parseListQuery, selectKeys } from "./key-list";
+import { keyCap, parseListQuery, selectKeys } from "./key-list";
 import { ApiKeysPage } from "./pages/api-keys";
 import { DeleteKeyPage } from "./pages/delete-key";
-import { countOf } from "./pages/format";
 import { KeyGonePage, KeyShownPage } from "./pages/key-shown";
 import { NewKeyPage } from "./pages/new-key";
 import { RenameKeyPage } from "./pages/rename-key";
@@ -54,25 +54,7 @@ function keyIdParam(c: Ctx): string {
 /** A prefix from the query, for a notice; anything else is ignored. */
 const prefixParam = (value: string | undefined) => (value && PREFIX.test(value) ? value : undefined);
 
-/** The account's live key `keyId`, or null when it is gone (deleted since). */
-const findKey = (c: Ctx, keyId: string) =>
-  liveKey(c, keyId).catch((error) => {
-    if (error instanceof ApiError && error.code === "NOT_FOUND") return null;
-    throw error;
-  });
-
 const isConflict = (error: unknown): error is ApiError => error instanceof ApiError && error.code === "CONFLICT";
-
-/** The account's live keys against its maximum, and the notice to show once it is reached. */
-function capOf(c: Ctx, account: Account, keys: ApiKey[]) {
-  const maxKeys = account.maxKeys ?? c.var.config.MAX_KEYS_PER_ACCOUNT;
-  const live = keys.filter((key) => isLive(key)).length;
-  const notice =
-    live >= maxKeys
-      ? `This account has ${countOf(live, "key")}, its limit of ${maxKeys}: delete a key you no longer use before creating another, or ask MoMail to raise the limit.`
-      : undefined;
-  return { notice, live, maxKeys };
-}
 
 /**
  * Shows a new key once: held for one view, then a 303 to that view. If it
@@ -86,7 +68,7 @@ async function showOnce(c: Ctx, reveal: Reveal, row: ApiKey) {
     logWarning("dashboard: could not hold a new key for one view; shown in the POST's answer", {
       error: String(error),
     });
-    const replaced = reveal.replacesKeyId ? await findKey(c, reveal.replacesKeyId) : undefined;
+    const replaced = reveal.replacesKeyId ? await liveKeyOrNull(c, reveal.replacesKeyId) : undefined;
     const page = <KeyShownPage page={pageContext(c)} apiKey={row} secretKey={reveal.key} replaced={replaced} />;
     return renderPage(c, page, 201);
   }
@@ -97,7 +79,7 @@ export const apiKeyRoutes = new Hono<AppEnv>();
 apiKeyRoutes.get("/", async (c) => {
   const [keys, { account, usage }] = await Promise.all([keysOfAccount(c), accountWithUsage(c)]);
   const query = parseListQuery(c.req.query());
-  const cap = capOf(c, account, keys);
+  const cap = keyCap(account, keys, c.var.config.MAX_KEYS_PER_ACCOUNT);
   const page = (
     <ApiKeysPage
       page={pageContext(c)}
@@ -115,7 +97,7 @@ const EMPTY_FORM: NewKeyValues = { name: "", expiresOn: "", permissions: "full",
 
 apiKeyRoutes.get("/new", async (c) => {
   const [account, keys] = await Promise.all([sessionAccount(c), keysOfAccount(c)]);
-  const { notice } = capOf(c, account, keys);
+  const { notice } = keyCap(account, keys, c.var.config.MAX_KEYS_PER_ACCOUNT);
   const resources = c.var.config.DASHBOARD_RESOURCES;
   return renderPage(
     c,
@@ -150,13 +132,15 @@ apiKeyRoutes.post("/", async (c) => {
 });
 
 apiKeyRoutes.get("/shown/:revealId", async (c) => {
+  // Only a real view takes the key: a HEAD (a link checker, a prefetch) must not use it up.
+  if (c.req.method === "HEAD") return c.body(null, 200);
   const gone = () => renderPage(c, <KeyGonePage page={pageContext(c)} />, 410);
   const reveal = await takeReveal(c, c.req.param("revealId"));
   if (!reveal) return gone();
-  const key = await findKey(c, reveal.keyId);
+  const key = await liveKeyOrNull(c, reveal.keyId);
   // Deleted in the moments since: the key no longer works, so it is not shown.
   if (!key) return gone();
-  const replaced = reveal.replacesKeyId ? await findKey(c, reveal.replacesKeyId) : undefined;
+  const replaced = reveal.replacesKeyId ? await liveKeyOrNull(c, reveal.replacesKeyId) : undefined;
   return renderPage(c, <KeyShownPage page={pageContext(c)} apiKey={key} secretKey={reveal.key} replaced={replaced} />);
 });
 

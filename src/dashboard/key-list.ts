@@ -2,7 +2,8 @@
  * What the key list shows about each key, and how it is narrowed and ordered.
  * Marks: expired, expiring within 7 days, rolled over (its expiry is final),
  * not used in 90 days (or never, for a key older than that: a candidate to
- * delete), and reported as leaked. The list's query parameters (`q`,
+ * delete), and reported as leaked; the rate limit that applies; the account's
+ * live keys against its maximum. The list's query parameters (`q`,
  * `status`, `sort`, `dir`) are read here, leniently: an unknown value is the
  * default, so a hand-edited URL still shows the list.
  */
@@ -42,6 +43,18 @@ export function marksOf(key: ListedKey, now = Date.now()): KeyMarks {
 
 /** Whether a key counts against the account's cap: not expired (revoked keys are not listed). */
 export const isLive = (key: ApiKey, now = Date.now()) => key.expiresAt == null || key.expiresAt.getTime() > now;
+
+/** The account's live keys against its maximum, and the notice to show once it is reached. */
+export function keyCap(account: Account, keys: ApiKey[], defaultMax: number) {
+  const maxKeys = account.maxKeys ?? defaultMax;
+  const live = keys.filter((key) => isLive(key)).length;
+  const noun = live === 1 ? "key" : "keys";
+  const notice =
+    live >= maxKeys
+      ? `This account has ${live} ${noun}, its limit of ${maxKeys}: delete a key you no longer use before creating another, or ask MoMail to raise the limit.`
+      : undefined;
+  return { notice, live, maxKeys };
+}
 
 /** The limit that applies to the key, and whose it is: the key's, else the account's default, else the gateway's. */
 export function effectiveRateLimit(

@@ -99,6 +99,14 @@ describe("the page that shows a new key", () => {
     expect(left?.n).toBe(0);
   });
 
+  it("is not used up by a HEAD request", async () => {
+    const { browser } = await signedIn();
+    const shown = await createInDashboard(browser);
+    expect((await browser.fetch(shown, { method: "HEAD" })).status).toBe(200);
+    expect((await browser.get(shown)).status).toBe(200);
+    expect(browser.html).toMatch(KEY_PATTERN);
+  });
+
   it("answers a malformed id with the same page, after no key lookup", async () => {
     const { browser } = await signedIn();
     expect((await browser.get("/dashboard/settings/api-keys/shown/%27%3B--")).status).toBe(410);
