@@ -90,6 +90,7 @@ main.container { padding-top: 32px; padding-bottom: 64px; }
 .field .optional { color: var(--muted); font-weight: 400; }
 fieldset { border: 0; padding: 0; margin: 0 0 20px; min-width: 0; }
 legend { font-weight: 600; font-size: .9rem; margin-bottom: 8px; padding: 0; }
+fieldset > .hint { margin: 0 0 12px; }
 .choice { display: grid; grid-template-columns: auto 1fr; gap: 0 10px; align-items: center; margin-bottom: 10px; }
 .choice label { font-weight: 500; margin: 0; }
 .choice .hint { grid-column: 2; margin: 0; }

@@ -136,8 +136,10 @@ describe.skipIf(skipWithoutChromium())("the dashboard in Chromium", () => {
 
   it("creates a Read only key with the keyboard alone: it reads (200) but cannot write (403)", async () => {
     await page.goto(url("/dashboard/settings/api-keys/new"));
-    // The name field has the focus; Tab moves through the form in reading order, with a visible ring.
+    // The name field takes the focus; Tab moves through the form in reading order, with a visible ring.
+    await page.waitForFunction(() => document.activeElement?.id === "name");
     await page.keyboard.type("Read-only reporter");
+    expect(await page.getByLabel("Name").inputValue()).toBe("Read-only reporter");
     await page.keyboard.press("Tab");
     expect(await page.evaluate(() => document.activeElement?.id)).toBe("expiresOn");
     // Tab steps through the date's own fields (day, month, year) before leaving it.
