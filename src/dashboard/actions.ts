@@ -3,11 +3,12 @@
  * acts for the signed-in user on their own account (the session's), so a
  * key id of another account is a 404 there, exactly like one that does not
  * exist. The writes are the admin API's own functions: a change made here
- * holds at the edge once it returns. (When the operations take the audit
- * actor, it is added here, once per write.)
+ * holds at the edge once it returns, with its audit entry naming the
+ * signed-in user as the actor (`byUser`).
  */
 import type { Context } from "hono";
 import type { AppEnv } from "../app-env";
+import { byUser } from "../audit/context";
 import type { Account, ApiKey } from "../db/schema";
 import { ApiError } from "../errors";
 import { getAccount, quotaUsage } from "../operations/accounts";
@@ -30,18 +31,19 @@ export const liveKeyOrNull = (c: Ctx, keyId: string) =>
   });
 
 /** A new key; a full account is a 409 ApiError (its message says so) and nothing is created. */
-export const createAccountKey = (c: Ctx, input: KeyInput) => createKey(c.env, c.var.config, accountOf(c), input);
+export const createAccountKey = (c: Ctx, input: KeyInput) =>
+  createKey(c.env, c.var.config, accountOf(c), input, byUser(c));
 
 /** Renames the key. */
 export const renameKey = (c: Ctx, keyId: string, name: string): Promise<ApiKey> =>
-  updateKey(c.env, accountOf(c), keyId, { name });
+  updateKey(c.env, accountOf(c), keyId, { name }, byUser(c));
 
 /** Rolls the key: a successor, the old key kept for `graceSeconds`; a rotated-out key is a 409. */
 export const rollKey = (c: Ctx, keyId: string, graceSeconds: number) =>
-  rotateKey(c.env, c.var.config, accountOf(c), keyId, graceSeconds);
+  rotateKey(c.env, c.var.config, accountOf(c), keyId, graceSeconds, byUser(c));
 
 /** Revokes the key for good. */
-export const deleteKey = (c: Ctx, keyId: string) => revokeKey(c.env, accountOf(c), keyId);
+export const deleteKey = (c: Ctx, keyId: string) => revokeKey(c.env, accountOf(c), keyId, byUser(c));
 
 /** The signed-in user's account. */
 export const sessionAccount = (c: Ctx): Promise<Account> => getAccount(c.env, accountOf(c));

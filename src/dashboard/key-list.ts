@@ -15,9 +15,6 @@ const DAY_MS = 86_400_000;
 export const EXPIRING_SOON_DAYS = 7;
 export const STALE_DAYS = 90;
 
-/** A key as listed: `leakedAt` is set once the key was reported as leaked (when the column exists). */
-export type ListedKey = ApiKey & { leakedAt?: Date | null };
-
 export interface KeyMarks {
   expired: boolean;
   expiringSoon: boolean;
@@ -28,7 +25,7 @@ export interface KeyMarks {
 }
 
 /** The marks of `key` at `now`. */
-export function marksOf(key: ListedKey, now = Date.now()): KeyMarks {
+export function marksOf(key: ApiKey, now = Date.now()): KeyMarks {
   const expiresAt = key.expiresAt?.getTime();
   const expired = expiresAt !== undefined && expiresAt <= now;
   const lastUse = key.lastUsedAt?.getTime() ?? key.createdAt.getTime();
@@ -99,7 +96,7 @@ export function parseListQuery(params: Record<string, string | undefined>): List
 
 const collator = new Intl.Collator("en", { sensitivity: "base", numeric: true });
 
-function compare(a: ListedKey, b: ListedKey, sort: SortField): number {
+function compare(a: ApiKey, b: ApiKey, sort: SortField): number {
   if (sort === "name") return collator.compare(a.name, b.name);
   // A key never used sorts as the least recently used.
   if (sort === "last_used") return (a.lastUsedAt?.getTime() ?? 0) - (b.lastUsedAt?.getTime() ?? 0);
@@ -107,7 +104,7 @@ function compare(a: ListedKey, b: ListedKey, sort: SortField): number {
 }
 
 /** The keys that match `query`, in its order (ties broken by creation, newest first). */
-export function selectKeys(keys: ListedKey[], query: ListQuery, now = Date.now()): ListedKey[] {
+export function selectKeys(keys: ApiKey[], query: ListQuery, now = Date.now()): ApiKey[] {
   const needle = query.q.toLowerCase();
   const matches = keys.filter((key) => {
     if (needle && !key.name.toLowerCase().includes(needle) && !key.prefix.includes(needle)) return false;

@@ -140,10 +140,10 @@ tr.leaked td { background: #fffbfa; }
 .list-count { margin: 0; padding: 10px 16px; font-size: .85rem; color: var(--muted); border-bottom: 1px solid var(--border); }
 th a { color: inherit; }
 .row-actions { display: flex; gap: 6px; justify-content: flex-end; align-items: flex-start; flex-wrap: wrap; }
-td.name { min-width: 200px; }
+td.name { min-width: 200px; max-width: 260px; }
 .key-name { display: block; }
 .marks { display: flex; flex-wrap: wrap; align-items: center; gap: 4px; margin-top: 4px; font-weight: 400; }
-.marks .badge { margin: 0; }
+.marks .badge { margin: 0; white-space: normal; }
 .link-button { display: inline-block; cursor: pointer; color: var(--accent); font-weight: 500; font-size: .82rem; margin-top: 4px; border-radius: 4px; }
 .link-button:hover { text-decoration: underline; }
 .row-actions { flex-wrap: nowrap; }

@@ -5,8 +5,9 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { countingEnv } from "../support/counting-env";
 import { signedIn } from "../support/dashboard";
-import { call, createKey } from "../support/helpers";
+import { ADMIN_TOKEN, call, createKey } from "../support/helpers";
 
 const DAY = 86_400_000;
 const setColumn = (keyId: string, column: string, value: number | null) =>
@@ -143,5 +144,35 @@ describe("the key list", () => {
     }
   });
 
-  it.todo("marks a key reported as leaked (needs the api_keys.leaked_at column, being added on another branch)");
+  it("marks a key reported as leaked (LEAKED_KEY_ACTION=notify keeps it live), and filters on it", async () => {
+    const { account, browser } = await signedIn();
+    const leaky = await createKey(account.id, { name: "Pasted in a gist" });
+    await createKey(account.id, { name: "Safe" });
+    const report = await countingEnv({ LEAKED_KEY_ACTION: "notify" }).fetch("/admin/leaked-keys", {
+      method: "POST",
+      headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ keys: [leaky.key], source: "test" }),
+    });
+    expect(report.status).toBe(200);
+    expect((await call(leaky.key)).status).toBe(200);
+
+    await browser.get("/dashboard/settings/api-keys");
+    const row = browser.html.slice(browser.html.indexOf(">Pasted in a gist<"));
+    expect(row.slice(0, row.indexOf("</tr>"))).toMatch(/title="Reported as leaked [^"]+: roll or delete it">Leaked</);
+    expect(browser.html.match(/>Leaked</g)).toHaveLength(1);
+    await browser.get("/dashboard/settings/api-keys?status=leaked");
+    expect(names(browser.html)).toEqual(["Pasted in a gist"]);
+  });
+
+  it("keeps the leaked mark until the key is deleted", async () => {
+    const { account, browser } = await signedIn();
+    const leaky = await createKey(account.id, { name: "Marked" });
+    await setColumn(leaky.id, "leaked_at", Date.now() - DAY);
+    await browser.get("/dashboard/settings/api-keys");
+    expect(browser.html).toContain(">Leaked</span>");
+    await browser.get(`/dashboard/settings/api-keys/${leaky.id}/delete`);
+    await browser.post(`/dashboard/settings/api-keys/${leaky.id}/delete`);
+    await browser.get("/dashboard/settings/api-keys");
+    expect(browser.html).not.toContain(">Leaked</span>");
+  });
 });

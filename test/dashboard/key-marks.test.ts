@@ -1,13 +1,12 @@
 /**
  * The list's marks and the DASHBOARD_RESOURCES variable, checked without a
- * request: the leaked mark renders from a key's `leakedAt` (the column is
- * being added on another branch; until then no stored key has it), the
- * `leaked` filter keeps only such keys, and a malformed resource list is a
+ * request: the leaked mark renders from a key's `leakedAt`, the `leaked`
+ * filter keeps only such keys, and a malformed resource list is a
  * configuration error naming the variable.
  */
 import { describe, expect, it } from "vitest";
 import { ConfigError, parseConfig } from "../../src/config";
-import { type ListedKey, parseListQuery, selectKeys } from "../../src/dashboard/key-list";
+import { parseListQuery, selectKeys } from "../../src/dashboard/key-list";
 import { KeyTable } from "../../src/dashboard/pages/key-table";
 import type { Account, ApiKey } from "../../src/db/schema";
 
@@ -19,7 +18,7 @@ const BASE = {
 };
 const now = new Date();
 const account = { id: "acct_x", name: "Acme", rateLimitLimit: null, rateLimitWindowSeconds: null } as Account;
-const key = (name: string, extra: Partial<ListedKey> = {}): ListedKey =>
+const key = (name: string, extra: Partial<ApiKey> = {}): ApiKey =>
   ({
     id: `key_${name.padEnd(20, "0")}`,
     accountId: account.id,
@@ -32,8 +31,9 @@ const key = (name: string, extra: Partial<ListedKey> = {}): ListedKey =>
     rotatedAt: null,
     lastUsedAt: now,
     createdAt: now,
+    leakedAt: null,
     ...extra,
-  }) as ApiKey & ListedKey;
+  }) as ApiKey;
 
 describe("the leaked mark", () => {
   it("shows on a key whose leakedAt is set, and only there", async () => {

@@ -7,11 +7,10 @@
  * Column headers sort the list by name, creation or last use.
  */
 import type { Config } from "../../config";
-import type { Account } from "../../db/schema";
+import type { Account, ApiKey } from "../../db/schema";
 import {
   EXPIRING_SOON_DAYS,
   effectiveRateLimit,
-  type ListedKey,
   type ListQuery,
   listHref,
   marksOf,
@@ -24,7 +23,7 @@ import { describeScopes } from "./permissions";
 import { renameAction } from "./rename-key";
 
 export interface KeyTableProps {
-  keys: ListedKey[];
+  keys: ApiKey[];
   account: Account;
   config: Config;
   query: ListQuery;
@@ -50,7 +49,7 @@ function SortHeader(props: { label: string; field: SortField; query: ListQuery }
   );
 }
 
-function Marks(props: { apiKey: ListedKey }) {
+function Marks(props: { apiKey: ApiKey }) {
   const key = props.apiKey;
   const marks = marksOf(key);
   return (
@@ -74,7 +73,7 @@ function Marks(props: { apiKey: ListedKey }) {
 }
 
 /** The inline rename form: a <details>, so it opens with no script, under the key's name. */
-function Rename(props: { apiKey: ListedKey; csrfToken: string }) {
+function Rename(props: { apiKey: ApiKey; csrfToken: string }) {
   const key = props.apiKey;
   return (
     <details class="rename">
@@ -93,7 +92,7 @@ function Rename(props: { apiKey: ListedKey; csrfToken: string }) {
   );
 }
 
-function Actions(props: { apiKey: ListedKey }) {
+function Actions(props: { apiKey: ApiKey }) {
   const key = props.apiKey;
   const label = `${key.name} (${key.prefix})`;
   return (
@@ -112,7 +111,7 @@ function Actions(props: { apiKey: ListedKey }) {
   );
 }
 
-function KeyRow(props: KeyTableProps & { apiKey: ListedKey }) {
+function KeyRow(props: KeyTableProps & { apiKey: ApiKey }) {
   const key = props.apiKey;
   const rate = effectiveRateLimit(key, props.account, props.config);
   const stale = marksOf(key).stale;
