@@ -7,6 +7,7 @@
 import { z } from "@hono/zod-openapi";
 import { quotaOf, rateLimitOf } from "../db/limits";
 import type { Account, ApiKey, User } from "../db/schema";
+import { expiryRule, nameRule } from "../keys/rules";
 import { SCOPE_PATTERN } from "../keys/scopes";
 
 const MAX_GRACE_SECONDS = 30 * 86_400;
@@ -18,20 +19,15 @@ export const RateLimitSchema = z
   })
   .openapi("RateLimit", { example: { limit: 100, windowSeconds: 60 } });
 
-// A lone surrogate cannot be stored as text: D1 would keep U+FFFD in its place, not what was sent.
-const Name = z
-  .string()
-  .trim()
-  .min(1, "is required")
-  .max(100, "must be at most 100 characters")
-  .refine((name) => name.isWellFormed(), "must be valid Unicode text (no lone surrogates)");
+// One home for the name and expiry rules, shared with the dashboard's forms (the API's words here).
+const Name = nameRule("api");
 
 /** ISO-8601 (a date-time with offset, or a date, read as midnight UTC), strictly in the future. */
-export const FutureDate = z
-  .union([z.iso.datetime({ offset: true }), z.iso.date()], { error: "must be an ISO-8601 date or date-time" })
-  .transform((value) => new Date(value))
-  .refine((date) => date.getTime() > Date.now(), "must be in the future")
-  .openapi({ type: "string", format: "date-time", example: "2027-01-01T00:00:00Z" });
+export const FutureDate = expiryRule("api").openapi({
+  type: "string",
+  format: "date-time",
+  example: "2027-01-01T00:00:00Z",
+});
 
 const Scopes = z
   .array(z.string().regex(SCOPE_PATTERN, 'must be "*" or "{resource}:read" / "{resource}:write"'))

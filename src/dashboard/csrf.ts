@@ -11,9 +11,9 @@
 
 import type { Context } from "hono";
 import { getCookie, setCookie } from "hono/cookie";
-import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "../app-env";
 import { sha256Hex, timingSafeEqual } from "../crypto";
+import { ApiError } from "../errors";
 import { randomToken } from "./session";
 
 /** The hidden form field every dashboard form carries its token in. */
@@ -32,7 +32,7 @@ export async function readForm(c: Context): Promise<Record<string, unknown>> {
   try {
     return await c.req.parseBody();
   } catch (error) {
-    throw new HTTPException(400, { message: "unreadable form body", cause: error });
+    throw new ApiError("BAD_REQUEST", "The form body could not be read", {}, { cause: error });
   }
 }
 
@@ -47,7 +47,7 @@ export async function formField(c: Context, name: string): Promise<string> {
 export async function checkFormToken(c: Context, expected: string | undefined): Promise<void> {
   const sent = await formField(c, CSRF_FIELD);
   if (!expected || !sent || !timingSafeEqual(sent, expected)) {
-    throw new HTTPException(403, { message: "csrf token" });
+    throw new ApiError("FORBIDDEN", "The form's CSRF token is missing or wrong");
   }
 }
 

@@ -106,6 +106,30 @@ export const sessions = sqliteTable(
   ],
 );
 
+/**
+ * A new key waiting to be shown once on the dashboard (Post/Redirect/Get):
+ * AES-GCM ciphertext under a key derived from the session's token, which
+ * only the browser's cookie holds, so this row alone cannot reveal it.
+ * Deleted when shown, when it expires (minutes), or with its session.
+ */
+export const keyReveals = sqliteTable(
+  "key_reveals",
+  {
+    id: text("id").primaryKey(),
+    sessionId: text("session_id")
+      .notNull()
+      .references(() => sessions.id, { onDelete: "cascade" }),
+    /** The key shown. */
+    keyId: text("key_id").notNull(),
+    /** For a rolled key: the key it replaces. */
+    replacesKeyId: text("replaces_key_id"),
+    /** base64url of IV (12 bytes) + AES-GCM ciphertext of the full key. */
+    sealed: text("sealed").notNull(),
+    expiresAt: integer("expires_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [index("key_reveals_session_idx").on(t.sessionId), index("key_reveals_expires_idx").on(t.expiresAt)],
+);
+
 /** Dashboard login attempts of the last window, for throttling (src/dashboard/throttle.ts). */
 export const loginAttempts = sqliteTable(
   "login_attempts",
@@ -217,3 +241,4 @@ export type ApiKey = typeof apiKeys.$inferSelect;
 export type Session = typeof sessions.$inferSelect;
 export type AuditRow = typeof auditLog.$inferSelect;
 export type WebhookDelivery = typeof webhookDeliveries.$inferSelect;
+export type KeyReveal = typeof keyReveals.$inferSelect;

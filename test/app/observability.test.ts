@@ -127,7 +127,9 @@ describe("request logs", () => {
     await browser.post("/dashboard/login", { email, password: `${password}-wrong` });
     await browser.login(email, password);
     await browser.get("/dashboard/settings/api-keys/new");
-    await browser.post("/dashboard/settings/api-keys", { name: "From the dashboard", expiresOn: "" });
+    await browser.follow(
+      await browser.post("/dashboard/settings/api-keys", { name: "From the dashboard", expiresOn: "" }),
+    );
     const shown = /value="(mk_[a-z0-9]{8}_[A-Za-z0-9]{24})"/.exec(browser.html)?.[1];
     expect(shown).toBeDefined();
     secrets.push(shown as string, `${password}-wrong`, ...[...browser.cookies.values()].map((c) => c.value));

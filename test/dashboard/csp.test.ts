@@ -104,12 +104,28 @@ describe("the dashboard's Content-Security-Policy", () => {
   it("is on every page of a signed-in user, errors included", async () => {
     const { account, browser } = await signedIn();
     const key = await createKey(account.id);
+    await browser.get("/dashboard/settings/api-keys/new");
+    const shownAgain = (await browser.post("/dashboard/settings/api-keys", { name: "Once" })).headers.get(
+      "location",
+    ) as string;
+    await browser.get(shownAgain);
     const pages: Array<[string, number, () => Promise<Response>]> = [
       ["settings", 200, () => browser.get("/dashboard/settings")],
       ["api keys", 200, () => browser.get("/dashboard/settings/api-keys")],
       ["new key form", 200, () => browser.get("/dashboard/settings/api-keys/new")],
       ["refused new key", 400, () => browser.post("/dashboard/settings/api-keys", { name: "" })],
-      ["new key created", 201, () => browser.post("/dashboard/settings/api-keys", { name: "CSP" })],
+      ["new key created", 303, () => browser.post("/dashboard/settings/api-keys", { name: "CSP" })],
+      [
+        "new key shown",
+        200,
+        async () => browser.follow(await browser.post("/dashboard/settings/api-keys", { name: "Shown" })),
+      ],
+      ["new key shown again", 410, () => browser.get(shownAgain)],
+      ["rename form", 200, () => browser.get(`/dashboard/settings/api-keys/${key.id}/rename`)],
+      ["refused rename", 400, () => browser.post(`/dashboard/settings/api-keys/${key.id}/rename`, { name: " " })],
+      ["roll form", 200, () => browser.get(`/dashboard/settings/api-keys/${key.id}/roll`)],
+      ["refused roll", 400, () => browser.post(`/dashboard/settings/api-keys/${key.id}/roll`, { grace: "5" })],
+      ["sorted and filtered list", 200, () => browser.get("/dashboard/settings/api-keys?sort=name&status=unused&q=x")],
       ["delete confirmation", 200, () => browser.get(`/dashboard/settings/api-keys/${key.id}/delete`)],
       ["unknown key", 404, () => browser.get("/dashboard/settings/api-keys/key_AAAAAAAAAAAAAAAAAAAA/delete")],
       ["unknown settings page", 404, () => browser.get("/dashboard/settings/nothing")],

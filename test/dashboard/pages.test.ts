@@ -42,7 +42,7 @@ describe("dashboard pages", () => {
   it("carry a nonce CSP that allows only the page's own style and script, no framing, and no-store", async () => {
     const { browser } = await signedIn();
     await browser.get("/dashboard/settings/api-keys/new");
-    const response = await browser.post("/dashboard/settings/api-keys", { name: "CSP" });
+    const response = await browser.follow(await browser.post("/dashboard/settings/api-keys", { name: "CSP" }));
     const csp = response.headers.get("content-security-policy") ?? "";
     const nonce = /script-src 'nonce-([^']+)'/.exec(csp)?.[1] as string;
     expect(csp).toContain("default-src 'none'");

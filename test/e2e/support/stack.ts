@@ -22,8 +22,8 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-/** Starts the demo origin and the gateway; resolves once the gateway answers. */
-export async function startStack(): Promise<Stack> {
+/** Starts the demo origin and the gateway (with `vars` as more `--var`s); resolves once the gateway answers. */
+export async function startStack(vars: Record<string, string> = {}): Promise<Stack> {
   const state = await mkdtemp(join(tmpdir(), "momail-e2e-"));
   // The demo origin refuses the dev default secret: this stack's gateway and origin share a fresh one.
   const originSigningSecret = randomBytes(32).toString("hex");
@@ -48,6 +48,7 @@ export async function startStack(): Promise<Stack> {
       upstreamUrl,
       originSigningSecret,
       persistTo: state,
+      vars,
     });
     const url = gateway.url;
     async function admin<T>(method: string, path: string, body?: unknown): Promise<T> {

@@ -1,0 +1,60 @@
+/**
+ * Every call the dashboard makes into src/operations, in one place. Each
+ * acts for the signed-in user on their own account (the session's), so a
+ * key id of another account is a 404 there, exactly like one that does not
+ * exist. The writes are the admin API's own functions: a change made here
+ * holds at the edge once it returns, with its audit entry naming the
+ * signed-in user as the actor (`byUser`).
+ */
+import type { Context } from "hono";
+import type { AppEnv } from "../app-env";
+import { byUser } from "../audit/context";
+import type { Account, ApiKey } from "../db/schema";
+import { ApiError } from "../errors";
+import { getAccount, quotaUsage } from "../operations/accounts";
+import { createKey, getLiveKey, type KeyInput, listKeys, revokeKey, rotateKey, updateKey } from "../operations/keys";
+
+type Ctx = Context<AppEnv>;
+const accountOf = (c: Ctx) => c.var.session.accountId;
+
+/** The account's live (not revoked) keys. */
+export const keysOfAccount = (c: Ctx) => listKeys(c.env, accountOf(c));
+
+/** The account's live key `keyId`, or a 404. */
+export const liveKey = (c: Ctx, keyId: string) => getLiveKey(c.env, accountOf(c), keyId);
+
+/** The account's live key `keyId`, or null when it is gone (deleted since). */
+export const liveKeyOrNull = (c: Ctx, keyId: string) =>
+  liveKey(c, keyId).catch((error) => {
+    if (error instanceof ApiError && error.code === "NOT_FOUND") return null;
+    throw error;
+  });
+
+/** A new key; a full account is a 409 ApiError (its message says so) and nothing is created. */
+export const createAccountKey = (c: Ctx, input: KeyInput) =>
+  createKey(c.env, c.var.config, accountOf(c), input, byUser(c));
+
+/** Renames the key. */
+export const renameKey = (c: Ctx, keyId: string, name: string): Promise<ApiKey> =>
+  updateKey(c.env, accountOf(c), keyId, { name }, byUser(c));
+
+/** Rolls the key: a successor, the old key kept for `graceSeconds`; a rotated-out key is a 409. */
+export const rollKey = (c: Ctx, keyId: string, graceSeconds: number) =>
+  rotateKey(c.env, c.var.config, accountOf(c), keyId, graceSeconds, byUser(c));
+
+/** Revokes the key for good. */
+export const deleteKey = (c: Ctx, keyId: string) => revokeKey(c.env, accountOf(c), keyId, byUser(c));
+
+/** The signed-in user's account. */
+export const sessionAccount = (c: Ctx): Promise<Account> => getAccount(c.env, accountOf(c));
+
+/** The account, and this period's quota use (undefined when the account's gate cannot tell just now). */
+export async function accountWithUsage(c: Ctx): Promise<{
+  account: Account;
+  usage: { used: number; resetAt: number } | null | undefined;
+}> {
+  const account = await sessionAccount(c);
+  // The page still lists the keys when the gate is briefly unreachable; the quota line says so.
+  const usage = await quotaUsage(c.env, account).catch(() => undefined);
+  return { account, usage };
+}
