@@ -42,7 +42,7 @@ import type { CheckRequest, CheckResult, UsageCounts } from "./protocol";
 type LimitHeaders = Record<string, string> | undefined;
 
 /** How long after a lease's end its settlement waits for a call that would carry it anyway. */
-const SETTLE_DELAY_MS = 1_000;
+const SETTLE_DELAY_MS = 500;
 
 /** What a request needs from the gate: a scope, and quota units. */
 interface Need {
