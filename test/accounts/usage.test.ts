@@ -104,7 +104,7 @@ describe("usage", () => {
     }
     expect(gw.counts.objects).toBeLessThan(ok / 2);
     // Without this isolate's help: the lease-end settlement delivers the report on its own.
-    await new Promise((resolve) => setTimeout(resolve, 1300));
+    await new Promise((resolve) => setTimeout(resolve, 2000));
     const { rows } = await env.RATE_LIMITER.getByName(account.id).live();
     expect(rows.reduce((n, r) => n + r.admitted, 0)).toBe(ok);
   });
