@@ -12,13 +12,26 @@ import { byUser } from "../audit/context";
 import type { Account, ApiKey } from "../db/schema";
 import { ApiError } from "../errors";
 import { getAccount, quotaUsage } from "../operations/accounts";
-import { createKey, getLiveKey, type KeyInput, listKeys, revokeKey, rotateKey, updateKey } from "../operations/keys";
+import {
+  createKey,
+  dismissLeakedKey,
+  getListedKey,
+  getLiveKey,
+  type KeyInput,
+  listKeysWithLeaks,
+  revokeKey,
+  rotateKey,
+  updateKey,
+} from "../operations/keys";
 
 type Ctx = Context<AppEnv>;
 const accountOf = (c: Ctx) => c.var.session.accountId;
 
-/** The account's live (not revoked) keys. */
-export const keysOfAccount = (c: Ctx) => listKeys(c.env, accountOf(c));
+/** The account's live keys, and those a leak report revoked, until they are deleted (marked). */
+export const keysOfAccount = (c: Ctx) => listKeysWithLeaks(c.env, accountOf(c));
+
+/** A key of the list (live, or revoked by its leak report and not deleted yet), or a 404. */
+export const listedKey = (c: Ctx, keyId: string) => getListedKey(c.env, accountOf(c), keyId);
 
 /** The account's live key `keyId`, or a 404. */
 export const liveKey = (c: Ctx, keyId: string) => getLiveKey(c.env, accountOf(c), keyId);
@@ -42,8 +55,11 @@ export const renameKey = (c: Ctx, keyId: string, name: string): Promise<ApiKey> 
 export const rollKey = (c: Ctx, keyId: string, graceSeconds: number) =>
   rotateKey(c.env, c.var.config, accountOf(c), keyId, graceSeconds, byUser(c));
 
-/** Revokes the key for good. */
-export const deleteKey = (c: Ctx, keyId: string) => revokeKey(c.env, accountOf(c), keyId, byUser(c));
+/** Deletes a listed key: revokes a live one for good; a key its leak report revoked leaves the list for good. */
+export const deleteKey = (c: Ctx, key: ApiKey) =>
+  key.revokedAt
+    ? dismissLeakedKey(c.env, accountOf(c), key.id, byUser(c))
+    : revokeKey(c.env, accountOf(c), key.id, byUser(c));
 
 /** The signed-in user's account. */
 export const sessionAccount = (c: Ctx): Promise<Account> => getAccount(c.env, accountOf(c));
