@@ -18,11 +18,13 @@ import {
   getListedKey,
   getLiveKey,
   type KeyInput,
+  keyNames,
   listKeysWithLeaks,
   revokeKey,
   rotateKey,
   updateKey,
 } from "../operations/keys";
+import { readUsage } from "../operations/usage";
 
 type Ctx = Context<AppEnv>;
 const accountOf = (c: Ctx) => c.var.session.accountId;
@@ -74,3 +76,10 @@ export async function accountWithUsage(c: Ctx): Promise<{
   const usage = await quotaUsage(c.env, account).catch(() => undefined);
   return { account, usage };
 }
+
+/** The account's usage per key and UTC day from `from` to `to` (epoch ms), exact as of now. */
+export const accountUsage = (c: Ctx, range: { from: number; to: number }, keyId?: string) =>
+  readUsage(c.env, { accountId: accountOf(c), granularity: "day", ...range, keyId });
+
+/** Every key of the account, revoked ones too, by id: the names of what usage rows and audit entries name. */
+export const accountKeyNames = (c: Ctx) => keyNames(c.env, accountOf(c));

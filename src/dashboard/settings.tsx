@@ -1,6 +1,6 @@
 /**
  * Settings, for a signed-in user: the Settings page, and its sections
- * mounted below it (today Settings > API Keys, api-keys.tsx). Every route
+ * mounted below it: API Keys (api-keys.tsx), Usage (usage.tsx). Every route
  * here needs a live session, and every state change its CSRF token.
  */
 
@@ -10,6 +10,7 @@ import { apiKeyRoutes } from "./api-keys";
 import { requireFormToken, requireSession } from "./guard";
 import { SettingsPage } from "./pages/settings";
 import { pageContext, renderPage } from "./render";
+import { usageRoutes } from "./usage";
 
 export const settingsRoutes = new Hono<AppEnv>();
 
@@ -17,3 +18,4 @@ settingsRoutes.use(requireSession(), requireFormToken());
 
 settingsRoutes.get("/", (c) => renderPage(c, <SettingsPage page={pageContext(c)} />));
 settingsRoutes.route("/api-keys", apiKeyRoutes);
+settingsRoutes.route("/", usageRoutes);

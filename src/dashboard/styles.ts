@@ -171,6 +171,27 @@ dl.details { display: grid; grid-template-columns: max-content 1fr; gap: 8px 24p
 dl.details dt { color: var(--muted); }
 dl.details dd { margin: 0; }
 
+.chart { margin: 8px 0 0; }
+.usage-chart { display: block; width: 100%; height: auto; }
+.axis-label { fill: var(--muted); font-size: 12px; font-family: inherit; }
+.axis-line { stroke: #98a2b3; stroke-width: 1; }
+.grid-line { stroke: var(--border); stroke-width: 1; }
+.fill-admitted { fill: #4f46e5; }
+.fill-rateLimited { fill: #b54708; }
+.fill-quotaExceeded { fill: #c11574; }
+.fill-forbidden { fill: #475467; }
+.usage-chart rect:hover { opacity: .8; }
+.legend { display: flex; flex-wrap: wrap; gap: 6px 18px; list-style: none; margin: 12px 0 0; padding: 0; font-size: .85rem; color: var(--muted); }
+.legend li { display: inline-flex; align-items: center; gap: 6px; }
+.data-table { margin-top: 12px; }
+.data-table[open] summary { margin-bottom: 8px; }
+table.numbers td.num, table.numbers th.num { text-align: right; font-variant-numeric: tabular-nums; }
+table.numbers tfoot th, table.numbers tfoot td { font-weight: 700; border-top: 1px solid var(--border); border-bottom: 0; }
+table.numbers tbody th[scope=row] { text-transform: none; letter-spacing: 0; font-size: .92rem; color: var(--text); background: none; font-weight: 600; }
+table.numbers tfoot th[scope=row] { text-transform: none; letter-spacing: 0; font-size: .92rem; color: var(--text); background: none; }
+.quota-line { margin: 0 0 4px; }
+.list-controls .btn { align-self: flex-end; }
+
 .auth { min-height: 100vh; display: flex; flex-direction: column; align-items: center; justify-content: center; padding: 24px; }
 .auth .brand { margin-bottom: 24px; font-size: 1.25rem; }
 .auth .card { width: 100%; max-width: 400px; }
