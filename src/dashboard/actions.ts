@@ -9,6 +9,7 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../app-env";
 import { byUser } from "../audit/context";
+import { listAuditLog } from "../audit/list";
 import type { Account, ApiKey } from "../db/schema";
 import { ApiError } from "../errors";
 import { getAccount, quotaUsage } from "../operations/accounts";
@@ -25,6 +26,7 @@ import {
   updateKey,
 } from "../operations/keys";
 import { readUsage } from "../operations/usage";
+import { listUsers } from "../operations/users";
 
 type Ctx = Context<AppEnv>;
 const accountOf = (c: Ctx) => c.var.session.accountId;
@@ -83,3 +85,13 @@ export const accountUsage = (c: Ctx, range: { from: number; to: number }, keyId?
 
 /** Every key of the account, revoked ones too, by id: the names of what usage rows and audit entries name. */
 export const accountKeyNames = (c: Ctx) => keyNames(c.env, accountOf(c));
+
+/** A page of the account's audit log, newest first, older than `cursor` (a bad cursor is a 400). */
+export const auditLogPage = (c: Ctx, limit: number, cursor: string | undefined) =>
+  listAuditLog(c.env, accountOf(c), { limit, cursor });
+
+/** The account's dashboard logins by id: the emails audit entries about a user name. */
+export async function accountUserEmails(c: Ctx): Promise<Map<string, string>> {
+  const users = await listUsers(c.env, accountOf(c));
+  return new Map(users.map((user) => [user.id, user.email]));
+}

@@ -189,6 +189,11 @@ table.numbers td.num, table.numbers th.num { text-align: right; font-variant-num
 table.numbers tfoot th, table.numbers tfoot td { font-weight: 700; border-top: 1px solid var(--border); border-bottom: 0; }
 table.numbers tbody th[scope=row] { text-transform: none; letter-spacing: 0; font-size: .92rem; color: var(--text); background: none; font-weight: 600; }
 table.numbers tfoot th[scope=row] { text-transform: none; letter-spacing: 0; font-size: .92rem; color: var(--text); background: none; }
+.pager { display: flex; gap: 8px; justify-content: flex-end; padding: 12px 16px; border-top: 1px solid var(--border); }
+tr.flagged td { background: #fffbfa; }
+.details-line { margin-top: 2px; max-width: 360px; }
+.break { overflow-wrap: anywhere; }
+.actor { overflow-wrap: anywhere; }
 .quota-line { margin: 0 0 4px; }
 .list-controls .btn { align-self: flex-end; }
 
