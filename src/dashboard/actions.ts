@@ -12,7 +12,7 @@ import { byUser } from "../audit/context";
 import { listAuditLog } from "../audit/list";
 import type { Account, ApiKey } from "../db/schema";
 import { ApiError } from "../errors";
-import { getAccount, quotaUsage } from "../operations/accounts";
+import { getAccount, quotaUsage, setWebhookUrl } from "../operations/accounts";
 import {
   createKey,
   dismissLeakedKey,
@@ -27,6 +27,7 @@ import {
 } from "../operations/keys";
 import { readUsage } from "../operations/usage";
 import { listUsers } from "../operations/users";
+import { listDeliveries, sendTestEvent } from "../webhooks/deliveries";
 
 type Ctx = Context<AppEnv>;
 const accountOf = (c: Ctx) => c.var.session.accountId;
@@ -95,3 +96,17 @@ export async function accountUserEmails(c: Ctx): Promise<Map<string, string>> {
   const users = await listUsers(c.env, accountOf(c));
   return new Map(users.map((user) => [user.id, user.email]));
 }
+
+/**
+ * Sets the account's webhook URL (null removes it); a new URL comes with a
+ * new signing secret, returned only here. A URL the gateway refuses (not
+ * https, a private address…) is a 400 ApiError whose message says why.
+ */
+export const setAccountWebhook = (c: Ctx, url: string | null) =>
+  setWebhookUrl(c.env, c.var.config, accountOf(c), url, byUser(c));
+
+/** The account's most recent webhook deliveries, newest first. */
+export const recentDeliveries = (c: Ctx) => listDeliveries(c.env, accountOf(c));
+
+/** Sends a `webhook.test` event through the queue like any other; a 409 ApiError without a URL. */
+export const sendWebhookTest = (c: Ctx) => sendTestEvent(c.env, accountOf(c));

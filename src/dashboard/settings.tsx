@@ -1,7 +1,7 @@
 /**
  * Settings, for a signed-in user: the Settings page, and its sections
- * mounted below it: API Keys (api-keys.tsx), Usage (usage.tsx), Audit log
- * (audit-log.tsx). Every route
+ * mounted below it: API Keys (api-keys.tsx), Usage (usage.tsx), Webhooks
+ * (webhooks.tsx), Audit log (audit-log.tsx). Every route
  * here needs a live session, and every state change its CSRF token.
  */
 
@@ -13,6 +13,7 @@ import { requireFormToken, requireSession } from "./guard";
 import { SettingsPage } from "./pages/settings";
 import { pageContext, renderPage } from "./render";
 import { usageRoutes } from "./usage";
+import { webhookRoutes } from "./webhooks";
 
 export const settingsRoutes = new Hono<AppEnv>();
 
@@ -21,4 +22,5 @@ settingsRoutes.use(requireSession(), requireFormToken());
 settingsRoutes.get("/", (c) => renderPage(c, <SettingsPage page={pageContext(c)} />));
 settingsRoutes.route("/api-keys", apiKeyRoutes);
 settingsRoutes.route("/", usageRoutes);
+settingsRoutes.route("/webhooks", webhookRoutes);
 settingsRoutes.route("/audit-log", auditLogRoutes);

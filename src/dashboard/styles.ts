@@ -61,6 +61,7 @@ main.container { padding-top: 32px; padding-bottom: 64px; }
 .tile { display: block; padding: 20px 24px; color: var(--text); }
 .tile:hover { text-decoration: none; background: #fafbfc; }
 .tile p { margin: 0; color: var(--muted); }
+.tiles .tile + .tile { border-top: 1px solid var(--border); }
 
 .btn {
   display: inline-flex; align-items: center; justify-content: center; gap: 6px; white-space: nowrap;
@@ -99,7 +100,7 @@ table.access { margin-top: 8px; border: 1px solid var(--border); border-radius: 
 table.access caption { text-align: left; font-size: .85rem; color: var(--muted); padding: 4px 0 8px; }
 table.access th[scope=row] { background: none; text-transform: none; letter-spacing: 0; font-size: .9rem; color: var(--text); }
 table.access th, table.access td { padding: 8px 12px; }
-input[type=text], input[type=email], input[type=password], input[type=date], input[type=search], select {
+input[type=text], input[type=email], input[type=password], input[type=date], input[type=search], input[type=url], select {
   width: 100%; font: inherit; padding: 10px 12px; border: 1px solid #d0d5dd; border-radius: 8px;
   background: var(--surface); color: var(--text); box-shadow: 0 1px 2px rgba(16, 24, 40, .05);
 }
@@ -126,6 +127,7 @@ input[aria-invalid=true]:focus { box-shadow: 0 0 0 4px #fee4e2; }
 .badge-danger { background: var(--danger-soft); color: #912018; border-color: #fecdca; }
 .badge-warn { background: var(--warn-soft); color: #93370d; border-color: var(--warn-border); }
 .badge-info { background: var(--accent-soft); color: #3730a3; border-color: #c7d2fe; }
+.badge-ok { background: var(--ok-soft); color: var(--ok); border-color: #abefc6; }
 .badge-muted { background: #f2f4f7; color: #344054; border-color: #d0d5dd; }
 .hint-stale { color: #93370d; font-size: .8rem; white-space: normal; max-width: 180px; }
 tr.leaked td { background: #fffbfa; }
@@ -189,6 +191,10 @@ table.numbers td.num, table.numbers th.num { text-align: right; font-variant-num
 table.numbers tfoot th, table.numbers tfoot td { font-weight: 700; border-top: 1px solid var(--border); border-bottom: 0; }
 table.numbers tbody th[scope=row] { text-transform: none; letter-spacing: 0; font-size: .92rem; color: var(--text); background: none; font-weight: 600; }
 table.numbers tfoot th[scope=row] { text-transform: none; letter-spacing: 0; font-size: .92rem; color: var(--text); background: none; }
+.card-head { display: flex; align-items: center; justify-content: space-between; gap: 12px; padding-bottom: 12px; }
+.card-head h2 { margin: 0; }
+.test-event { border-top: 1px solid var(--border); display: flex; align-items: center; justify-content: space-between; gap: 12px; flex-wrap: wrap; }
+.test-event p { margin: 0; min-width: 0; }
 .pager { display: flex; gap: 8px; justify-content: flex-end; padding: 12px 16px; border-top: 1px solid var(--border); }
 tr.flagged td { background: #fffbfa; }
 .details-line { margin-top: 2px; max-width: 360px; }
