@@ -189,10 +189,12 @@ dl.details dd { margin: 0; }
 .data-table[open] summary { margin-bottom: 8px; }
 table.numbers td.num, table.numbers th.num { text-align: right; font-variant-numeric: tabular-nums; }
 table.numbers tfoot th, table.numbers tfoot td { font-weight: 700; border-top: 1px solid var(--border); border-bottom: 0; }
+table.numbers tbody th a { color: var(--accent); }
 table.numbers tbody th[scope=row] { text-transform: none; letter-spacing: 0; font-size: .92rem; color: var(--text); background: none; font-weight: 600; }
 table.numbers tfoot th[scope=row] { text-transform: none; letter-spacing: 0; font-size: .92rem; color: var(--text); background: none; }
 .card-head { display: flex; align-items: center; justify-content: space-between; gap: 12px; padding-bottom: 12px; }
 .card-head h2 { margin: 0; }
+form.card-body > h2 { margin-bottom: 16px; }
 .test-event { border-top: 1px solid var(--border); display: flex; align-items: center; justify-content: space-between; gap: 12px; flex-wrap: wrap; }
 .test-event p { margin: 0; min-width: 0; }
 .pager { display: flex; gap: 8px; justify-content: flex-end; padding: 12px 16px; border-top: 1px solid var(--border); }
