@@ -9,7 +9,7 @@ import type { AppEnv } from "../app-env";
 import { ApiError } from "../errors";
 import { USAGE_FIELDS } from "../gate/usage";
 import { getAccount } from "../operations/accounts";
-import { type Granularity, readUsage, type UsageBucket } from "../operations/usage";
+import { type Granularity, readUsage, type UsageBucket, usageCsv } from "../operations/usage";
 import { AccountIdParam, envelope, errorResponses } from "./schemas";
 import { validationHook } from "./validation";
 
@@ -54,12 +54,6 @@ function view(bucket: UsageBucket) {
   return { start: iso(start), keyId, ...counts };
 }
 
-function csv(rows: UsageBucket[]): string {
-  const header = ["start", "keyId", ...USAGE_FIELDS].join(",");
-  const lines = rows.map((row) => [iso(row.start), row.keyId, ...USAGE_FIELDS.map((field) => row[field])].join(","));
-  return `${[header, ...lines].join("\r\n")}\r\n`;
-}
-
 export const usageRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
 usageRoutes.openapi(
@@ -93,7 +87,7 @@ usageRoutes.openapi(
     await getAccount(c.env, accountId);
     const rows = await readUsage(c.env, { accountId, granularity, from, to, keyId });
     if (c.req.header("accept")?.includes("text/csv")) {
-      return c.body(csv(rows), 200, {
+      return c.body(usageCsv(rows), 200, {
         "Content-Type": "text/csv; charset=utf-8",
         "Content-Disposition": `attachment; filename="usage-${accountId}-${granularity}.csv"`,
       });

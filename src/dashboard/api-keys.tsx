@@ -1,7 +1,8 @@
 /**
  * Settings > API Keys, for a signed-in user and only over their own
  * account's keys (every call goes through actions.ts): the list, sorted and
- * filtered by its query; Create New Key; rename; roll; delete with a
+ * filtered by its query (a key its leak report revoked stays listed, marked,
+ * until it is deleted); Create New Key; rename; roll; delete with a
  * confirmation step. A new or rolled key is shown once, after a redirect
  * (reveal.ts), so a reload creates nothing. Every state change is a POST
  * behind the session and its CSRF token (guard.ts); a key id of another
@@ -20,6 +21,7 @@ import {
   createAccountKey,
   deleteKey,
   keysOfAccount,
+  listedKey,
   liveKey,
   liveKeyOrNull,
   renameKey,
@@ -188,12 +190,12 @@ apiKeyRoutes.post("/:keyId/roll", async (c) => {
 });
 
 apiKeyRoutes.get("/:keyId/delete", async (c) => {
-  const key = await liveKey(c, keyIdParam(c));
+  const key = await listedKey(c, keyIdParam(c));
   return renderPage(c, <DeleteKeyPage page={pageContext(c)} apiKey={key} />);
 });
 
 apiKeyRoutes.post("/:keyId/delete", async (c) => {
-  const key = await liveKey(c, keyIdParam(c));
-  await deleteKey(c, key.id);
+  const key = await listedKey(c, keyIdParam(c));
+  await deleteKey(c, key);
   return c.redirect(`${KEYS_PATH}?deleted=${key.prefix}`, 303);
 });

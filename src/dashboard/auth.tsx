@@ -12,6 +12,7 @@
 import { Hono } from "hono";
 import { deleteCookie } from "hono/cookie";
 import type { AppEnv } from "../app-env";
+import { clientIp } from "../audit/context";
 import { verifyCredentials } from "./credentials";
 import { checkLoginToken, issueLoginToken, LOGIN_CSRF_COOKIE, readForm } from "./csrf";
 import { trustDevice, trustedDevice } from "./devices";
@@ -59,9 +60,11 @@ authRoutes.post("/login", async (c) => {
       "Retry-After": String(booking.retryAfterSeconds),
     });
   }
-  const user = email.length <= MAX_EMAIL_LENGTH ? await verifyCredentials(c.env, email, password) : null;
+  // The audit log keeps the client's full address; the throttle counts IPv6 by /64.
+  const ip = clientIp(c);
+  const user = email.length <= MAX_EMAIL_LENGTH ? await verifyCredentials(c.env, email, password, ip) : null;
   if (!user) return form(401, INVALID_CREDENTIALS);
-  await attemptSucceeded(c.env, attempt);
+  await attemptSucceeded(c.env, attempt, ip);
   await trustDevice(c, email, attempt.device);
 
   await endSession(c.env, sessionToken(c));

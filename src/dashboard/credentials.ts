@@ -26,7 +26,7 @@ const DUMMY_HASH = `pbkdf2-sha256$100000$${"A".repeat(22)}==$${"A".repeat(43)}=`
 /**
  * The user whose email and password these are, of an enabled account, or
  * null, whatever was wrong. `ip` is the client's address for the audit entry
- * of a failure (the throttle's `attempt.ip`).
+ * of a failure (`clientIp`, as every audit entry has it).
  */
 export async function verifyCredentials(
   env: Env,

@@ -1,7 +1,7 @@
 /**
- * The dashboard's forms (create, rename, roll), validated server-side with
- * zod. The name and expiry rules are the admin API's (src/keys/rules.ts), in
- * the dashboard's words. A failed validation gives one plain-language
+ * The dashboard's forms (create, rename, roll, webhook URL), validated
+ * server-side with zod. The name and expiry rules are the admin API's
+ * (src/keys/rules.ts), in the dashboard's words. A failed validation gives one plain-language
  * message per field, shown next to that field when the form is rendered
  * again with what the user entered.
  */
@@ -103,3 +103,16 @@ export function parseRollForm(body: Record<string, unknown>): number | null {
 export function earliestExpiry(now = Date.now()): string {
   return isoDay(new Date(now + 86_400_000));
 }
+
+/**
+ * Reads the webhook form: what was typed, and the URL to set, or the error
+ * when it is empty (which URLs the gateway accepts is the operations' rule:
+ * webhooks/url.ts, its refusal shown by `webhookUrlError`).
+ */
+export function parseWebhookForm(body: Record<string, unknown>) {
+  const value = text(body.url).trim();
+  return value ? { value, url: value, error: null } : { value, url: null, error: "Enter the URL to send events to." };
+}
+
+/** A refused webhook URL's reason in the dashboard's words ("webhookUrl: must name a public host" → "The URL must name a public host."). */
+export const webhookUrlError = (message: string) => `The URL ${message.replace(/^webhookUrl: /, "")}.`;

@@ -1,6 +1,7 @@
 /**
  * The dashboard (CONTRACT §5) at /dashboard: server-rendered pages where an
- * account's users log in and manage their API keys (Settings > API Keys).
+ * account's users log in, manage their API keys, see their usage, set up
+ * their webhook and read their audit log (the sections of Settings).
  * Every response carries strict security headers (a CSP whose only inline
  * style and script are the page's own, by nonce; no framing) and
  * `Cache-Control: no-store`. Form posts are size-limited and CSRF-checked,

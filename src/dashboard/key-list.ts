@@ -2,7 +2,8 @@
  * What the key list shows about each key, and how it is narrowed and ordered.
  * Marks: expired, expiring within 7 days, rolled over (its expiry is final),
  * not used in 90 days (or never, for a key older than that: a candidate to
- * delete), and reported as leaked; the rate limit that applies; the account's
+ * delete), reported as leaked, and revoked (only a key its leak report
+ * revoked is listed so, until it is deleted); the rate limit that applies; the account's
  * live keys against its maximum. The list's query parameters (`q`,
  * `status`, `sort`, `dir`) are read here, leniently: an unknown value is the
  * default, so a hand-edited URL still shows the list.
@@ -22,24 +23,29 @@ export interface KeyMarks {
   /** Not used in 90 days, or never used and created more than 90 days ago. */
   stale: boolean;
   leaked: boolean;
+  /** Revoked by its leak report: listed, marked, until it is deleted; no other mark applies. */
+  revoked: boolean;
 }
 
 /** The marks of `key` at `now`. */
 export function marksOf(key: ApiKey, now = Date.now()): KeyMarks {
-  const expiresAt = key.expiresAt?.getTime();
+  const revoked = key.revokedAt != null;
+  const expiresAt = revoked ? undefined : key.expiresAt?.getTime();
   const expired = expiresAt !== undefined && expiresAt <= now;
   const lastUse = key.lastUsedAt?.getTime() ?? key.createdAt.getTime();
   return {
     expired,
     expiringSoon: expiresAt !== undefined && !expired && expiresAt <= now + EXPIRING_SOON_DAYS * DAY_MS,
-    rolled: key.rotatedAt != null,
-    stale: lastUse < now - STALE_DAYS * DAY_MS,
+    rolled: !revoked && key.rotatedAt != null,
+    stale: !revoked && lastUse < now - STALE_DAYS * DAY_MS,
     leaked: key.leakedAt != null,
+    revoked,
   };
 }
 
-/** Whether a key counts against the account's cap: not expired (revoked keys are not listed). */
-export const isLive = (key: ApiKey, now = Date.now()) => key.expiresAt == null || key.expiresAt.getTime() > now;
+/** Whether a key counts against the account's cap: neither revoked (by a leak report) nor expired. */
+export const isLive = (key: ApiKey, now = Date.now()) =>
+  key.revokedAt == null && (key.expiresAt == null || key.expiresAt.getTime() > now);
 
 /** The account's live keys against its maximum, and the notice to show once it is reached. */
 export function keyCap(account: Account, keys: ApiKey[], defaultMax: number) {

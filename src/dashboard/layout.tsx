@@ -2,8 +2,8 @@
  * The frame every dashboard page shares: the HTML document (with the inline
  * stylesheet under the request's CSP nonce), the top bar with the MoMail
  * brand, the "Settings" navigation and the signed-in user's "Log out" button,
- * and the Settings section's side navigation (SETTINGS_SECTIONS: today API
- * Keys; Usage, Audit log and Webhooks join it as entries of that list). A
+ * and the Settings section's side navigation (SETTINGS_SECTIONS: API Keys,
+ * Usage, Webhooks, Audit log). A
  * "Skip to content" link comes first, for keyboard users.
  */
 import type { Child } from "hono/jsx";
@@ -96,7 +96,12 @@ export function AppShell(props: { page: PageContext; title: string; section?: "s
 }
 
 /** The sections of Settings, in the order of the side navigation. */
-export const SETTINGS_SECTIONS = [{ id: "api-keys", href: "/dashboard/settings/api-keys", label: "API Keys" }] as const;
+export const SETTINGS_SECTIONS = [
+  { id: "api-keys", href: "/dashboard/settings/api-keys", label: "API Keys" },
+  { id: "usage", href: "/dashboard/settings/usage", label: "Usage" },
+  { id: "webhooks", href: "/dashboard/settings/webhooks", label: "Webhooks" },
+  { id: "audit-log", href: "/dashboard/settings/audit-log", label: "Audit log" },
+] as const;
 
 export type SettingsSection = (typeof SETTINGS_SECTIONS)[number]["id"];
 

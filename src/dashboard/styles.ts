@@ -61,6 +61,7 @@ main.container { padding-top: 32px; padding-bottom: 64px; }
 .tile { display: block; padding: 20px 24px; color: var(--text); }
 .tile:hover { text-decoration: none; background: #fafbfc; }
 .tile p { margin: 0; color: var(--muted); }
+.tiles .tile + .tile { border-top: 1px solid var(--border); }
 
 .btn {
   display: inline-flex; align-items: center; justify-content: center; gap: 6px; white-space: nowrap;
@@ -99,7 +100,7 @@ table.access { margin-top: 8px; border: 1px solid var(--border); border-radius: 
 table.access caption { text-align: left; font-size: .85rem; color: var(--muted); padding: 4px 0 8px; }
 table.access th[scope=row] { background: none; text-transform: none; letter-spacing: 0; font-size: .9rem; color: var(--text); }
 table.access th, table.access td { padding: 8px 12px; }
-input[type=text], input[type=email], input[type=password], input[type=date], input[type=search], select {
+input[type=text], input[type=email], input[type=password], input[type=date], input[type=search], input[type=url], select {
   width: 100%; font: inherit; padding: 10px 12px; border: 1px solid #d0d5dd; border-radius: 8px;
   background: var(--surface); color: var(--text); box-shadow: 0 1px 2px rgba(16, 24, 40, .05);
 }
@@ -126,6 +127,7 @@ input[aria-invalid=true]:focus { box-shadow: 0 0 0 4px #fee4e2; }
 .badge-danger { background: var(--danger-soft); color: #912018; border-color: #fecdca; }
 .badge-warn { background: var(--warn-soft); color: #93370d; border-color: var(--warn-border); }
 .badge-info { background: var(--accent-soft); color: #3730a3; border-color: #c7d2fe; }
+.badge-ok { background: var(--ok-soft); color: var(--ok); border-color: #abefc6; }
 .badge-muted { background: #f2f4f7; color: #344054; border-color: #d0d5dd; }
 .hint-stale { color: #93370d; font-size: .8rem; white-space: normal; max-width: 180px; }
 tr.leaked td { background: #fffbfa; }
@@ -170,6 +172,38 @@ dl.details { display: grid; grid-template-columns: max-content 1fr; gap: 8px 24p
 .secret-box dl.details { margin-top: 20px; }
 dl.details dt { color: var(--muted); }
 dl.details dd { margin: 0; }
+
+.chart { margin: 8px 0 0; }
+.usage-chart { display: block; width: 100%; height: auto; }
+.axis-label { fill: var(--muted); font-size: 12px; font-family: inherit; }
+.axis-line { stroke: #98a2b3; stroke-width: 1; }
+.grid-line { stroke: var(--border); stroke-width: 1; }
+.fill-admitted { fill: #4f46e5; }
+.fill-rateLimited { fill: #b54708; }
+.fill-quotaExceeded { fill: #c11574; }
+.fill-forbidden { fill: #475467; }
+.usage-chart rect:hover { opacity: .8; }
+.legend { display: flex; flex-wrap: wrap; gap: 6px 18px; list-style: none; margin: 12px 0 0; padding: 0; font-size: .85rem; color: var(--muted); }
+.legend li { display: inline-flex; align-items: center; gap: 6px; }
+.data-table { margin-top: 12px; }
+.data-table[open] summary { margin-bottom: 8px; }
+table.numbers td.num, table.numbers th.num { text-align: right; font-variant-numeric: tabular-nums; }
+table.numbers tfoot th, table.numbers tfoot td { font-weight: 700; border-top: 1px solid var(--border); border-bottom: 0; }
+table.numbers tbody th a { color: var(--accent); }
+table.numbers tbody th[scope=row] { text-transform: none; letter-spacing: 0; font-size: .92rem; color: var(--text); background: none; font-weight: 600; }
+table.numbers tfoot th[scope=row] { text-transform: none; letter-spacing: 0; font-size: .92rem; color: var(--text); background: none; }
+.card-head { display: flex; align-items: center; justify-content: space-between; gap: 12px; padding-bottom: 12px; }
+.card-head h2 { margin: 0; }
+form.card-body > h2 { margin-bottom: 16px; }
+.test-event { border-top: 1px solid var(--border); display: flex; align-items: center; justify-content: space-between; gap: 12px; flex-wrap: wrap; }
+.test-event p { margin: 0; min-width: 0; }
+.pager { display: flex; gap: 8px; justify-content: flex-end; padding: 12px 16px; border-top: 1px solid var(--border); }
+tr.flagged td { background: #fffbfa; }
+.details-line { margin-top: 2px; max-width: 360px; }
+.break { overflow-wrap: anywhere; }
+.actor { overflow-wrap: anywhere; }
+.quota-line { margin: 0 0 4px; }
+.list-controls .btn { align-self: flex-end; }
 
 .auth { min-height: 100vh; display: flex; flex-direction: column; align-items: center; justify-content: center; padding: 24px; }
 .auth .brand { margin-bottom: 24px; font-size: 1.25rem; }

@@ -103,11 +103,14 @@ export async function beginAttempt(env: Env, attempt: LoginAttempt, now = Date.n
   return { ok: false, retryAfterSeconds: wait };
 }
 
-/** After a successful login: forgets the failures it answers for (its own booking among them), and audits it. */
-export async function attemptSucceeded(env: Env, attempt: LoginAttempt): Promise<void> {
+/**
+ * After a successful login: forgets the failures it answers for (its own
+ * booking among them), and audits it from `ip` (the client's full address).
+ */
+export async function attemptSucceeded(env: Env, attempt: LoginAttempt, ip: string | null): Promise<void> {
   const db = getDb(env.DB);
   await db.batch([
     db.delete(loginAttempts).where(sameOwner(attempt)),
-    loginAuditInsert(db, "user.login", attempt.email, attempt.ip === "unknown" ? null : attempt.ip),
+    loginAuditInsert(db, "user.login", attempt.email, ip),
   ]);
 }

@@ -72,6 +72,11 @@ export const apiKeys = sqliteTable(
     lastUsedAt: integer("last_used_at", { mode: "timestamp_ms" }),
     /** When a leak of this key was first reported (secret scanning); never cleared. */
     leakedAt: integer("leaked_at", { mode: "timestamp_ms" }),
+    /**
+     * When a leaked key was deleted (its mark dismissed): the dashboard lists a
+     * key that a leak report revoked, marked, until then.
+     */
+    leakDismissedAt: integer("leak_dismissed_at", { mode: "timestamp_ms" }),
     /** The last key.expiring notice sent for the current expiry, in days before it (7, then 1); null: none yet. */
     expiryNotice: integer("expiry_notice"),
     ...timestamps,
@@ -107,10 +112,11 @@ export const sessions = sqliteTable(
 );
 
 /**
- * A new key waiting to be shown once on the dashboard (Post/Redirect/Get):
- * AES-GCM ciphertext under a key derived from the session's token, which
- * only the browser's cookie holds, so this row alone cannot reveal it.
- * Deleted when shown, when it expires (minutes), or with its session.
+ * A new key, or a new webhook signing secret, waiting to be shown once on the
+ * dashboard (Post/Redirect/Get): AES-GCM ciphertext under a key derived from
+ * the session's token, which only the browser's cookie holds, so this row
+ * alone cannot reveal it. Deleted when shown, when it expires (minutes), or
+ * with its session.
  */
 export const keyReveals = sqliteTable(
   "key_reveals",
@@ -119,7 +125,11 @@ export const keyReveals = sqliteTable(
     sessionId: text("session_id")
       .notNull()
       .references(() => sessions.id, { onDelete: "cascade" }),
-    /** The key shown. */
+    /** What is shown: a new API key, or an account's new webhook signing secret. */
+    kind: text("kind", { enum: ["key", "webhook_secret"] })
+      .notNull()
+      .default("key"),
+    /** The key shown (for a webhook secret: the account whose secret it is). */
     keyId: text("key_id").notNull(),
     /** For a rolled key: the key it replaces. */
     replacesKeyId: text("replaces_key_id"),

@@ -8,7 +8,7 @@
  * are written in the write's own D1 batch, under its own condition; the
  * event is enqueued once the batch succeeded (webhooks/outbox.ts).
  */
-import { and, desc, eq, gt, isNull, or, sql } from "drizzle-orm";
+import { and, desc, eq, gt, gte, isNotNull, isNull, or, type SQL, sql } from "drizzle-orm";
 import { type AuditContext, auditInsertIf } from "../audit/entries";
 import type { Config } from "../config";
 import { hmacHex } from "../crypto";
@@ -53,6 +53,7 @@ async function newKeyRow(config: Config, accountId: string, input: KeyInput, now
     rotatedAt: null,
     lastUsedAt: null,
     leakedAt: null,
+    leakDismissedAt: null,
     expiryNotice: null,
     createdAt: now,
     updatedAt: now,
@@ -150,17 +151,14 @@ export async function createKey(
   return created;
 }
 
-/**
- * The account's keys that are not revoked, newest first, each with its last
- * use as the account's gate knows it now (D1 only gets it at the next rollup).
- */
-export async function listKeys(env: Env, accountId: string): Promise<ApiKey[]> {
+/** The account's keys that match `where`, newest first, each with its last use as the account's gate knows it now. */
+async function keysWithLastUse(env: Env, accountId: string, where: SQL | undefined): Promise<ApiKey[]> {
   await getAccount(env, accountId);
   const [keys, live] = await Promise.all([
     getDb(env.DB)
       .select()
       .from(apiKeys)
-      .where(and(eq(apiKeys.accountId, accountId), isNull(apiKeys.revokedAt)))
+      .where(and(eq(apiKeys.accountId, accountId), where))
       .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id)),
     liveUsage(env, accountId),
   ]);
@@ -168,6 +166,90 @@ export async function listKeys(env: Env, accountId: string): Promise<ApiKey[]> {
     const at = live?.lastUsed[key.id];
     return at !== undefined && at > (key.lastUsedAt?.getTime() ?? 0) ? { ...key, lastUsedAt: new Date(at) } : key;
   });
+}
+
+/**
+ * The account's keys that are not revoked, newest first, each with its last
+ * use as the account's gate knows it now (D1 only gets it at the next rollup).
+ */
+export function listKeys(env: Env, accountId: string): Promise<ApiKey[]> {
+  return keysWithLastUse(env, accountId, isNull(apiKeys.revokedAt));
+}
+
+/**
+ * A key that its leak report revoked (LEAKED_KEY_ACTION=revoke) and that no
+ * one has deleted since. A key deleted before its leak was reported kept its
+ * earlier `revokedAt`, so it is not one; deleting a leaked key that was only
+ * flagged sets `leakDismissedAt` (revokeKey).
+ */
+const revokedByLeakReport = and(
+  isNotNull(apiKeys.leakedAt),
+  isNull(apiKeys.leakDismissedAt),
+  gte(apiKeys.revokedAt, apiKeys.leakedAt),
+);
+
+/** The keys the dashboard lists: those listKeys lists, and those a leak report revoked, until deleted (marked). */
+const listedOnDashboard = or(isNull(apiKeys.revokedAt), revokedByLeakReport);
+
+/**
+ * The account's keys as the dashboard lists them (CONTRACT §5: a key reported
+ * as leaked is marked until it is deleted): the live keys, and the keys a
+ * leak report revoked, until the user deletes them (dismissLeakedKey).
+ */
+export function listKeysWithLeaks(env: Env, accountId: string): Promise<ApiKey[]> {
+  return keysWithLastUse(env, accountId, listedOnDashboard);
+}
+
+/** A key of this account that the dashboard lists (live, or revoked by a leak report and not deleted), or a 404. */
+export async function getListedKey(env: Env, accountId: string, keyId: string): Promise<ApiKey> {
+  await getAccount(env, accountId);
+  const key = await getDb(env.DB).query.apiKeys.findFirst({
+    where: and(eq(apiKeys.id, keyId), eq(apiKeys.accountId, accountId), listedOnDashboard),
+  });
+  if (!key) throw new ApiError("NOT_FOUND", "Key not found");
+  return key;
+}
+
+/**
+ * Deletes a key that a leak report revoked: it is refused already, so this
+ * only ends its mark (it leaves the dashboard's list for good), with one
+ * `key.revoked` audit entry in the same batch. A key not in that state (never
+ * leaked, live, or deleted already) is a 404 and nothing is written.
+ */
+export async function dismissLeakedKey(env: Env, accountId: string, keyId: string, by: AuditContext): Promise<ApiKey> {
+  await getAccount(env, accountId);
+  const db = getDb(env.DB);
+  const theKey = and(
+    eq(apiKeys.id, keyId),
+    eq(apiKeys.accountId, accountId),
+    isNotNull(apiKeys.revokedAt),
+    revokedByLeakReport,
+  );
+  const now = new Date();
+  const entry = {
+    accountId,
+    action: "key.revoked" as const,
+    target: { type: "key" as const, id: keyId },
+    details: { note: "revoked by its leak report; now deleted from the dashboard" },
+  };
+  const [, [row]] = await db.batch([
+    auditInsertIf(db, by, entry, apiKeys, theKey),
+    db.update(apiKeys).set({ leakDismissedAt: now, updatedAt: now }).where(theKey).returning(),
+  ]);
+  if (!row) throw new ApiError("NOT_FOUND", "Key not found");
+  return row;
+}
+
+/** Every key of the account, revoked ones too, by id: what a usage row or an audit entry names. */
+export async function keyNames(
+  env: Env,
+  accountId: string,
+): Promise<Map<string, Pick<ApiKey, "id" | "name" | "prefix" | "revokedAt">>> {
+  const rows = await getDb(env.DB)
+    .select({ id: apiKeys.id, name: apiKeys.name, prefix: apiKeys.prefix, revokedAt: apiKeys.revokedAt })
+    .from(apiKeys)
+    .where(eq(apiKeys.accountId, accountId));
+  return new Map(rows.map((row) => [row.id, row]));
 }
 
 /** The live (not revoked) key of this account, or a 404. */
@@ -239,7 +321,7 @@ export async function updateKey(
 export interface Revocation {
   action: "key.revoked" | "key.leaked";
   by: AuditContext;
-  /** More columns to set with `revokedAt` (a leak's `leakedAt`). */
+  /** More columns to set with `revokedAt` (a leak's `leakedAt`, a deleted leaked key's `leakDismissedAt`). */
   set?: Partial<ApiKey>;
   details?: Record<string, string | null>;
   /** The event's data beyond the key (a leak's source and url). */
@@ -308,7 +390,9 @@ export async function revokeKey(
     where: and(eq(apiKeys.id, keyId), eq(apiKeys.accountId, accountId)),
   });
   if (!key) throw new ApiError("NOT_FOUND", "Key not found");
-  const revokedAt = await revokeWith(env, account, key, { action: "key.revoked", by });
+  // A deleted leaked key (one only flagged) leaves the dashboard's list with its mark.
+  const set = key.leakedAt ? { leakDismissedAt: new Date() } : undefined;
+  const revokedAt = await revokeWith(env, account, key, { action: "key.revoked", by, set });
   return { id: key.id, revokedAt };
 }
 

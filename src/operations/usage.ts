@@ -3,7 +3,8 @@
  * the rows it holds now and has not rolled up yet (its recent hours), so a
  * read is exact as of the call without waiting for a rollup and without a
  * write. Both hold absolute counts per key and hour, so the merge takes the
- * larger of each count. Hours are summed into UTC days when asked.
+ * larger of each count. Hours are summed into UTC days when asked. Rows
+ * come as CSV too (`usageCsv`), the same for the admin API and the dashboard.
  */
 import { and, asc, eq, gte, lt } from "drizzle-orm";
 import { getDb } from "../db/client";
@@ -74,6 +75,15 @@ export async function readUsage(env: Env, query: UsageQuery): Promise<UsageBucke
   return [...buckets.values()]
     .filter((bucket) => USAGE_FIELDS.some((field) => bucket[field] > 0))
     .sort((a, b) => a.start - b.start || a.keyId.localeCompare(b.keyId));
+}
+
+/** Usage rows as CSV (RFC 4180 line ends): `start` (ISO-8601), `keyId`, then every count, oldest first. */
+export function usageCsv(rows: UsageBucket[]): string {
+  const header = ["start", "keyId", ...USAGE_FIELDS].join(",");
+  const lines = rows.map((row) =>
+    [new Date(row.start).toISOString(), row.keyId, ...USAGE_FIELDS.map((field) => row[field])].join(","),
+  );
+  return `${[header, ...lines].join("\r\n")}\r\n`;
 }
 
 /**

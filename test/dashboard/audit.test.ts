@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { auditCount, auditLogOf } from "../support/audit";
-import { signedIn } from "../support/dashboard";
+import { accountWithUser, Browser, signedIn } from "../support/dashboard";
 import { createKey } from "../support/helpers";
 
 describe("the audit log of the key console", () => {
@@ -25,6 +25,18 @@ describe("the audit log of the key console", () => {
       ip: browser.ip,
     });
     expect(rotated).toMatchObject({ action: "key.rotated", actor: { type: "user", email }, ip: browser.ip });
+  });
+
+  it("records a failed login, and a login, with the client's full address", async () => {
+    const { account, email, password } = await accountWithUser();
+    const stranger = new Browser("2001:db8:1:2:3:4:5:6");
+    await stranger.get("/dashboard/login");
+    expect((await stranger.post("/dashboard/login", { email, password: `${password}!` })).status).toBe(401);
+    await stranger.login(email, password);
+
+    const [login, failed] = await auditLogOf(account.id);
+    expect(failed).toMatchObject({ action: "user.login_failed", actor: { type: "user", email }, ip: stranger.ip });
+    expect(login).toMatchObject({ action: "user.login", ip: stranger.ip });
   });
 
   it("records nothing for a refused rename, a refused roll, or viewing the pages", async () => {

@@ -10,6 +10,7 @@ import { describe, expect, it } from "vitest";
 import { countingEnv, d1Down } from "../support/counting-env";
 import { accountWithUser, Browser, csrfTokenOf, signedIn } from "../support/dashboard";
 import { createKey } from "../support/helpers";
+import { receiverUrl } from "../support/webhooks";
 
 /** The CSP's directives, by name. */
 function directives(csp: string): Map<string, string[]> {
@@ -109,6 +110,14 @@ describe("the dashboard's Content-Security-Policy", () => {
       "location",
     ) as string;
     await browser.get(shownAgain);
+    await browser.get("/dashboard/settings/webhooks");
+    const refusedTest = await browser.post("/dashboard/settings/webhooks/test");
+    expect(refusedTest.status).toBe(409);
+    await expectStrictCsp("test event without a URL", refusedTest);
+    const secretShownAgain = (
+      await browser.post("/dashboard/settings/webhooks", { url: receiverUrl().url })
+    ).headers.get("location") as string;
+    await browser.get(secretShownAgain);
     const pages: Array<[string, number, () => Promise<Response>]> = [
       ["settings", 200, () => browser.get("/dashboard/settings")],
       ["api keys", 200, () => browser.get("/dashboard/settings/api-keys")],
@@ -131,6 +140,19 @@ describe("the dashboard's Content-Security-Policy", () => {
       ["unknown settings page", 404, () => browser.get("/dashboard/settings/nothing")],
       ["wrong form token", 403, () => browser.post("/dashboard/settings/api-keys", { _csrf: "x", name: "x" })],
       ["PATCH without a form token", 403, () => browser.fetch("/dashboard/settings/api-keys", { method: "PATCH" })],
+      ["usage", 200, () => browser.get("/dashboard/settings/usage")],
+      ["usage of one key", 200, () => browser.get(`/dashboard/settings/usage?key=${key.id}`)],
+      ["audit log", 200, () => browser.get("/dashboard/settings/audit-log")],
+      ["audit log, bad cursor", 400, () => browser.get("/dashboard/settings/audit-log?cursor=nope")],
+      ["webhooks", 200, () => browser.get("/dashboard/settings/webhooks")],
+      ["refused webhook URL", 400, () => browser.post("/dashboard/settings/webhooks", { url: "https://10.0.0.1/" })],
+      [
+        "webhook secret shown",
+        200,
+        async () => browser.follow(await browser.post("/dashboard/settings/webhooks", { url: receiverUrl().url })),
+      ],
+      ["webhook secret shown again", 410, () => browser.get(secretShownAgain)],
+      ["remove webhook confirmation", 200, () => browser.get("/dashboard/settings/webhooks/remove")],
     ];
     for (const [label, status, open] of pages) {
       await browser.get("/dashboard/settings/api-keys/new"); // a fresh form token for the posts

@@ -17,7 +17,8 @@ export interface AccountLimitsProps {
   maxKeys: number;
 }
 
-function QuotaUse(props: Pick<AccountLimitsProps, "account" | "usage">) {
+/** The quota and this period's use, in words (also on Settings > Usage). */
+export function QuotaUse(props: Pick<AccountLimitsProps, "account" | "usage">) {
   const quota = quotaOf(props.account.quotaLimit, props.account.quotaPeriod);
   if (!quota) return <span>None</span>;
   const period = quota.period === "day" ? "today (UTC)" : "this month (UTC)";

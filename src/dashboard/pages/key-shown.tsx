@@ -1,34 +1,14 @@
 /**
  * The page that shows a new key, once: after Create New Key, or after a
- * roll (then also when the old key stops working). The key sits in a
- * read-only input (select it and copy, which works without JavaScript)
- * with a "Copy" button that uses the Clipboard API, wired by a small inline
- * script allowed by the page's CSP nonce. The page is reached by a redirect
- * and can be seen once (reveal.ts): a reload answers "already shown" and
- * creates nothing. `KeyGonePage` is that answer.
+ * roll (then also when the old key stops working), in a CopyField (select
+ * and copy without JavaScript, or the "Copy" button). The page is reached
+ * by a redirect and can be seen once (reveal.ts): a reload answers "already
+ * shown" and creates nothing. `KeyGonePage` is that answer.
  */
-import { raw } from "hono/html";
 import type { ApiKey } from "../../db/schema";
 import { type PageContext, SettingsShell } from "../layout";
+import { CopyField } from "./copy-field";
 import { formatDate, Time } from "./format";
-
-const COPY_SCRIPT = `(() => {
-  const input = document.getElementById("new-key");
-  const button = document.getElementById("copy-key");
-  const status = document.getElementById("copy-status");
-  input.addEventListener("focus", () => input.select());
-  button.addEventListener("click", async () => {
-    try {
-      await navigator.clipboard.writeText(input.value);
-      button.textContent = "Copied";
-      status.textContent = "The key is on your clipboard.";
-    } catch {
-      input.focus();
-      input.select();
-      status.textContent = "Press Ctrl+C (\\u2318C on a Mac) to copy the selected key.";
-    }
-  });
-})();`;
 
 export interface KeyShownPageProps {
   page: PageContext;
@@ -83,16 +63,13 @@ export function KeyShownPage(props: KeyShownPageProps) {
               <OldKeyNotice replaced={props.replaced ?? null} />
             </div>
           )}
-          <label for="new-key">
-            <strong>API key</strong>
-          </label>
-          <div class="secret">
-            <input id="new-key" type="text" readonly value={props.secretKey} autocomplete="off" spellcheck={false} />
-            <button type="button" id="copy-key" class="btn btn-primary">
-              Copy
-            </button>
-          </div>
-          <p class="hint" id="copy-status" role="status" aria-live="polite" />
+          <CopyField
+            inputId="new-key"
+            buttonId="copy-key"
+            label="API key"
+            value={props.secretKey}
+            nonce={props.page.nonce}
+          />
           <dl class="details">
             <dt>Name</dt>
             <dd>{apiKey.name}</dd>
@@ -112,7 +89,6 @@ export function KeyShownPage(props: KeyShownPageProps) {
           </div>
         </div>
       </div>
-      <script nonce={props.page.nonce}>{raw(COPY_SCRIPT)}</script>
     </SettingsShell>
   );
 }

@@ -4,6 +4,8 @@
  * in a <details>: no script needed), permissions, the rate limit that
  * applies and whose it is, creation, expiry, and last use (with a hint when
  * unused for 90 days), then Roll and Delete (each leading to its own page).
+ * A key its leak report revoked is marked "Leaked — revoked" and offers
+ * only Delete.
  * Column headers sort the list by name, creation or last use.
  */
 import type { Config } from "../../config";
@@ -52,6 +54,16 @@ function SortHeader(props: { label: string; field: SortField; query: ListQuery }
 function Marks(props: { apiKey: ApiKey }) {
   const key = props.apiKey;
   const marks = marksOf(key);
+  if (marks.revoked) {
+    return (
+      <span
+        class="badge badge-danger"
+        title={`Reported as leaked ${formatDate(key.leakedAt)} and revoked then: it no longer works. Delete it to remove it from this list.`}
+      >
+        Leaked — revoked
+      </span>
+    );
+  }
   return (
     <>
       {marks.leaked && (
@@ -97,7 +109,7 @@ function Actions(props: { apiKey: ApiKey }) {
   const label = `${key.name} (${key.prefix})`;
   return (
     <div class="row-actions">
-      {!key.rotatedAt && (
+      {!key.rotatedAt && !key.revokedAt && (
         <a class="btn btn-small" href={`/dashboard/settings/api-keys/${key.id}/roll`} aria-label={`Roll ${label}`}>
           Roll
         </a>
@@ -114,16 +126,16 @@ function Actions(props: { apiKey: ApiKey }) {
 function KeyRow(props: KeyTableProps & { apiKey: ApiKey }) {
   const key = props.apiKey;
   const rate = effectiveRateLimit(key, props.account, props.config);
-  const stale = marksOf(key).stale;
+  const marks = marksOf(key);
   return (
-    <tr class={marksOf(key).leaked ? "leaked" : undefined}>
+    <tr class={marks.leaked ? "leaked" : undefined}>
       <td class="name">
         <span class="key-name">{key.name}</span>
         <div class="marks">
           <code class="prefix">{key.prefix}</code>
           <Marks apiKey={key} />
         </div>
-        <Rename apiKey={key} csrfToken={props.csrfToken} />
+        {!marks.revoked && <Rename apiKey={key} csrfToken={props.csrfToken} />}
       </td>
       <td>{describeScopes(key.scopes)}</td>
       <td class="date">
@@ -139,7 +151,7 @@ function KeyRow(props: KeyTableProps & { apiKey: ApiKey }) {
       <td class="date">
         <Time date={key.lastUsedAt} dayOnly />
         {key.lastUsedAt && <div class="muted small">{formatTime(key.lastUsedAt)}</div>}
-        {stale && (
+        {marks.stale && (
           <div class="hint-stale">
             {key.lastUsedAt ? `Not used in ${STALE_DAYS} days` : "Never used"}: consider deleting it
           </div>
