@@ -20,9 +20,9 @@ interface Started {
   curl: string;
 }
 
-/** Runs `node scripts/start.ts` until it prints the curl line. */
+/** Runs what `npm start` runs (`tsx scripts/start.ts`) until it prints the curl line. */
 async function npmStart(env: Record<string, string>): Promise<Started> {
-  const child = spawn(process.execPath, ["scripts/start.ts"], {
+  const child = spawn(process.execPath, ["node_modules/tsx/dist/cli.mjs", "scripts/start.ts"], {
     env: { ...process.env, ...env },
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
