@@ -58,10 +58,11 @@ export function logBackground(requestId: string, task: string, stats: RequestSta
 
 /** The account gate's own work (persisting, rolling up to D1), with the storage writes it made. */
 export function logGate(entry: {
-  event: "persist" | "rollup";
+  event: "start" | "persist" | "rollup" | "load";
   accountId?: string;
   storageWrites?: number;
   d1Writes?: number;
+  d1Queries?: number;
 }) {
   console.log(JSON.stringify({ type: "gate", ...entry }));
 }

@@ -23,6 +23,8 @@ import type { Lease, LeaseGrant, LeaseWant, Limits, Release, UsageCounts, UsageR
 /** Fast demand is counted over slots this long (a busy key's rate). */
 const SLOT_MS = 100;
 const HALF_LIFE_SLOTS = 10;
+/** Requests in one slot that make a key busy by its burst alone. */
+const BUSY_SLOT = 2;
 /** Slow demand: requests in the last SECONDS whole seconds (a key at a few requests a second). */
 const SECONDS = 8;
 /** Below this rate (requests per second) a key gets no lease: every request is answered exactly. */
@@ -123,7 +125,8 @@ export function othersToLease(accountId: string, exceptKeyId: string, now: numbe
     // No request in the demand window: nothing to lease ahead for.
     if (now - state.second * 1000 > SECONDS * 1000) continue;
     prune(state, now);
-    if (state.leases.length > 0 && !shouldRefresh(state, now)) continue;
+    // Riding along costs nothing: a sibling half-way through its lease gets the next one now.
+    if (state.leases.length > 0 && !halfSpent(state, now)) continue;
     const { want, leaseMs } = leaseWant(state, maxLeaseMs);
     if (want === 0) continue;
     state.refreshing = true;
@@ -179,7 +182,9 @@ export function leaseWant(state: KeyState, maxLeaseMs: number): { want: number; 
   let past = 0;
   for (let s = state.second - SECONDS + 1; s < state.second; s++) past += state.seconds[s % SECONDS] as number;
   const sustained = past / (SECONDS - 1);
-  const burst = (Math.max(state.previous, state.recent) * 1000) / SLOT_MS;
+  // One request in a 100 ms slot says nothing of a rate; two or more in a past slot is a busy key.
+  const peak = Math.max(state.previous, state.recent);
+  const burst = peak >= BUSY_SLOT ? (peak * 1000) / SLOT_MS : 0;
   if (maxLeaseMs <= 0 || Math.max(sustained, burst) < MIN_LEASE_RATE) return { want: 0, leaseMs: 0 };
   const forRequests = sustained >= MIN_LEASE_RATE ? (REQUESTS_PER_LEASE * 1000) / sustained : MIN_LEASE_MS;
   const leaseMs = Math.min(maxLeaseMs, Math.max(MIN_LEASE_MS, forRequests));
@@ -231,6 +236,13 @@ export function shouldRefresh(state: KeyState, now: number): boolean {
   const newest = state.leases[state.leases.length - 1];
   if (!newest || state.refreshing) return false;
   return newest.tokens * 4 <= newest.granted || (newest.expiresAt - now) * 10 <= newest.expiresAt - newest.grantedAt;
+}
+
+/** Whether the newest lease is half spent, in tokens or in time. */
+function halfSpent(state: KeyState, now: number): boolean {
+  const newest = state.leases[state.leases.length - 1];
+  if (!newest) return true;
+  return newest.tokens * 2 <= newest.granted || (newest.expiresAt - now) * 2 <= newest.expiresAt - newest.grantedAt;
 }
 
 /** Takes in a gate's answer: a new lease joins the others; a refusal of the key voids them all. */

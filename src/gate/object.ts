@@ -197,6 +197,8 @@ export class AccountGate extends DurableObject<Env> {
   /** Quota events being recorded right now (never two tries of one at once). */
   private readonly noticing = new Set<QuotaEvent>();
   private alarmAt: number | null = null;
+  /** When the counts were last written. */
+  private persistedAt: number;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -214,6 +216,12 @@ export class AccountGate extends DurableObject<Env> {
     const recent = state !== undefined && Date.now() - state.persistedAt < PERSIST_MS + leaseMs;
     this.horizon = Math.max(state?.horizon ?? 0, recent ? Date.now() + leaseMs : 0);
     this.restartHorizon = this.horizon;
+    this.persistedAt = state?.persistedAt ?? 0;
+    // An alarm set by a previous instance stays: a change must not push it later (a busy account would never roll up).
+    ctx.blockConcurrencyWhile(async () => {
+      this.alarmAt = await ctx.storage.getAlarm();
+    });
+    logGate({ event: "start", accountId: this.account?.policy?.id });
   }
 
   /**
@@ -420,6 +428,7 @@ export class AccountGate extends DurableObject<Env> {
       persistedAt: now,
       horizon: this.horizon,
     } satisfies PersistedState);
+    this.persistedAt = now;
     for (let row = 1; row < rows; row++) {
       kv.put(keysRow(row), Object.fromEntries(keys.slice(row * KEYS_PER_ROW, (row + 1) * KEYS_PER_ROW)));
     }
@@ -427,11 +436,19 @@ export class AccountGate extends DurableObject<Env> {
     logGate({ event: "persist", accountId: this.account?.policy?.id, storageWrites: Math.max(rows, previousRows) });
   }
 
-  /** After any change: persist within PERSIST_MS, roll usage up within ROLLUP_MS. */
+  /**
+   * After any change: persist at most every PERSIST_MS, roll usage up within
+   * ROLLUP_MS. A change after a quiet spell is written at once (one row), so a
+   * sparse account's gate is left with no timer and can hibernate; during
+   * traffic a timer writes the rest PERSIST_MS after the last write.
+   */
   private changed(now: number): void {
     this.unsaved = true;
-    this.persistTimer ??= setTimeout(() => this.persist(), PERSIST_MS);
     if (this.usage.dirty) this.scheduleAlarm(now + ROLLUP_MS);
+    if (this.persistTimer !== undefined) return;
+    const due = this.persistedAt + PERSIST_MS - now;
+    if (due <= 0) this.persist();
+    else this.persistTimer = setTimeout(() => this.persist(), due);
   }
 
   private entry(keyId: string): KeyEntry {
@@ -637,6 +654,7 @@ export class AccountGate extends DurableObject<Env> {
     const accountLoad = this.accountLoads;
     const loading = (async () => {
       const found = await loadKey(getDb(this.env.DB), keyId);
+      logGate({ event: "load", accountId: found?.account.id, d1Queries: 1 });
       const now = Date.now();
       const stored: StoredKey = {
         policy: found?.key ?? null,
@@ -667,6 +685,7 @@ export class AccountGate extends DurableObject<Env> {
     const load = ++this.accountLoads;
     const loading = (async () => {
       const stored = { policy: await loadAccount(getDb(this.env.DB), accountId), loadedAt: Date.now() };
+      logGate({ event: "load", accountId, d1Queries: 1 });
       if (load === this.accountLoads) this.setAccount(stored);
       return this.account ?? stored;
     })();

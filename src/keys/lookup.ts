@@ -23,7 +23,8 @@ import { serviceUnavailable } from "../errors";
 import { logWarning } from "../log";
 import { findRecordByPrefix, type KeyRecord } from "./records";
 
-export const ISOLATE_TTL_MS = 60_000;
+/** How long this isolate keeps a key record: it is an identity (the gate decides status), purged on admin changes. */
+export const ISOLATE_TTL_MS = 300_000;
 export const ISOLATE_MAX_ENTRIES = 10_000;
 /** How long this isolate remembers that D1 has no key with a prefix. */
 export const NEGATIVE_TTL_MS = 10_000;
