@@ -36,6 +36,10 @@ export interface SteadyResult {
   writesPerKeyPer10s: number;
   objectCallsPerRequest: number;
   backgroundCallsPerRequest: number;
+  kvReadsPerRequest: number;
+  d1QueriesPerRequest: number;
+  /** Storage rows per persist (the dirty keys' windows, the account's counts, the usage book). */
+  writesPerPersist: number;
 }
 
 /** Loads each scenario continuously and counts its gates' persists. */
@@ -71,10 +75,13 @@ export async function steadySection(runs: Array<{ instance: Instance; scenario: 
       writesPerKeyPer10s: (counts.storageWrites / window / instance.keys.length) * 10,
       objectCallsPerRequest: per(counts.objectCalls, counts.requests),
       backgroundCallsPerRequest: per(counts.backgroundObjectCalls, counts.requests),
+      kvReadsPerRequest: per(counts.kvReads, counts.requests),
+      d1QueriesPerRequest: per(counts.d1Queries, counts.requests),
+      writesPerPersist: per(counts.storageWrites, counts.persists),
     };
     results.push(steady);
     console.log(
-      `S ${scenario.label.padEnd(28)} ${fmt(result.rps)} req/s  gate calls/request ${steady.objectCallsPerRequest.toFixed(3)} (+${steady.backgroundCallsPerRequest.toFixed(3)} background)  persists/s ${steady.persistsPerSecond.toFixed(1)} (${instance.accounts} accounts)  storage writes/s ${steady.storageWritesPerSecond.toFixed(1)}  = ${steady.writesPerKeyPer10s.toFixed(2)} per key per 10 s`,
+      `S ${scenario.label.padEnd(28)} ${fmt(result.rps)} req/s  kv/request ${steady.kvReadsPerRequest.toFixed(3)}  gate calls/request ${steady.objectCallsPerRequest.toFixed(3)} (+${steady.backgroundCallsPerRequest.toFixed(3)} background)  persists/s ${steady.persistsPerSecond.toFixed(1)} (${instance.accounts} accounts)  storage writes/s ${steady.storageWritesPerSecond.toFixed(1)}  = ${steady.writesPerKeyPer10s.toFixed(2)} per key per 10 s`,
     );
   }
   return results;

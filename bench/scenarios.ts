@@ -6,7 +6,8 @@
  * scenarios chosen (BENCH_SCENARIOS).
  *
  *   bare      the bare pass-through worker (the platform's floor)
- *   hot       one account, one key          → scenarios hot, forged, junk
+ *   hot       one account, one key          → scenario hot
+ *   refusals  one account, one key never sent → forged, junk (so every log line there is theirs)
  *   keys1k    1,000 keys                     → keys1k
  *   keys10k   10,000 keys                    → keys10k, zipf10k
  *   policies  one key whose account has a shared rate limit and a quota
@@ -46,13 +47,15 @@ export interface Scenario {
   about?: string;
 }
 
-export type InstanceId = "bare" | "hot" | "keys1k" | "keys10k" | "policies" | "hono" | "quiet";
+export type InstanceId = "bare" | "hot" | "refusals" | "keys1k" | "keys10k" | "policies" | "hono" | "quiet";
 
 export interface Instance {
   id: InstanceId;
   url: string;
   /** The gateway's log and counts (undefined for the bare pass-through). */
   gateway?: Gateway;
+  /** The workerd's stdout, for every instance (the bare pass-through's carries only V8 traces, if asked for). */
+  takeLines: () => string[];
   dispose(): Promise<void>;
   /** Keys seeded (none for the bare pass-through), and the accounts they are in. */
   keys: string[];
@@ -71,8 +74,8 @@ export const SCENARIOS: Array<Omit<Scenario, "key" | "keysFile" | "about">> = [
   { id: "policies", label: "P  shared limit + quota", instance: "policies", kind: "ratio" },
   { id: "hono", label: "H  data plane in Hono", instance: "hono", kind: "ratio" },
   { id: "hotquiet", label: "B' one hot key, logs off", instance: "quiet", kind: "ratio" },
-  { id: "forged", label: "D  forged keys", instance: "hot", kind: "refusal" },
-  { id: "junk", label: "C  junk keys (checksum)", instance: "hot", kind: "refusal" },
+  { id: "forged", label: "D  forged keys", instance: "refusals", kind: "refusal" },
+  { id: "junk", label: "C  junk keys (checksum)", instance: "refusals", kind: "refusal" },
 ];
 
 /** Sections beside the scenarios: low-load latency, and gate work in a continuous run. */
@@ -94,6 +97,7 @@ export function selection(): Set<string> {
 /** How many keys each instance holds, and the account columns of its accounts. */
 const SEEDS: Record<Exclude<InstanceId, "bare">, { keys: number; account?: AccountColumns }> = {
   hot: { keys: 1 },
+  refusals: { keys: 1 },
   keys1k: { keys: 1_000 },
   keys10k: { keys: 10_000 },
   policies: { keys: 1, account: SHARED_AND_QUOTA },
@@ -110,7 +114,16 @@ export async function startInstances(needed: Set<InstanceId>, upstreamUrl: strin
   for (const id of needed) {
     if (id === "bare") {
       const bare = await startPassthrough(upstreamUrl);
-      instances.set(id, { id, url: bare.url, dispose: () => bare.mf.dispose(), keys: [], accounts: 0, pid: bare.pid });
+      const dispose = () => bare.mf.dispose();
+      instances.set(id, {
+        id,
+        url: bare.url,
+        dispose,
+        takeLines: bare.takeLines,
+        keys: [],
+        accounts: 0,
+        pid: bare.pid,
+      });
       continue;
     }
     const gateway = await startGateway({
@@ -130,6 +143,7 @@ export async function startInstances(needed: Set<InstanceId>, upstreamUrl: strin
       id,
       url: gateway.url,
       gateway,
+      takeLines: gateway.takeLines,
       dispose,
       keys,
       seeded,

@@ -116,19 +116,18 @@ export function bundle(entry?: string, minify = true): string {
 /** The gateway as deployed (kept for bench:cpu and bench:profile). */
 export const bundleGateway = (minify = true) => bundle(undefined, minify);
 
-/** The bare pass-through worker, and its workerd's pid. */
-export function startPassthrough(upstreamUrl: string): Promise<{ mf: Miniflare; url: string; pid?: number }> {
-  return withPid(async () => {
-    const mf = miniflare({
+/** The bare pass-through worker, its workerd's pid, and its stdout (V8's --trace-gc lines, for bench:tail). */
+export function startPassthrough(upstreamUrl: string) {
+  return withPid(() =>
+    launchLogging("bare", {
       modules: true,
       scriptPath: "bench/passthrough.js",
       compatibilityDate: COMPATIBILITY_DATE,
       bindings: { UPSTREAM_URL: upstreamUrl },
       host: "127.0.0.1",
       port: 0,
-    });
-    return { mf, url: (await mf.ready).toString().replace(/\/$/, "") };
-  });
+    }),
+  );
 }
 
 /** Applies the drizzle-kit migrations to the D1 database bound as DB. */
@@ -156,8 +155,6 @@ function workerdLoggingTo(logFile: string): string {
   return launcher;
 }
 
-let gateways = 0;
-
 export interface GatewayOptions {
   /** The bundled script (bundle()). */
   scriptPath: string;
@@ -172,36 +169,43 @@ export type Gateway = Awaited<ReturnType<typeof startGateway>>;
 
 /** Starts a gateway on workerd, its migrations applied, its log lines appended to a file. */
 export function startGateway(options: GatewayOptions) {
-  return withPid(() => launchGateway(options));
+  return withPid(async () => {
+    const gateway = await launchLogging("gateway", {
+      modules: true,
+      scriptPath: options.scriptPath,
+      compatibilityDate: COMPATIBILITY_DATE,
+      compatibilityFlags: COMPATIBILITY_FLAGS,
+      bindings: {
+        ENVIRONMENT: "development",
+        UPSTREAM_URL: options.upstreamUrl,
+        ADMIN_TOKEN: options.adminToken ?? "bench-admin-token",
+        ...options.vars,
+        ...BENCH_SECRETS,
+      },
+      d1Databases: { DB: "bench-db" },
+      kvNamespaces: { KEYS_CACHE: "bench-kv" },
+      durableObjects: { RATE_LIMITER: { className: "AccountGate", useSQLite: true } },
+      host: "127.0.0.1",
+      port: 0,
+      ...(options.inspectorPort !== undefined && { inspectorPort: options.inspectorPort }),
+    });
+    await applyMigrations(gateway.mf);
+    return gateway;
+  });
 }
 
-async function launchGateway(options: GatewayOptions) {
-  const logFile = resolve(`bench/.out/gateway-${process.pid}-${++gateways}.log`);
+let logs = 0;
+
+/** Starts a Worker whose workerd appends its stdout to a file; returns it with readers of that file. */
+async function launchLogging(name: string, options: V4MiniflareOptions) {
+  const logFile = resolve(`bench/.out/${name}-${process.pid}-${++logs}.log`);
   writeFileSync(logFile, "");
   process.once("exit", () => rmSync(logFile, { force: true }));
   let logOffset = 0;
   const previousWorkerd = process.env.MINIFLARE_WORKERD_PATH;
   const launcher = workerdLoggingTo(logFile);
   process.env.MINIFLARE_WORKERD_PATH = launcher;
-  const mf = miniflare({
-    modules: true,
-    scriptPath: options.scriptPath,
-    compatibilityDate: COMPATIBILITY_DATE,
-    compatibilityFlags: COMPATIBILITY_FLAGS,
-    bindings: {
-      ENVIRONMENT: "development",
-      UPSTREAM_URL: options.upstreamUrl,
-      ADMIN_TOKEN: options.adminToken ?? "bench-admin-token",
-      ...options.vars,
-      ...BENCH_SECRETS,
-    },
-    d1Databases: { DB: "bench-db" },
-    kvNamespaces: { KEYS_CACHE: "bench-kv" },
-    durableObjects: { RATE_LIMITER: { className: "AccountGate", useSQLite: true } },
-    host: "127.0.0.1",
-    port: 0,
-    ...(options.inspectorPort !== undefined && { inspectorPort: options.inspectorPort }),
-  });
+  const mf = miniflare(options);
   const url = (
     await mf.ready.finally(() => {
       restoreEnv("MINIFLARE_WORKERD_PATH", previousWorkerd);
@@ -210,9 +214,8 @@ async function launchGateway(options: GatewayOptions) {
   )
     .toString()
     .replace(/\/$/, "");
-  await applyMigrations(mf);
 
-  /** The complete log lines written since the last call. */
+  /** The complete lines written since the last call. */
   function takeLines(): string[] {
     const fd = openSync(logFile, "r");
     const fresh = Buffer.alloc(fstatSync(fd).size - logOffset);
