@@ -21,8 +21,9 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { rollupSection, steadySection } from "./background.ts";
 import { LATENCY_ROUNDS, latencySection } from "./latency.ts";
-import { hasWrk } from "./load.ts";
+import { hasWrk, load } from "./load.ts";
 import { drain, measure, type Run, touchEveryKey, warm } from "./measure.ts";
+import { hasNginx, startNginx } from "./nginx.ts";
 import { startFastOrigin } from "./origin.ts";
 import { printRun, printSummaries, printTargets, type ScenarioSummary, summarize } from "./report.ts";
 import { measureRollup } from "./rollup.ts";
@@ -117,6 +118,25 @@ try {
       printRun(s.label, round, run);
     }
   }
+  const hotKey = scenarios.get("hot")?.key;
+  if (chosen.has("nginx") && hasNginx() && hotKey) {
+    // For reference: nginx checking one static key with limit_req, in front of the same origin.
+    const nginx = await startNginx(origin.url, hotKey, 18_000 + Math.floor(Math.random() * 1000));
+    try {
+      for (let round = 1; round <= refusalRounds; round++) {
+        const result = await load({
+          url: `${nginx.url}/v1/domains`,
+          headers: { "X-API-Key": hotKey },
+          connections: CONNECTIONS,
+          seconds: SECONDS,
+        });
+        runs.push({ name: "nginx", round, seconds: SECONDS, connections: CONNECTIONS, result });
+        printRun("E  nginx key check", round, runs[runs.length - 1] as Run);
+      }
+    } finally {
+      nginx.stop();
+    }
+  }
   drain(instances.values());
 
   const bareRuns = runs.filter((r) => r.name === "bare");
@@ -126,6 +146,9 @@ try {
       const instance = instanceOf(s);
       return summarize(s, runs, bareRuns, { keys: instance.keys.length, accounts: instance.accounts });
     }),
+    ...(runs.some((r) => r.name === "nginx")
+      ? [summarize({ id: "nginx", label: "E  nginx key check", kind: "refusal" }, runs, bareRuns)]
+      : []),
   ];
   printSummaries(summaries);
 

@@ -78,15 +78,15 @@ export const SCENARIOS: Array<Omit<Scenario, "key" | "keysFile" | "about">> = [
   { id: "junk", label: "C  junk keys (checksum)", instance: "refusals", kind: "refusal" },
 ];
 
-/** Sections beside the scenarios: low-load latency, and gate work in a continuous run. */
-export const SECTIONS = ["latency", "background"] as const;
+/** Sections beside the scenarios: low-load latency, gate work in a continuous run, and nginx for reference. */
+export const SECTIONS = ["latency", "background", "nginx"] as const;
 
 export const DEFAULT_SELECTION = ["hot", "keys1k", "keys10k", "zipf10k", "policies", "hono", "forged", "junk"];
 
 /** The scenario and section ids chosen by BENCH_SCENARIOS (comma-separated), or the defaults. */
 export function selection(): Set<string> {
   const raw = process.env.BENCH_SCENARIOS;
-  const chosen = raw ? raw.split(",").map((s) => s.trim()) : [...DEFAULT_SELECTION, ...SECTIONS];
+  const chosen = raw ? raw.split(",").map((s) => s.trim()) : [...DEFAULT_SELECTION, "latency", "background"];
   const known = new Set<string>([...SCENARIOS.map((s) => s.id), ...SECTIONS]);
   const unknown = chosen.filter((id) => !known.has(id));
   if (unknown.length > 0)
