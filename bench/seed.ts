@@ -11,7 +11,7 @@ import type { Miniflare } from "miniflare";
 import { parseConfig } from "../src/config.ts";
 import { hmacHex } from "../src/crypto.ts";
 import * as schema from "../src/db/schema.ts";
-import { type Account, type ApiKey, accounts, apiKeys } from "../src/db/schema.ts";
+import { type Account, accounts, apiKeys } from "../src/db/schema.ts";
 import { newId } from "../src/ids.ts";
 import { issueKey } from "../src/keys/issue.ts";
 import { BENCH_SECRETS } from "./workers.ts";
@@ -64,21 +64,15 @@ export interface Seeded {
 export async function seedKeys(mf: Miniflare, spec: SeedSpec): Promise<Seeded> {
   const d1 = await mf.getD1Database("DB");
   const now = new Date();
-  const accountRows: Account[] = [];
-  const keyRows: ApiKey[] = [];
+  // Insert shapes: columns the bench does not set take their schema defaults (null for most).
+  const accountRows: Array<typeof accounts.$inferInsert> = [];
+  const keyRows: Array<typeof apiKeys.$inferInsert> = [];
   const keys: string[] = [];
   for (let i = 0; i < spec.keys; i++) {
     if (i % spec.keysPerAccount === 0) {
       accountRows.push({
         id: newId("acct"),
         name: `Bench ${accountRows.length + 1}`,
-        rateLimitLimit: null,
-        rateLimitWindowSeconds: null,
-        sharedRateLimitLimit: null,
-        sharedRateLimitWindowSeconds: null,
-        quotaLimit: null,
-        quotaPeriod: null,
-        maxKeys: null,
         disabled: false,
         ...spec.account,
         createdAt: now,
@@ -89,17 +83,13 @@ export async function seedKeys(mf: Miniflare, spec: SeedSpec): Promise<Seeded> {
     keys.push(key);
     keyRows.push({
       id: newId("key"),
-      accountId: (accountRows[accountRows.length - 1] as Account).id,
+      accountId: (accountRows[accountRows.length - 1] as { id: string }).id,
       name: `bench ${i + 1}`,
       prefix,
       secretHash: await hmacHex(config.KEY_PEPPER, secret),
       pepperVersion: config.KEY_PEPPER_VERSION,
       scopes: ["*"],
       ...KEY_LIMIT,
-      expiresAt: null,
-      revokedAt: null,
-      rotatedAt: null,
-      lastUsedAt: null,
       createdAt: now,
       updatedAt: now,
     });

@@ -4,7 +4,8 @@
  * gateway under `wrangler dev` in its own process group (so stopping it
  * stops workerd too), free ports, the origin signing secret shared by the
  * gateway and the demo origin, and the idempotent demo seed, made through the
- * admin API (the same code an operator uses).
+ * admin API (the same code an operator uses), the demo account's webhook
+ * included.
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -139,6 +140,9 @@ export interface DemoSeed {
   key: string;
   email: string;
   password: string;
+  /** Where the demo account's webhooks go, and the secret they are signed with (shown once by the admin API). */
+  webhookUrl?: string;
+  webhookSecret?: string;
 }
 
 export const DEMO_EMAIL = "demo@momail.test";
@@ -147,9 +151,16 @@ export const DEMO_PASSWORD = "demo-password";
 /**
  * The demo account, dashboard user and key, created once through the admin
  * API and remembered in `stateFile` (local development state, next to the
- * local D1 database). Later runs reuse them while they still exist.
+ * local D1 database). Later runs reuse them while they still exist. With a
+ * `webhookUrl`, the account's webhook points there (set before the key is
+ * made, so its `key.created` event is the first to arrive).
  */
-export async function seedDemo(gatewayUrl: string, adminToken: string, stateFile: string): Promise<DemoSeed> {
+export async function seedDemo(
+  gatewayUrl: string,
+  adminToken: string,
+  stateFile: string,
+  webhookUrl?: string,
+): Promise<DemoSeed> {
   const call = async (method: string, path: string, body?: unknown) => {
     const response = await fetch(`${gatewayUrl}/admin${path}`, {
       method,
@@ -159,13 +170,28 @@ export async function seedDemo(gatewayUrl: string, adminToken: string, stateFile
     const json = (await response.json()) as { data: Record<string, unknown> & Array<Record<string, unknown>> };
     return { status: response.status, data: json.data };
   };
+  const save = (seed: DemoSeed) => {
+    mkdirSync(dirname(stateFile), { recursive: true });
+    writeFileSync(stateFile, `${JSON.stringify(seed, null, 2)}\n`, { mode: 0o600 });
+    return seed;
+  };
+  /** Points the account's webhook at `webhookUrl`; the secret is shown only in this answer. */
+  const setWebhook = async (accountId: string) => {
+    if (!webhookUrl) return {};
+    const patched = await call("PATCH", `/accounts/${accountId}`, { webhookUrl });
+    if (patched.status !== 200) throw new Error(`Could not set the demo webhook: ${JSON.stringify(patched.data)}`);
+    return { webhookUrl, webhookSecret: patched.data.webhookSecret as string };
+  };
   const saved = existsSync(stateFile) ? (JSON.parse(readFileSync(stateFile, "utf8")) as DemoSeed) : null;
   if (saved) {
     const keys = await call("GET", `/accounts/${saved.accountId}/keys`);
     // The saved key must still exist and still be accepted (a key from an older gateway version may not be).
     const check = await fetch(`${gatewayUrl}/v1/domains`, { headers: { "X-API-Key": saved.key } });
     await check.arrayBuffer();
-    if (keys.status === 200 && keys.data.some((k) => k.id === saved.keyId) && check.status !== 401) return saved;
+    if (keys.status === 200 && keys.data.some((k) => k.id === saved.keyId) && check.status !== 401) {
+      const current = !webhookUrl || (saved.webhookUrl === webhookUrl && saved.webhookSecret);
+      return current ? saved : save({ ...saved, ...(await setWebhook(saved.accountId)) });
+    }
   }
   let accountId = saved?.accountId;
   if (!accountId || (await call("GET", `/accounts/${accountId}/keys`)).status !== 200) {
@@ -175,17 +201,16 @@ export async function seedDemo(gatewayUrl: string, adminToken: string, stateFile
     });
     accountId = account.data.id as string;
   }
+  const webhook = await setWebhook(accountId);
   await call("POST", `/accounts/${accountId}/users`, { email: DEMO_EMAIL, password: DEMO_PASSWORD });
   const key = await call("POST", `/accounts/${accountId}/keys`, { name: "Demo key" });
   if (key.status !== 201) throw new Error(`Could not create the demo key: ${JSON.stringify(key.data)}`);
-  const seed: DemoSeed = {
+  return save({
     accountId,
     keyId: key.data.id as string,
     key: key.data.key as string,
     email: DEMO_EMAIL,
     password: DEMO_PASSWORD,
-  };
-  mkdirSync(dirname(stateFile), { recursive: true });
-  writeFileSync(stateFile, `${JSON.stringify(seed, null, 2)}\n`, { mode: 0o600 });
-  return seed;
+    ...webhook,
+  });
 }

@@ -1,8 +1,11 @@
 /**
- * The Hono environment of the admin and dashboard routes: the bindings, and
- * what the middleware chain hands down (request id, config, the request's stats).
+ * The one Hono environment of the admin API and the dashboard: the bindings,
+ * and what the middleware chain hands down (request id, config, the request's
+ * stats, and, on the dashboard's signed-in pages, the session that
+ * `requireSession` loaded).
  */
 import type { Config } from "./config";
+import type { DashboardSession } from "./dashboard/session";
 import type { RequestStats } from "./stats";
 
 export interface AppEnv {
@@ -11,5 +14,7 @@ export interface AppEnv {
     requestId: string;
     config: Config;
     stats: RequestStats;
+    /** Set by `requireSession` (dashboard/guard.ts); absent everywhere else. */
+    session: DashboardSession;
   };
 }

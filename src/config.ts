@@ -87,6 +87,18 @@ const routeCosts = z
   .optional()
   .transform((value) => new Map(Object.entries(value ?? { "*": 1 })));
 
+/** `"domains,messages"`: the resources the dashboard offers in a key's custom permissions. */
+const resourceList = z
+  .string()
+  .transform((value) =>
+    value
+      .split(",")
+      .map((name) => name.trim())
+      .filter((name) => name !== ""),
+  )
+  .pipe(z.array(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "resource names are [A-Za-z0-9_-]{1,64}")).max(50))
+  .optional();
+
 /** `"1:oldpepper,2:older"`: peppers that still verify hashes made before a rotation. */
 const retiredPeppers = z
   .string()
@@ -130,13 +142,22 @@ const schema = z.object({
   LEASE_MS: intVar(4_000, 0, 4_000),
   ROUTE_COSTS: routeCosts,
   MAX_KEYS_PER_ACCOUNT: intVar(100, 1, 100_000),
+  AUDIT_RETENTION_DAYS: intVar(365, 1, 3_650),
+  GITHUB_SECRET_SCANNING_KEYS_URL: httpUrl
+    .optional()
+    .transform((value) => value ?? "https://api.github.com/meta/public_keys/secret_scanning"),
+  LEAKED_KEY_ACTION: z.enum(["revoke", "notify"], { error: 'must be "revoke" or "notify"' }).default("revoke"),
+  WEBHOOK_MAX_ATTEMPTS: intVar(8, 1, 20),
+  DASHBOARD_RESOURCES: resourceList,
   LOG_REQUESTS: z
     .enum(["true", "false"])
     .optional()
     .transform((value) => value !== "false"),
 });
 
-export type Config = z.output<typeof schema> & {
+export type Config = Omit<z.output<typeof schema>, "DASHBOARD_RESOURCES"> & {
+  /** DASHBOARD_RESOURCES, else the resources UPSTREAM_ROUTES and ROUTE_COSTS name (see dashboardResources). */
+  DASHBOARD_RESOURCES: string[];
   isDevelopment: boolean;
   /** Pepper secrets by version: the current one and the retired ones. */
   peppers: Map<number, string>;
@@ -168,6 +189,17 @@ function checkProductionSecrets(parsed: z.output<typeof schema>): string[] {
   return problems;
 }
 
+/**
+ * The resources the dashboard offers per-resource permissions for: the list
+ * in DASHBOARD_RESOURCES, else those the routing configuration already names
+ * (UPSTREAM_ROUTES, then ROUTE_COSTS), without repeats.
+ */
+function dashboardResources(parsed: z.output<typeof schema>): string[] {
+  if (parsed.DASHBOARD_RESOURCES) return [...new Set(parsed.DASHBOARD_RESOURCES)];
+  const fromCosts = [...parsed.ROUTE_COSTS.keys()].flatMap((route) => /\/v1\/(.+)$/.exec(route)?.[1] ?? []);
+  return [...new Set([...Object.keys(parsed.UPSTREAM_ROUTES), ...fromCosts])];
+}
+
 /** Validates raw bindings into a Config, or throws a ConfigError naming every bad variable. */
 export function parseConfig(env: Record<string, unknown>): Config {
   const vars: Record<string, unknown> = {};
@@ -192,7 +224,7 @@ export function parseConfig(env: Record<string, unknown>): Config {
   const peppers = new Map<number, string>(parsed.KEY_PEPPERS_RETIRED.map((p) => [p.version, p.secret]));
   peppers.set(parsed.KEY_PEPPER_VERSION, parsed.KEY_PEPPER);
   const prefixSecrets = [parsed.KEY_PREFIX_SECRET, ...parsed.KEY_PREFIX_SECRETS_RETIRED];
-  return { ...parsed, isDevelopment, peppers, prefixSecrets };
+  return { ...parsed, DASHBOARD_RESOURCES: dashboardResources(parsed), isDevelopment, peppers, prefixSecrets };
 }
 
 const cache = new WeakMap<object, Config>();

@@ -11,6 +11,9 @@
  * which must not await. `secretsEqual` hashes both sides first and compares
  * the fixed-length digests: for a secret whose length is itself secret (the
  * admin token), so a guess of any length takes the same path.
+ *
+ * `seal`/`unseal` encrypt a short text under a key derived from a random
+ * secret (the dashboard holds a new key, for one view, under its session token).
  */
 
 const encoder = new TextEncoder();
@@ -66,4 +69,50 @@ export function timingSafeEqual(a: string, b: string): boolean {
 export async function secretsEqual(a: string, b: string): Promise<boolean> {
   const [left, right] = await Promise.all([sha256Hex(a), sha256Hex(b)]);
   return timingSafeEqual(left, right);
+}
+
+const base64url = (bytes: Uint8Array) =>
+  btoa(String.fromCharCode(...bytes))
+    .replaceAll("+", "-")
+    .replaceAll("/", "_")
+    .replace(/=+$/, "");
+
+const fromBase64url = (text: string) =>
+  Uint8Array.from(atob(text.replaceAll("-", "+").replaceAll("_", "/")), (char) => char.charCodeAt(0));
+
+/** An AES-256-GCM key derived (HKDF-SHA-256) from a high-entropy secret, for one `purpose` only. */
+async function sealingKey(secret: string, purpose: string): Promise<CryptoKey> {
+  const material = await crypto.subtle.importKey("raw", encoder.encode(secret), "HKDF", false, ["deriveKey"]);
+  return crypto.subtle.deriveKey(
+    { name: "HKDF", hash: "SHA-256", salt: new Uint8Array(0), info: encoder.encode(purpose) },
+    material,
+    { name: "AES-GCM", length: 256 },
+    false,
+    ["encrypt", "decrypt"],
+  );
+}
+
+/**
+ * `plaintext` encrypted and authenticated (AES-256-GCM, random IV) under a key
+ * derived from `secret` for `purpose`: base64url of IV + ciphertext. Only
+ * the same secret and purpose open it. `secret` must be random (a session
+ * token, not a password).
+ */
+export async function seal(secret: string, purpose: string, plaintext: string): Promise<string> {
+  const iv = crypto.getRandomValues(new Uint8Array(12));
+  const key = await sealingKey(secret, purpose);
+  const ciphertext = await crypto.subtle.encrypt({ name: "AES-GCM", iv }, key, encoder.encode(plaintext));
+  return base64url(new Uint8Array([...iv, ...new Uint8Array(ciphertext)]));
+}
+
+/** The plaintext `seal` sealed, or null when the secret, the purpose or the sealed text is not the right one. */
+export async function unseal(secret: string, purpose: string, sealed: string): Promise<string | null> {
+  try {
+    const bytes = fromBase64url(sealed);
+    const key = await sealingKey(secret, purpose);
+    const plain = await crypto.subtle.decrypt({ name: "AES-GCM", iv: bytes.slice(0, 12) }, key, bytes.slice(12));
+    return new TextDecoder().decode(plain);
+  } catch {
+    return null;
+  }
 }

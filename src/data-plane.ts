@@ -1,7 +1,8 @@
 /**
  * The data plane: every `/v1/*` request, in the contract's order.
  *
- *   request id → path and declared body size (400, 413) → key check (401) → the account gate:
+ *   request id → path check (400) → key check (401) → declared body size
+ *   (413) → the account gate:
  *   status, scope, limits and quota (one Durable Object round trip, or a
  *   lease: 401/403/429) → proxy → usage of what the origin answered
  *
@@ -53,21 +54,24 @@ export async function serveDataPlane(
     const rc: RequestContext = { env, config, requestId, stats, waitUntil: (promise) => ctx.waitUntil(promise) };
     logging = config.LOG_REQUESTS;
     const target = targetOf(request.method, url);
-    // Refused before anything is looked up or counted: these need no key to judge.
+    // Refused before anything is looked up: a path an origin could read another way.
     assertSafePath(target.pathname);
-    assertDeclaredSize(request, config.MAX_BODY_BYTES);
     // The warm path answers these two synchronously: awaiting only real promises saves a tick each.
     const checked = checkKey(rc, request.headers.get("x-api-key"));
     key = checked instanceof Promise ? await checked : checked;
+    // Before anything is counted: a declared length needs no byte read to refuse.
+    assertDeclaredSize(request, config.MAX_BODY_BYTES);
     const authorized = authorize(rc, key, target.method, target.resource);
     limitHeaders = authorized instanceof Promise ? await authorized : authorized;
     try {
-      response = await forward(request, target, config, key, requestId, limitHeaders);
+      response = await forward(rc, request, target, key);
     } catch (error) {
       if (error instanceof ApiError && (error.status === 502 || error.status === 504)) recordOrigin(key, "failed");
       throw error;
     }
     recordOrigin(key, response.status);
+    for (const name in limitHeaders) response.headers.set(name, limitHeaders[name] as string);
+    response.headers.set("x-request-id", requestId);
   } catch (error) {
     const apiError = toApiError(error, env);
     if (apiError.status >= 500) logError(requestId, error);

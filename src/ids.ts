@@ -1,10 +1,11 @@
 /**
- * Prefixed, readable ids: `acct_…`, `usr_…`, `key_…`, `ses_…`, followed by
- * 20 random base62 characters (119 bits).
+ * Prefixed, readable ids: `acct_…`, `usr_…`, `key_…`, `ses_…`, `aud_…` (audit
+ * entries), `evt_…` (webhook events), followed by 20 random base62
+ * characters (119 bits).
  */
 import { BASE62, randomString } from "./keys/random";
 
-export type IdKind = "acct" | "usr" | "key" | "ses";
+export type IdKind = "acct" | "usr" | "key" | "ses" | "aud" | "evt";
 
 /** A new random id of the given kind, e.g. `key_4fT0…`. */
 export function newId(kind: IdKind): string {

@@ -5,8 +5,11 @@
  * (live status, scope, limits and quota: one Durable Object round trip, or a
  * lease) → proxy. Everything else is
  * a Hono app: `/admin`, the operators' API, and `/dashboard`, the account
- * users' pages. Every request gets a request id and a log line, and every
- * error leaves as the JSON envelope through `toApiError`/`errorResponse`.
+ * users' pages, and `/secret-scanning/github`, GitHub's leaked-token reports.
+ * Every request gets a request id and a log line, and every error leaves as
+ * the JSON envelope through `toApiError`/`errorResponse`. The worker also
+ * consumes the webhook queues (webhooks/consumer.ts) and runs the cron job
+ * (scheduled.ts).
  */
 import { env } from "cloudflare:workers";
 import { Hono } from "hono";
@@ -19,7 +22,11 @@ import { dashboard } from "./dashboard";
 import { serveDataPlane } from "./data-plane";
 import { ApiError, errorResponse, toApiError } from "./errors";
 import { logError, requestLog } from "./log";
+import { runScheduled } from "./scheduled";
+import { secretScanning } from "./secret-scanning/github";
 import { isDataPlane } from "./url";
+import { consumeDeadLetters, consumeWebhooks, DEAD_LETTER_QUEUE } from "./webhooks/consumer";
+import type { WebhookMessage } from "./webhooks/outbox";
 
 export { AccountGate } from "./gate/object";
 
@@ -51,6 +58,7 @@ app.use(
 
 app.route("/admin", admin);
 app.route("/dashboard", dashboard);
+app.route("/secret-scanning", secretScanning);
 
 app.notFound((c) => errorResponse(new ApiError("NOT_FOUND"), c.get("requestId")));
 app.onError((error, c) => {
@@ -64,4 +72,11 @@ export default {
     const url = request.url;
     return isDataPlane(url) ? serveDataPlane(request, url, env, ctx) : app.fetch(request, env, ctx);
   },
-} satisfies ExportedHandler<Env>;
+  async queue(batch, env, _ctx) {
+    if (batch.queue === DEAD_LETTER_QUEUE) await consumeDeadLetters(batch, env);
+    else await consumeWebhooks(batch, env);
+  },
+  async scheduled(controller, env, _ctx) {
+    await runScheduled(env, controller.scheduledTime);
+  },
+} satisfies ExportedHandler<Env, WebhookMessage>;

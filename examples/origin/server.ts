@@ -6,12 +6,18 @@
  * the gateway signs with, and has no default: started without one it exits.
  * `npm start` generates one per checkout and passes it to both.
  *
+ * It is also a webhook receiver: `POST /webhooks` takes the gateway's
+ * events (the demo account's webhook points here under `npm start`),
+ * checks their MoMail-Signature once it knows the account's webhook secret,
+ * and hands each to `onEvent` (`npm start` prints them); `GET /webhooks`
+ * lists the last ones received.
+ *
  *   ORIGIN_SIGNING_SECRET=… node examples/origin/server.ts    # listens on 127.0.0.1:8788
  *   PORT=9000 ORIGIN_SIGNING_SECRET=… node examples/origin/server.ts
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { fileURLToPath } from "node:url";
-import { createVerifier, type VerifyResult } from "momail-gateway/verify";
+import { createVerifier, type VerifyResult, verifyWebhook, WEBHOOK_SIGNATURE_HEADER } from "momail-gateway/verify";
 
 type Verify = ReturnType<typeof createVerifier>;
 
@@ -30,6 +36,64 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
+}
+
+/** A webhook as the demo origin received it. */
+export interface ReceivedWebhook {
+  id: string;
+  type: string;
+  accountId: string;
+  receivedAt: string;
+  /** "verified" with the account's webhook secret, or "unchecked" while the origin does not know it. */
+  signature: "verified" | "unchecked";
+}
+
+/** Where webhooks go: the secret to check them with (set once known) and what to do with each. */
+export interface WebhookInbox {
+  secret?: string;
+  onEvent?: (event: ReceivedWebhook) => void;
+}
+
+const KEPT_WEBHOOKS = 50;
+
+async function receiveWebhook(
+  inbox: WebhookInbox,
+  received: ReceivedWebhook[],
+  req: IncomingMessage,
+  res: ServerResponse,
+) {
+  if (req.method === "GET") return send(res, 200, { success: true, data: received });
+  if (req.method !== "POST")
+    return send(res, 405, { success: false, error: { code: "METHOD_NOT_ALLOWED", message: "POST or GET" } });
+  const body = await readBody(req);
+  if (inbox.secret) {
+    const check = await verifyWebhook(body, req.headers[WEBHOOK_SIGNATURE_HEADER] as string | undefined, {
+      secret: inbox.secret,
+    });
+    if (!check.ok) {
+      return send(res, 401, {
+        success: false,
+        error: { code: "UNAUTHORIZED", message: `Bad signature (${check.reason})` },
+      });
+    }
+  }
+  let event: { id?: unknown; type?: unknown; accountId?: unknown };
+  try {
+    event = JSON.parse(body.toString("utf8"));
+  } catch {
+    return send(res, 400, { success: false, error: { code: "BAD_REQUEST", message: "Not JSON" } });
+  }
+  const webhook: ReceivedWebhook = {
+    id: String(event.id),
+    type: String(event.type),
+    accountId: String(event.accountId),
+    receivedAt: new Date().toISOString(),
+    signature: inbox.secret ? "verified" : "unchecked",
+  };
+  received.unshift(webhook);
+  received.length = Math.min(received.length, KEPT_WEBHOOKS);
+  inbox.onEvent?.(webhook);
+  return send(res, 200, { success: true, data: { received: webhook.id } });
 }
 
 async function handle(verify: Verify, req: IncomingMessage, res: ServerResponse) {
@@ -65,12 +129,19 @@ async function handle(verify: Verify, req: IncomingMessage, res: ServerResponse)
   return send(res, 404, { success: false, error: { code: "NOT_FOUND", message: "Not found" } });
 }
 
-/** The demo origin as an unstarted server, verifying with `secret` (the gateway's ORIGIN_SIGNING_SECRET). */
-export function createDemoOrigin(options: { secret: string }): Server {
+/**
+ * The demo origin as an unstarted server, verifying with `secret` (the
+ * gateway's ORIGIN_SIGNING_SECRET); webhooks go to `webhooks` (set its
+ * `secret` once the account's webhook secret is known).
+ */
+export function createDemoOrigin(options: { secret: string; webhooks?: WebhookInbox }): Server {
   // Throws here, not on the first request, if the secret is short or a dev-only default.
   const verify = createVerifier({ secret: options.secret });
+  const inbox = options.webhooks ?? {};
+  const received: ReceivedWebhook[] = [];
   return createServer((req, res) => {
-    handle(verify, req, res).catch(() => res.destroy());
+    const isWebhook = new URL(req.url ?? "/", "http://origin").pathname === "/webhooks";
+    (isWebhook ? receiveWebhook(inbox, received, req, res) : handle(verify, req, res)).catch(() => res.destroy());
   });
 }
 

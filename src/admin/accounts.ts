@@ -3,16 +3,19 @@
  */
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-env";
-import { createAccount, updateAccount } from "../store/accounts";
+import { byAdmin } from "../audit/context";
+import { createAccount, getAccount, quotaUsage, updateAccount } from "../operations/accounts";
 import {
   AccountIdParam,
   AccountSchema,
+  AccountWithUsageSchema,
   accountView,
   CreateAccountBody,
   envelope,
   errorResponses,
   json,
   UpdateAccountBody,
+  UpdatedAccountSchema,
 } from "./schemas";
 import { validationHook } from "./validation";
 
@@ -29,8 +32,29 @@ accountRoutes.openapi(
     responses: { 201: { description: "Created", ...json(envelope(AccountSchema)) }, ...errors },
   }),
   async (c) => {
-    const account = await createAccount(c.env, c.req.valid("json"));
-    return c.json({ success: true as const, data: accountView(account, false) }, 201);
+    const account = await createAccount(c.env, c.req.valid("json"), byAdmin(c));
+    return c.json({ success: true as const, data: accountView(account, c.var.config.MAX_KEYS_PER_ACCOUNT) }, 201);
+  },
+);
+
+accountRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/accounts/{accountId}",
+    summary: "Get an account, with its current quota usage",
+    description: "`quotaUsage` is exact as of the call: the account's gate keeps the count.",
+    request: { params: AccountIdParam },
+    responses: { 200: { description: "The account", ...json(envelope(AccountWithUsageSchema)) }, ...errors },
+  }),
+  async (c) => {
+    const account = await getAccount(c.env, c.req.valid("param").accountId);
+    const usage = await quotaUsage(c.env, account);
+    const data = {
+      ...accountView(account, c.var.config.MAX_KEYS_PER_ACCOUNT),
+      webhookUrl: account.webhookUrl,
+      quotaUsage: usage && { used: usage.used, resetAt: new Date(usage.resetAt).toISOString() },
+    };
+    return c.json({ success: true as const, data }, 200);
   },
 );
 
@@ -38,13 +62,26 @@ accountRoutes.openapi(
   createRoute({
     method: "patch",
     path: "/accounts/{accountId}",
-    summary: "Rename, re-limit, disable or enable an account",
-    description: "While an account is disabled every one of its keys gets 401, from the moment this answers.",
+    summary: "Rename, re-limit, disable or enable an account, or set its webhook",
+    description:
+      "Limits, quota and the disabled flag apply to the very next request. While an account is disabled every one of its keys gets 401, from the moment this answers. A new `webhookUrl` answers with a new `webhookSecret`, shown only in this response.",
     request: { params: AccountIdParam, body: { ...json(UpdateAccountBody), required: true } },
-    responses: { 200: { description: "Updated", ...json(envelope(AccountSchema)) }, ...errors },
+    responses: { 200: { description: "Updated", ...json(envelope(UpdatedAccountSchema)) }, ...errors },
   }),
   async (c) => {
-    const account = await updateAccount(c.env, c.req.valid("param").accountId, c.req.valid("json"));
-    return c.json({ success: true as const, data: accountView(account) }, 200);
+    const { accountId } = c.req.valid("param");
+    const { account, webhookSecret } = await updateAccount(
+      c.env,
+      c.var.config,
+      accountId,
+      c.req.valid("json"),
+      byAdmin(c),
+    );
+    const data = {
+      ...accountView(account, c.var.config.MAX_KEYS_PER_ACCOUNT),
+      webhookUrl: account.webhookUrl,
+      ...(webhookSecret && { webhookSecret }),
+    };
+    return c.json({ success: true as const, data }, 200);
   },
 );

@@ -14,8 +14,11 @@ import type { AppEnv } from "../app-env";
 import { secretsEqual } from "../crypto";
 import { ApiError } from "../errors";
 import { accountRoutes } from "./accounts";
+import { auditRoutes } from "./audit";
 import { keyRoutes } from "./keys";
+import { leakedKeyRoutes } from "./leaked-keys";
 import { type ApiDocument, apiReference, referenceHeaders } from "./reference";
+import { usageRoutes } from "./usage";
 import { userRoutes } from "./users";
 import { validationHook } from "./validation";
 
@@ -51,7 +54,8 @@ const DOCUMENT = {
   info: {
     title: "MoMail gateway admin API",
     version: "1.0.0",
-    description: "Accounts, dashboard users and API keys. Authenticate with `Authorization: Bearer {ADMIN_TOKEN}`.",
+    description:
+      "Accounts, dashboard users, API keys, the audit log and leaked-key reports. Authenticate with `Authorization: Bearer {ADMIN_TOKEN}`.",
   },
   servers: [{ url: "/admin" }],
   security: [{ adminToken: [] }],
@@ -70,3 +74,6 @@ admin.use("*", adminAuth);
 admin.route("/", accountRoutes);
 admin.route("/", userRoutes);
 admin.route("/", keyRoutes);
+admin.route("/", usageRoutes);
+admin.route("/", auditRoutes);
+admin.route("/", leakedKeyRoutes);

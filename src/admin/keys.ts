@@ -4,7 +4,8 @@
  */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-env";
-import { createKey, listKeys, revokeKey, rotateKey, updateKey } from "../store/keys";
+import { byAdmin } from "../audit/context";
+import { createKey, listKeys, revokeKey, rotateKey, updateKey } from "../operations/keys";
 import {
   AccountIdParam,
   CreatedKeySchema,
@@ -36,7 +37,8 @@ keyRoutes.openapi(
     responses: { 201: { description: "Created", ...json(envelope(CreatedKeySchema)) }, ...errors },
   }),
   async (c) => {
-    const { row, key } = await createKey(c.env, c.get("config"), c.req.valid("param").accountId, c.req.valid("json"));
+    const { accountId } = c.req.valid("param");
+    const { row, key } = await createKey(c.env, c.get("config"), accountId, c.req.valid("json"), byAdmin(c));
     return c.json({ success: true as const, data: createdKeyView(row, key) }, 201);
   },
 );
@@ -72,7 +74,7 @@ keyRoutes.openapi(
   }),
   async (c) => {
     const { accountId, keyId } = c.req.valid("param");
-    const key = await updateKey(c.env, accountId, keyId, c.req.valid("json"));
+    const key = await updateKey(c.env, accountId, keyId, c.req.valid("json"), byAdmin(c));
     return c.json({ success: true as const, data: keyView(key) }, 200);
   },
 );
@@ -91,7 +93,7 @@ keyRoutes.openapi(
   }),
   async (c) => {
     const { accountId, keyId } = c.req.valid("param");
-    const { id, revokedAt } = await revokeKey(c.env, accountId, keyId);
+    const { id, revokedAt } = await revokeKey(c.env, accountId, keyId, byAdmin(c));
     return c.json({ success: true as const, data: { id, revokedAt: revokedAt.toISOString() } }, 200);
   },
 );
@@ -113,7 +115,7 @@ keyRoutes.openapi(
   async (c) => {
     const { accountId, keyId } = c.req.valid("param");
     const grace = c.req.valid("json").gracePeriodSeconds ?? 0;
-    const { row, key } = await rotateKey(c.env, c.get("config"), accountId, keyId, grace);
+    const { row, key } = await rotateKey(c.env, c.get("config"), accountId, keyId, grace, byAdmin(c));
     return c.json({ success: true as const, data: createdKeyView(row, key) }, 201);
   },
 );

@@ -5,7 +5,9 @@
  * a hash).
  */
 import { z } from "@hono/zod-openapi";
+import { quotaOf, rateLimitOf } from "../db/limits";
 import type { Account, ApiKey, User } from "../db/schema";
+import { expiryRule, nameRule } from "../keys/rules";
 import { SCOPE_PATTERN } from "../keys/scopes";
 
 const MAX_GRACE_SECONDS = 30 * 86_400;
@@ -17,20 +19,15 @@ export const RateLimitSchema = z
   })
   .openapi("RateLimit", { example: { limit: 100, windowSeconds: 60 } });
 
-// A lone surrogate cannot be stored as text: D1 would keep U+FFFD in its place, not what was sent.
-const Name = z
-  .string()
-  .trim()
-  .min(1, "is required")
-  .max(100, "must be at most 100 characters")
-  .refine((name) => name.isWellFormed(), "must be valid Unicode text (no lone surrogates)");
+// One home for the name and expiry rules, shared with the dashboard's forms (the API's words here).
+const Name = nameRule("api");
 
 /** ISO-8601 (a date-time with offset, or a date, read as midnight UTC), strictly in the future. */
-export const FutureDate = z
-  .union([z.iso.datetime({ offset: true }), z.iso.date()], { error: "must be an ISO-8601 date or date-time" })
-  .transform((value) => new Date(value))
-  .refine((date) => date.getTime() > Date.now(), "must be in the future")
-  .openapi({ type: "string", format: "date-time", example: "2027-01-01T00:00:00Z" });
+export const FutureDate = expiryRule("api").openapi({
+  type: "string",
+  format: "date-time",
+  example: "2027-01-01T00:00:00Z",
+});
 
 const Scopes = z
   .array(z.string().regex(SCOPE_PATTERN, 'must be "*" or "{resource}:read" / "{resource}:write"'))
@@ -49,11 +46,38 @@ export const KeyIdParams = AccountIdParam.extend({
   keyId: z.string().openapi({ param: { name: "keyId", in: "path" }, example: "key_7Jf2c1XqPz0sY4mWn8Rt" }),
 });
 
-export const CreateAccountBody = z.strictObject({ name: Name, rateLimit: RateLimitSchema.nullish() });
+export const QuotaSchema = z
+  .strictObject({
+    limit: z.number().int().min(1).max(1_000_000_000),
+    period: z.enum(["day", "month"], { error: 'must be "day" or "month"' }),
+  })
+  .openapi("Quota", {
+    description: "Units per calendar period (UTC): `day` from 00:00, `month` from the 1st at 00:00.",
+    example: { limit: 100_000, period: "month" },
+  });
+
+const MaxKeys = z.number().int().min(1).max(100_000);
+
+export const CreateAccountBody = z.strictObject({
+  name: Name,
+  rateLimit: RateLimitSchema.nullish(),
+  sharedRateLimit: RateLimitSchema.nullish(),
+  quota: QuotaSchema.nullish(),
+  maxKeys: MaxKeys.nullish(),
+});
 export const UpdateAccountBody = z.strictObject({
   name: Name.optional(),
   rateLimit: RateLimitSchema.nullable().optional(),
+  sharedRateLimit: RateLimitSchema.nullable().optional(),
+  quota: QuotaSchema.nullable().optional(),
+  maxKeys: MaxKeys.nullable().optional(),
   disabled: z.boolean().optional(),
+  webhookUrl: z.string().max(2048, "must be at most 2048 characters").nullable().optional().openapi({
+    format: "uri",
+    description:
+      "Where the account's webhooks are POSTed: an https:// URL to a public host (null stops them). Setting it returns a new `webhookSecret`, once.",
+    example: "https://hooks.acme.test/momail",
+  }),
 });
 const Password = z
   .string()
@@ -83,18 +107,37 @@ export const RotateKeyBody = z.strictObject({
 });
 
 const iso = (date: Date | null) => (date ? date.toISOString() : null);
-const limitOf = (limit: number | null, windowSeconds: number | null) =>
-  limit != null && windowSeconds != null ? { limit, windowSeconds } : null;
 
 export const AccountSchema = z
   .object({
     id: z.string(),
     name: z.string(),
     rateLimit: RateLimitSchema.nullable(),
-    disabled: z.boolean().optional(),
+    sharedRateLimit: RateLimitSchema.nullable(),
+    quota: QuotaSchema.nullable(),
+    maxKeys: z.number(),
+    disabled: z.boolean(),
     createdAt: z.string(),
   })
   .openapi("Account");
+
+const WebhookUrl = z.string().nullable().openapi({ description: "Where webhooks go; null: none." });
+
+export const UpdatedAccountSchema = AccountSchema.extend({
+  webhookUrl: WebhookUrl,
+  webhookSecret: z.string().optional().openapi({
+    description:
+      "Only when this call set a new `webhookUrl`: the secret that signs the account's webhooks (MoMail-Signature). It is never shown again.",
+  }),
+}).openapi("UpdatedAccount");
+
+export const AccountWithUsageSchema = AccountSchema.extend({
+  webhookUrl: WebhookUrl,
+  quotaUsage: z
+    .object({ used: z.number(), resetAt: z.string() })
+    .nullable()
+    .openapi({ description: "Units used in the current quota period, and when it resets; null without a quota." }),
+}).openapi("AccountWithUsage");
 
 export const UserSchema = z
   .object({ id: z.string(), accountId: z.string(), email: z.string(), createdAt: z.string() })
@@ -110,19 +153,27 @@ export const KeySchema = z
     createdAt: z.string(),
     expiresAt: z.string().nullable(),
     lastUsedAt: z.string().nullable(),
+    leakedAt: z
+      .string()
+      .nullable()
+      .openapi({ description: "When a leak of this key was reported (secret scanning); null if never." }),
   })
   .openapi("Key");
 
-export const CreatedKeySchema = KeySchema.omit({ lastUsedAt: true })
+export const CreatedKeySchema = KeySchema.omit({ lastUsedAt: true, leakedAt: true })
   .extend({ key: z.string().openapi({ description: "The full key. Shown only in this response." }) })
   .openapi("CreatedKey");
 
-export function accountView(account: Account, withStatus = true) {
+/** An account as the API shows it; `defaultMaxKeys` is MAX_KEYS_PER_ACCOUNT, for accounts without their own cap. */
+export function accountView(account: Account, defaultMaxKeys: number) {
   return {
     id: account.id,
     name: account.name,
-    rateLimit: limitOf(account.rateLimitLimit, account.rateLimitWindowSeconds),
-    ...(withStatus && { disabled: account.disabled }),
+    rateLimit: rateLimitOf(account.rateLimitLimit, account.rateLimitWindowSeconds),
+    sharedRateLimit: rateLimitOf(account.sharedRateLimitLimit, account.sharedRateLimitWindowSeconds),
+    quota: quotaOf(account.quotaLimit, account.quotaPeriod),
+    maxKeys: account.maxKeys ?? defaultMaxKeys,
+    disabled: account.disabled,
     createdAt: account.createdAt.toISOString(),
   };
 }
@@ -137,15 +188,16 @@ export function keyView(key: ApiKey) {
     name: key.name,
     prefix: key.prefix,
     scopes: key.scopes,
-    rateLimit: limitOf(key.rateLimitLimit, key.rateLimitWindowSeconds),
+    rateLimit: rateLimitOf(key.rateLimitLimit, key.rateLimitWindowSeconds),
     createdAt: key.createdAt.toISOString(),
     expiresAt: iso(key.expiresAt),
     lastUsedAt: iso(key.lastUsedAt),
+    leakedAt: iso(key.leakedAt),
   };
 }
 
 export function createdKeyView(key: ApiKey, fullKey: string) {
-  const { lastUsedAt: _unused, ...view } = keyView(key);
+  const { lastUsedAt: _unused, leakedAt: _new, ...view } = keyView(key);
   return { ...view, key: fullKey };
 }
 

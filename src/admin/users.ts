@@ -5,7 +5,8 @@
  */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-env";
-import { createUser, deleteUser, listUsers, setUserPassword } from "../store/users";
+import { byAdmin } from "../audit/context";
+import { createUser, deleteUser, listUsers, setUserPassword } from "../operations/users";
 import {
   AccountIdParam,
   CreateUserBody,
@@ -37,7 +38,7 @@ userRoutes.openapi(
     },
   }),
   async (c) => {
-    const user = await createUser(c.env, c.req.valid("param").accountId, c.req.valid("json"));
+    const user = await createUser(c.env, c.req.valid("param").accountId, c.req.valid("json"), byAdmin(c));
     return c.json({ success: true as const, data: userView(user) }, 201);
   },
 );
@@ -68,7 +69,7 @@ userRoutes.openapi(
   }),
   async (c) => {
     const { accountId, userId } = c.req.valid("param");
-    const user = await setUserPassword(c.env, accountId, userId, c.req.valid("json").password);
+    const user = await setUserPassword(c.env, accountId, userId, c.req.valid("json").password, byAdmin(c));
     return c.json({ success: true as const, data: userView(user) }, 200);
   },
 );
@@ -84,6 +85,6 @@ userRoutes.openapi(
   }),
   async (c) => {
     const { accountId, userId } = c.req.valid("param");
-    return c.json({ success: true as const, data: await deleteUser(c.env, accountId, userId) }, 200);
+    return c.json({ success: true as const, data: await deleteUser(c.env, accountId, userId, byAdmin(c)) }, 200);
   },
 );

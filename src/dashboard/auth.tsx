@@ -8,23 +8,18 @@
  * that email, and lands on Settings > API Keys. Logging out (POST) deletes
  * the session and its cookie.
  */
+
 import { Hono } from "hono";
 import { deleteCookie } from "hono/cookie";
+import type { AppEnv } from "../app-env";
+import { clientIp } from "../audit/context";
 import { verifyCredentials } from "./credentials";
 import { checkLoginToken, issueLoginToken, LOGIN_CSRF_COOKIE, readForm } from "./csrf";
 import { trustDevice, trustedDevice } from "./devices";
 import { LOGIN_PATH, requireFormToken, requireSession } from "./guard";
 import { LoginPage } from "./pages/login";
 import { pageContext, renderPage } from "./render";
-import {
-  clearSessionCookie,
-  createSession,
-  type DashboardEnv,
-  endSession,
-  findSession,
-  sessionToken,
-  setSessionCookie,
-} from "./session";
+import { clearSessionCookie, createSession, endSession, findSession, sessionToken, setSessionCookie } from "./session";
 import { attemptSucceeded, beginAttempt, clientAddress } from "./throttle";
 
 export const HOME_PATH = "/dashboard/settings/api-keys";
@@ -33,7 +28,7 @@ const MAX_EMAIL_LENGTH = 254;
 
 const text = (value: unknown) => (typeof value === "string" ? value : "");
 
-export const authRoutes = new Hono<DashboardEnv>();
+export const authRoutes = new Hono<AppEnv>();
 
 authRoutes.get("/login", async (c) => {
   if (await findSession(c.env, sessionToken(c))) return c.redirect(HOME_PATH, 303);
@@ -65,9 +60,11 @@ authRoutes.post("/login", async (c) => {
       "Retry-After": String(booking.retryAfterSeconds),
     });
   }
-  const user = email.length <= MAX_EMAIL_LENGTH ? await verifyCredentials(c.env, email, password) : null;
+  // The audit log keeps the client's full address; the throttle counts IPv6 by /64.
+  const ip = clientIp(c);
+  const user = email.length <= MAX_EMAIL_LENGTH ? await verifyCredentials(c.env, email, password, ip) : null;
   if (!user) return form(401, INVALID_CREDENTIALS);
-  await attemptSucceeded(c.env, attempt);
+  await attemptSucceeded(c.env, attempt, ip);
   await trustDevice(c, email, attempt.device);
 
   await endSession(c.env, sessionToken(c));

@@ -5,9 +5,12 @@
  * same PBKDF2 work as a known one, against a dummy hash, so response times
  * do not tell which emails have a login; and a disabled account's user is
  * refused like a wrong password, so the answer does not tell that the
- * password was right.
+ * password was right. A failure is recorded in the audit log of the email's
+ * user (`user.login_failed`), by a statement that writes nothing for an
+ * email without a user and runs either way (audit/login.ts).
  */
 import { eq } from "drizzle-orm";
+import { loginAuditInsert } from "../audit/login";
 import { verifyPassword } from "../auth/password";
 import { getDb } from "../db/client";
 import { accounts, users } from "../db/schema";
@@ -20,9 +23,19 @@ export interface LoginUser {
 /** A well-formed hash that no password matches, at the cost of a real one. */
 const DUMMY_HASH = `pbkdf2-sha256$100000$${"A".repeat(22)}==$${"A".repeat(43)}=`;
 
-/** The user whose email and password these are, of an enabled account, or null, whatever was wrong. */
-export async function verifyCredentials(env: Env, email: string, password: string): Promise<LoginUser | null> {
-  const [row] = await getDb(env.DB)
+/**
+ * The user whose email and password these are, of an enabled account, or
+ * null, whatever was wrong. `ip` is the client's address for the audit entry
+ * of a failure (`clientIp`, as every audit entry has it).
+ */
+export async function verifyCredentials(
+  env: Env,
+  email: string,
+  password: string,
+  ip: string | null = null,
+): Promise<LoginUser | null> {
+  const db = getDb(env.DB);
+  const [row] = await db
     .select({
       id: users.id,
       accountId: users.accountId,
@@ -33,10 +46,10 @@ export async function verifyCredentials(env: Env, email: string, password: strin
     .innerJoin(accounts, eq(accounts.id, users.accountId))
     .where(eq(users.email, email))
     .limit(1);
-  if (!row) {
-    await verifyPassword(password, DUMMY_HASH);
+  const valid = await verifyPassword(password, row?.passwordHash ?? DUMMY_HASH);
+  if (!row || !valid || row.accountDisabled) {
+    await loginAuditInsert(db, "user.login_failed", email, ip);
     return null;
   }
-  if (!(await verifyPassword(password, row.passwordHash)) || row.accountDisabled) return null;
   return { id: row.id, accountId: row.accountId };
 }

@@ -8,11 +8,13 @@
  * it uses a double-submit token: a random value in a cookie scoped to
  * /dashboard/login that the form must echo. A missing or wrong token is a 403.
  */
+
 import type { Context } from "hono";
 import { getCookie, setCookie } from "hono/cookie";
-import { HTTPException } from "hono/http-exception";
+import type { AppEnv } from "../app-env";
 import { sha256Hex, timingSafeEqual } from "../crypto";
-import { type DashboardEnv, randomToken } from "./session";
+import { ApiError } from "../errors";
+import { randomToken } from "./session";
 
 /** The hidden form field every dashboard form carries its token in. */
 export const CSRF_FIELD = "_csrf";
@@ -30,7 +32,7 @@ export async function readForm(c: Context): Promise<Record<string, unknown>> {
   try {
     return await c.req.parseBody();
   } catch (error) {
-    throw new HTTPException(400, { message: "unreadable form body", cause: error });
+    throw new ApiError("BAD_REQUEST", "The form body could not be read", {}, { cause: error });
   }
 }
 
@@ -45,12 +47,12 @@ export async function formField(c: Context, name: string): Promise<string> {
 export async function checkFormToken(c: Context, expected: string | undefined): Promise<void> {
   const sent = await formField(c, CSRF_FIELD);
   if (!expected || !sent || !timingSafeEqual(sent, expected)) {
-    throw new HTTPException(403, { message: "csrf token" });
+    throw new ApiError("FORBIDDEN", "The form's CSRF token is missing or wrong");
   }
 }
 
 /** The login form's double-submit token: the browser's current one, or a new one set as a cookie. */
-export function issueLoginToken(c: Context<DashboardEnv>): string {
+export function issueLoginToken(c: Context<AppEnv>): string {
   const current = getCookie(c, LOGIN_CSRF_COOKIE);
   if (current && LOGIN_TOKEN_PATTERN.test(current)) return current;
   const token = randomToken();
@@ -65,7 +67,7 @@ export function issueLoginToken(c: Context<DashboardEnv>): string {
 }
 
 /** Throws a 403 unless the login form echoes the token of its cookie. */
-export function checkLoginToken(c: Context<DashboardEnv>): Promise<void> {
+export function checkLoginToken(c: Context<AppEnv>): Promise<void> {
   const cookie = getCookie(c, LOGIN_CSRF_COOKIE);
   return checkFormToken(c, cookie && LOGIN_TOKEN_PATTERN.test(cookie) ? cookie : undefined);
 }

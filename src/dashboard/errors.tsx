@@ -2,16 +2,20 @@
  * How the dashboard answers when something goes wrong: an HTML page with the
  * right status, never the API's JSON envelope and never a stack trace. A
  * refused CSRF check is a 403, an unknown page or a key outside the user's
- * account a 404; anything unexpected is a logged 500 that names nothing.
+ * account a 404, a conflict (a 409 the routes did not answer themselves) a
+ * page with its message; anything unexpected is a logged 500 that names
+ * nothing. Errors are ApiErrors, as everywhere else; `toApiError` (the
+ * gateway's one mapping) says which status anything else is.
  */
+
 import type { Context, ErrorHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { ApiError, isStorageError } from "../errors";
+import type { AppEnv } from "../app-env";
+import { ApiError, toApiError } from "../errors";
 import { logError } from "../log";
 import { ErrorPage } from "./pages/error";
 import { pageContext, renderPage } from "./render";
-import type { DashboardEnv } from "./session";
 
 const PAGES: Record<number, { title: string; message: string }> = {
   400: { title: "That request could not be read", message: "Go back, reload the page and try again." },
@@ -24,6 +28,7 @@ const PAGES: Record<number, { title: string; message: string }> = {
     message: "There is nothing here. If you followed a link to a key, it may have been deleted already.",
   },
   405: { title: "Method not allowed", message: "This page cannot be used that way." },
+  409: { title: "This change could not be made", message: "Nothing was changed." },
   413: { title: "Too much data", message: "The form sent more data than the dashboard accepts." },
   500: { title: "Something went wrong", message: "We could not complete this. Please try again in a moment." },
   503: {
@@ -32,26 +37,29 @@ const PAGES: Record<number, { title: string; message: string }> = {
   },
 };
 
-/** The error page for `status`, with optional response headers (e.g. Allow). */
+/** The error page for `status`, with optional response headers (e.g. Allow) and a message of its own. */
 export function renderError(
-  c: Context<DashboardEnv>,
+  c: Context<AppEnv>,
   status: ContentfulStatusCode,
   headers: Record<string, string> = {},
+  message?: string,
 ): Promise<Response> {
   const text = PAGES[status] ?? (PAGES[500] as { title: string; message: string });
-  return renderPage(c, <ErrorPage page={pageContext(c)} status={status} {...text} />, status, headers);
+  const page = <ErrorPage page={pageContext(c)} status={status} title={text.title} message={message ?? text.message} />;
+  return renderPage(c, page, status, headers);
 }
 
-function statusOf(error: unknown): ContentfulStatusCode {
-  if (error instanceof ApiError || error instanceof HTTPException) {
-    if (error.status in PAGES) return error.status as ContentfulStatusCode;
-  }
-  return isStorageError(error) ? 503 : 500;
+/** Any failure as an ApiError; Hono's own csrf() refuses a foreign Origin with an HTTPException 403. */
+function asApiError(error: unknown, env: Env): ApiError {
+  if (error instanceof HTTPException && error.status === 403) return new ApiError("FORBIDDEN", "Foreign origin");
+  return toApiError(error, env);
 }
 
 /** The dashboard's onError: every failure as an HTML error page. */
-export const dashboardErrors: ErrorHandler<DashboardEnv> = (error, c) => {
-  const status = statusOf(error);
+export const dashboardErrors: ErrorHandler<AppEnv> = (error, c) => {
+  const apiError = asApiError(error, c.env);
+  const status = (apiError.status in PAGES ? apiError.status : 500) as ContentfulStatusCode;
   if (status >= 500) logError(c.var.requestId, error);
-  return renderError(c, status);
+  // A conflict's message is written for the user (e.g. "This key was rotated out…"); others name internals.
+  return renderError(c, status, {}, apiError.code === "CONFLICT" ? apiError.message : undefined);
 };

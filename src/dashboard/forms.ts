@@ -1,68 +1,118 @@
 /**
- * The dashboard's forms, validated server-side with zod. A failed validation
- * gives one plain-language message per field, shown next to that field when
- * the form is rendered again with what the user entered.
+ * The dashboard's forms (create, rename, roll, webhook URL), validated
+ * server-side with zod. The name and expiry rules are the admin API's
+ * (src/keys/rules.ts), in the dashboard's words. A failed validation gives one plain-language
+ * message per field, shown next to that field when the form is rendered
+ * again with what the user entered.
  */
 import { z } from "zod";
+import { expiryDateRule, isoDay, nameRule } from "../keys/rules";
+import { READ_ONLY, WILDCARD } from "../keys/scopes";
+
+export type Permissions = "full" | "read" | "custom";
+export type Access = "none" | "read" | "write";
 
 /** What the user typed into the "Create New Key" form, as strings. */
 export interface NewKeyValues {
   name: string;
   expiresOn: string;
+  permissions: string;
+  /** Custom permissions: each offered resource's access, by resource name. */
+  access: Record<string, string>;
 }
 
 export type FieldErrors<T> = Partial<Record<keyof T, string>>;
 
-const DATE_PATTERN = /^(\d{4})-(\d{2})-(\d{2})$/;
+/** The form field of a resource's access in custom permissions. */
+export const accessField = (resource: string) => `access.${resource}`;
 
-/** `YYYY-MM-DD` of a date, in UTC. */
-export function isoDay(date: Date): string {
-  return date.toISOString().slice(0, 10);
+/** The grace periods a roll offers, in seconds: none, 1 hour, 24 hours, 7 days. */
+export const GRACE_PERIODS = [0, 3_600, 86_400, 604_800] as const;
+
+const text = (value: unknown) => (typeof value === "string" ? value : "");
+
+/** The values of a zod issue list, one message per field (the first). */
+function errorsOf<T>(error: z.ZodError): FieldErrors<T> {
+  const errors: FieldErrors<T> = {};
+  for (const issue of error.issues) errors[issue.path[0] as keyof T] ??= issue.message;
+  return errors;
 }
 
-/** An `<input type="date">` value, read as 00:00 UTC that day (as the admin API reads a date). */
-const expiration = z
+/** An `<input type="date">` value: empty for no expiry, else the shared expiry rule. */
+const optionalExpiry = z
   .string()
   .trim()
   .transform((value, ctx) => {
     if (value === "") return null;
-    const match = DATE_PATTERN.exec(value);
-    const date = match ? new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3]))) : null;
-    if (!date || Number.isNaN(date.getTime()) || isoDay(date) !== value) {
-      ctx.addIssue({ code: "custom", message: "Enter a valid date, e.g. 2027-01-31." });
-      return z.NEVER;
-    }
-    if (date.getTime() <= Date.now()) {
-      ctx.addIssue({ code: "custom", message: "Choose a date in the future." });
-      return z.NEVER;
-    }
-    return date;
+    const parsed = expiryDateRule("dashboard").safeParse(value);
+    if (parsed.success) return parsed.data;
+    for (const issue of parsed.error.issues) ctx.addIssue({ code: "custom", message: issue.message });
+    return z.NEVER;
   });
 
-const NewKeyForm = z.object({
-  name: z.string().trim().min(1, "Enter a name for the key.").max(100, "Use at most 100 characters for the name."),
-  expiresOn: expiration,
-});
+/** The scopes of a permissions choice, or null when a custom choice grants nothing. */
+function scopesOf(values: NewKeyValues, resources: readonly string[]): string[] | null {
+  if (values.permissions === "full") return [WILDCARD];
+  if (values.permissions === "read") return [READ_ONLY];
+  const scopes = resources.flatMap((resource) => {
+    const access = values.access[resource];
+    return access === "read" || access === "write" ? [`${resource}:${access}`] : [];
+  });
+  return scopes.length > 0 ? scopes : null;
+}
 
 /** Reads the new-key form: the typed values, and either the key input or an error per field. */
-export function parseNewKeyForm(body: Record<string, unknown>) {
+export function parseNewKeyForm(body: Record<string, unknown>, resources: readonly string[]) {
   const values: NewKeyValues = {
-    name: typeof body.name === "string" ? body.name : "",
-    expiresOn: typeof body.expiresOn === "string" ? body.expiresOn : "",
+    name: text(body.name),
+    expiresOn: text(body.expiresOn),
+    permissions: text(body.permissions) || "full",
+    access: Object.fromEntries(resources.map((resource) => [resource, text(body[accessField(resource)]) || "none"])),
   };
-  const result = NewKeyForm.safeParse(values);
-  if (result.success) {
-    return { values, input: { name: result.data.name, expiresAt: result.data.expiresOn }, errors: null };
-  }
-  const errors: FieldErrors<NewKeyValues> = {};
-  for (const issue of result.error.issues) {
-    const field = issue.path[0] as keyof NewKeyValues;
-    errors[field] ??= issue.message;
-  }
-  return { values, input: null, errors };
+  const allowed: string[] = resources.length > 0 ? ["full", "read", "custom"] : ["full", "read"];
+  const form = z.object({
+    name: nameRule("dashboard"),
+    expiresOn: optionalExpiry,
+    permissions: z
+      .string()
+      .refine((choice) => allowed.includes(choice), "Choose one of the permissions offered.")
+      .transform(() => scopesOf(values, resources))
+      .refine((scopes) => scopes !== null, "Give the key read or read and write access to at least one resource."),
+  });
+  const result = form.safeParse(values);
+  if (!result.success) return { values, input: null, errors: errorsOf<NewKeyValues>(result.error) };
+  const { name, expiresOn, permissions } = result.data;
+  return { values, input: { name, expiresAt: expiresOn, scopes: permissions as string[] }, errors: null };
+}
+
+/** Reads the rename form: the typed name, and either the new name or its error. */
+export function parseRenameForm(body: Record<string, unknown>) {
+  const values = { name: text(body.name) };
+  const result = z.object({ name: nameRule("dashboard") }).safeParse(values);
+  if (!result.success) return { values, name: null, errors: errorsOf<typeof values>(result.error) };
+  return { values, name: result.data.name, errors: null };
+}
+
+/** Reads the roll form: the grace period in seconds, or null when none of the offered ones was chosen. */
+export function parseRollForm(body: Record<string, unknown>): number | null {
+  const seconds = Number(text(body.grace));
+  return text(body.grace) !== "" && (GRACE_PERIODS as readonly number[]).includes(seconds) ? seconds : null;
 }
 
 /** The earliest date the expiration field accepts: tomorrow, in UTC. */
 export function earliestExpiry(now = Date.now()): string {
   return isoDay(new Date(now + 86_400_000));
 }
+
+/**
+ * Reads the webhook form: what was typed, and the URL to set, or the error
+ * when it is empty (which URLs the gateway accepts is the operations' rule:
+ * webhooks/url.ts, its refusal shown by `webhookUrlError`).
+ */
+export function parseWebhookForm(body: Record<string, unknown>) {
+  const value = text(body.url).trim();
+  return value ? { value, url: value, error: null } : { value, url: null, error: "Enter the URL to send events to." };
+}
+
+/** A refused webhook URL's reason in the dashboard's words ("webhookUrl: must name a public host" → "The URL must name a public host."). */
+export const webhookUrlError = (message: string) => `The URL ${message.replace(/^webhookUrl: /, "")}.`;

@@ -5,15 +5,17 @@
  * POST alike, and drops a stale cookie. `requireFormToken` then refuses a
  * POST whose `_csrf` field is not the session's token with a 403.
  */
+
 import type { MiddlewareHandler } from "hono";
+import type { AppEnv } from "../app-env";
 import { checkFormToken, csrfTokenFor } from "./csrf";
-import { clearSessionCookie, type DashboardEnv, findSession, sessionToken } from "./session";
+import { clearSessionCookie, findSession, sessionToken } from "./session";
 
 export const LOGIN_PATH = "/dashboard/login";
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 /** Redirects to the login page unless the request carries a live session. */
-export function requireSession(): MiddlewareHandler<DashboardEnv> {
+export function requireSession(): MiddlewareHandler<AppEnv> {
   return async function requireSession(c, next) {
     const token = sessionToken(c);
     const session = await findSession(c.env, token);
@@ -27,7 +29,7 @@ export function requireSession(): MiddlewareHandler<DashboardEnv> {
 }
 
 /** Refuses (403) a state-changing request whose form token is not the session's. */
-export function requireFormToken(): MiddlewareHandler<DashboardEnv> {
+export function requireFormToken(): MiddlewareHandler<AppEnv> {
   return async function requireFormToken(c, next) {
     if (!SAFE_METHODS.has(c.req.method)) await checkFormToken(c, c.var.session.csrfToken);
     await next();

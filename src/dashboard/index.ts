@@ -1,26 +1,29 @@
 /**
  * The dashboard (CONTRACT §5) at /dashboard: server-rendered pages where an
- * account's users log in and manage their API keys (Settings > API Keys).
+ * account's users log in, manage their API keys, see their usage, set up
+ * their webhook and read their audit log (the sections of Settings).
  * Every response carries strict security headers (a CSP whose only inline
  * style and script are the page's own, by nonce; no framing) and
  * `Cache-Control: no-store`. Form posts are size-limited and CSRF-checked,
  * by Origin here and by token behind it (csrf.ts). Errors, unknown pages and
  * wrong methods are HTML pages of the dashboard's own (errors.tsx).
  */
+
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { csrf } from "hono/csrf";
 import { methodNotAllowed } from "hono/method-not-allowed";
 import { NONCE, secureHeaders } from "hono/secure-headers";
+import type { AppEnv } from "../app-env";
 import { authRoutes, HOME_PATH } from "./auth";
 import { dashboardErrors, renderError } from "./errors";
 import { LOGIN_PATH } from "./guard";
-import { type DashboardEnv, findSession, sessionToken } from "./session";
+import { findSession, sessionToken } from "./session";
 import { settingsRoutes } from "./settings";
 
 const MAX_FORM_BYTES = 16 * 1024;
 
-export const dashboard = new Hono<DashboardEnv>();
+export const dashboard = new Hono<AppEnv>();
 
 dashboard.use(
   secureHeaders({

@@ -2,7 +2,9 @@
  * The frame every dashboard page shares: the HTML document (with the inline
  * stylesheet under the request's CSP nonce), the top bar with the MoMail
  * brand, the "Settings" navigation and the signed-in user's "Log out" button,
- * and the Settings section's side navigation with its "API Keys" link.
+ * and the Settings section's side navigation (SETTINGS_SECTIONS: API Keys,
+ * Usage, Webhooks, Audit log). A
+ * "Skip to content" link comes first, for keyboard users.
  */
 import type { Child } from "hono/jsx";
 import { CSRF_FIELD } from "./csrf";
@@ -62,6 +64,9 @@ export function AppShell(props: { page: PageContext; title: string; section?: "s
   const { session, nonce } = props.page;
   return (
     <Document title={props.title} nonce={nonce}>
+      <a class="skip-link" href="#content">
+        Skip to content
+      </a>
       <header class="topbar">
         <div class="container">
           <Brand href="/dashboard" />
@@ -83,21 +88,39 @@ export function AppShell(props: { page: PageContext; title: string; section?: "s
           )}
         </div>
       </header>
-      <main class="container">{props.children}</main>
+      <main class="container" id="content" tabindex={-1}>
+        {props.children}
+      </main>
     </Document>
   );
 }
 
+/** The sections of Settings, in the order of the side navigation. */
+export const SETTINGS_SECTIONS = [
+  { id: "api-keys", href: "/dashboard/settings/api-keys", label: "API Keys" },
+  { id: "usage", href: "/dashboard/settings/usage", label: "Usage" },
+  { id: "webhooks", href: "/dashboard/settings/webhooks", label: "Webhooks" },
+  { id: "audit-log", href: "/dashboard/settings/audit-log", label: "Audit log" },
+] as const;
+
+export type SettingsSection = (typeof SETTINGS_SECTIONS)[number]["id"];
+
 /** A page of the Settings section, with its side navigation. */
-export function SettingsShell(props: { page: PageContext; title: string; current?: "api-keys"; children: Child }) {
+export function SettingsShell(props: { page: PageContext; title: string; current?: SettingsSection; children: Child }) {
   return (
     <AppShell page={props.page} title={props.title} section="settings">
       <div class="settings">
-        <nav class="nav-side" aria-label="Settings">
-          <h2>Settings</h2>
-          <a href="/dashboard/settings/api-keys" aria-current={props.current === "api-keys" ? "page" : undefined}>
-            API Keys
-          </a>
+        <nav class="nav-side" aria-labelledby="settings-nav">
+          <h2 id="settings-nav">Settings</h2>
+          <ul>
+            {SETTINGS_SECTIONS.map((section) => (
+              <li>
+                <a href={section.href} aria-current={props.current === section.id ? "page" : undefined}>
+                  {section.label}
+                </a>
+              </li>
+            ))}
+          </ul>
         </nav>
         <section>{props.children}</section>
       </div>

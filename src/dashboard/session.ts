@@ -30,11 +30,6 @@ export interface DashboardSession {
   csrfToken: string;
 }
 
-export interface DashboardEnv {
-  Bindings: Env;
-  Variables: AppEnv["Variables"] & { session: DashboardSession };
-}
-
 /** 32 random bytes, base64url without padding (43 characters). */
 export function randomToken(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(32));
@@ -106,7 +101,7 @@ export function sessionToken(c: Context): string | undefined {
 }
 
 /** Sets the session cookie: HttpOnly, SameSite=Lax, Path=/dashboard, Secure outside development. */
-export function setSessionCookie(c: Context<DashboardEnv>, token: string, expiresAt: Date): void {
+export function setSessionCookie(c: Context<AppEnv>, token: string, expiresAt: Date): void {
   setCookie(c, SESSION_COOKIE, token, {
     httpOnly: true,
     secure: !c.var.config.isDevelopment,
@@ -117,6 +112,6 @@ export function setSessionCookie(c: Context<DashboardEnv>, token: string, expire
 }
 
 /** Tells the browser to forget the session cookie. */
-export function clearSessionCookie(c: Context<DashboardEnv>): void {
+export function clearSessionCookie(c: Context<AppEnv>): void {
   deleteCookie(c, SESSION_COOKIE, { path: "/dashboard", secure: !c.var.config.isDevelopment });
 }

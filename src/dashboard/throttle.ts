@@ -17,10 +17,12 @@
  * parallel guesses cannot slip past the count), in one D1 batch (a
  * transaction) with the counts and the clean-up of old rows; an attempt
  * refused for throttling is not counted. A success forgets the failures it
- * answers for: its device's, or its email's untrusted ones.
+ * answers for: its device's, or its email's untrusted ones, in one batch with
+ * the user's `user.login` audit entry.
  */
 import { and, desc, eq, gte, isNull, lt, type SQL } from "drizzle-orm";
 import type { Context } from "hono";
+import { loginAuditInsert } from "../audit/login";
 import { type Database, getDb } from "../db/client";
 import { loginAttempts } from "../db/schema";
 
@@ -101,7 +103,14 @@ export async function beginAttempt(env: Env, attempt: LoginAttempt, now = Date.n
   return { ok: false, retryAfterSeconds: wait };
 }
 
-/** After a successful login: forgets the failures it answers for (its own booking among them). */
-export async function attemptSucceeded(env: Env, attempt: LoginAttempt): Promise<void> {
-  await getDb(env.DB).delete(loginAttempts).where(sameOwner(attempt));
+/**
+ * After a successful login: forgets the failures it answers for (its own
+ * booking among them), and audits it from `ip` (the client's full address).
+ */
+export async function attemptSucceeded(env: Env, attempt: LoginAttempt, ip: string | null): Promise<void> {
+  const db = getDb(env.DB);
+  await db.batch([
+    db.delete(loginAttempts).where(sameOwner(attempt)),
+    loginAuditInsert(db, "user.login", attempt.email, ip),
+  ]);
 }

@@ -25,6 +25,14 @@ export function quotaOf(limit: number | null, period: "day" | "month" | null): Q
 }
 
 /** The columns of a key's or an account's own rate limit: `undefined` leaves them alone, `null` clears them. */
+export function rateLimitColumns(value: RateLimit | null): {
+  rateLimitLimit: number | null;
+  rateLimitWindowSeconds: number | null;
+};
+export function rateLimitColumns(value: RateLimit | null | undefined): {
+  rateLimitLimit?: number | null;
+  rateLimitWindowSeconds?: number | null;
+};
 export function rateLimitColumns(value: RateLimit | null | undefined) {
   if (value === undefined) return {};
   return { rateLimitLimit: value?.limit ?? null, rateLimitWindowSeconds: value?.windowSeconds ?? null };

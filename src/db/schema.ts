@@ -1,7 +1,7 @@
 /**
  * The D1 schema, the source of truth. drizzle-kit generates the migrations in
  * `drizzle/` from this file (`npm run db:generate`). Timestamps are epoch
- * milliseconds; ids are prefixed (`acct_`, `usr_`, `key_`, `ses_`) so a
+ * milliseconds; ids are prefixed (`acct_`, `usr_`, `key_`, `ses_`, `aud_`, `evt_`) so a
  * stray id in a log says what it is.
  */
 import { sql } from "drizzle-orm";
@@ -27,6 +27,10 @@ export const accounts = sqliteTable("accounts", {
   /** Most live keys the account may hold; null = MAX_KEYS_PER_ACCOUNT. */
   maxKeys: integer("max_keys"),
   disabled: integer("disabled", { mode: "boolean" }).notNull().default(false),
+  /** Where the account's webhooks are POSTed; null = no webhooks. */
+  webhookUrl: text("webhook_url"),
+  /** The webhooks' signing secret, encrypted (AES-GCM under a key derived from the pepper: src/webhooks/secret.ts). */
+  webhookSecret: text("webhook_secret"),
   ...timestamps,
 });
 
@@ -66,11 +70,21 @@ export const apiKeys = sqliteTable(
     /** When a rotation replaced this key: its expiry (the end of the grace period) is then final. */
     rotatedAt: integer("rotated_at", { mode: "timestamp_ms" }),
     lastUsedAt: integer("last_used_at", { mode: "timestamp_ms" }),
+    /** When a leak of this key was first reported (secret scanning); never cleared. */
+    leakedAt: integer("leaked_at", { mode: "timestamp_ms" }),
+    /**
+     * When a leaked key was deleted (its mark dismissed): the dashboard lists a
+     * key that a leak report revoked, marked, until then.
+     */
+    leakDismissedAt: integer("leak_dismissed_at", { mode: "timestamp_ms" }),
+    /** The last key.expiring notice sent for the current expiry, in days before it (7, then 1); null: none yet. */
+    expiryNotice: integer("expiry_notice"),
     ...timestamps,
   },
   (t) => [
     uniqueIndex("api_keys_prefix_unique").on(t.prefix),
     index("api_keys_account_active_idx").on(t.accountId, t.revokedAt, t.createdAt),
+    index("api_keys_expires_idx").on(t.expiresAt),
   ],
 );
 
@@ -95,6 +109,35 @@ export const sessions = sqliteTable(
     index("sessions_user_idx").on(t.userId),
     index("sessions_expires_idx").on(t.expiresAt),
   ],
+);
+
+/**
+ * A new key, or a new webhook signing secret, waiting to be shown once on the
+ * dashboard (Post/Redirect/Get): AES-GCM ciphertext under a key derived from
+ * the session's token, which only the browser's cookie holds, so this row
+ * alone cannot reveal it. Deleted when shown, when it expires (minutes), or
+ * with its session.
+ */
+export const keyReveals = sqliteTable(
+  "key_reveals",
+  {
+    id: text("id").primaryKey(),
+    sessionId: text("session_id")
+      .notNull()
+      .references(() => sessions.id, { onDelete: "cascade" }),
+    /** What is shown: a new API key, or an account's new webhook signing secret. */
+    kind: text("kind", { enum: ["key", "webhook_secret"] })
+      .notNull()
+      .default("key"),
+    /** The key shown (for a webhook secret: the account whose secret it is). */
+    keyId: text("key_id").notNull(),
+    /** For a rolled key: the key it replaces. */
+    replacesKeyId: text("replaces_key_id"),
+    /** base64url of IV (12 bytes) + AES-GCM ciphertext of the full key. */
+    sealed: text("sealed").notNull(),
+    expiresAt: integer("expires_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [index("key_reveals_session_idx").on(t.sessionId), index("key_reveals_expires_idx").on(t.expiresAt)],
 );
 
 /** Dashboard login attempts of the last window, for throttling (src/dashboard/throttle.ts). */
@@ -143,7 +186,69 @@ export const usageHours = sqliteTable(
   (t) => [primaryKey({ columns: [t.keyId, t.hour] }), index("usage_hours_account_idx").on(t.accountId, t.hour)],
 );
 
+/** Who made an audited change (CONTRACT §4). */
+export type Actor = { type: "admin" } | { type: "user"; email: string } | { type: "system"; reason: string };
+
+/**
+ * The audit log: one row per successful write of the admin API or the
+ * dashboard, written in the same D1 batch as the write (src/audit). `seq`
+ * orders the log and is the pagination cursor: a later insert always has a
+ * higher one, so pages stay stable. Never a key, secret, password or hash.
+ */
+export const auditLog = sqliteTable(
+  "audit_log",
+  {
+    seq: integer("seq").primaryKey({ autoIncrement: true }),
+    id: text("id").notNull(),
+    accountId: text("account_id").notNull(),
+    at: integer("at", { mode: "timestamp_ms" }).notNull(),
+    actor: text("actor", { mode: "json" }).$type<Actor>().notNull(),
+    action: text("action").notNull(),
+    targetType: text("target_type").notNull(),
+    targetId: text("target_id").notNull(),
+    /** The client's address (CF-Connecting-IP), or null when there is no client (the cron job). */
+    ip: text("ip"),
+    /** What else the entry says, e.g. a leak report's url and source. */
+    details: text("details", { mode: "json" }).$type<Record<string, string | null>>(),
+  },
+  (t) => [
+    uniqueIndex("audit_log_id_unique").on(t.id),
+    index("audit_log_account_idx").on(t.accountId, t.seq),
+    index("audit_log_at_idx").on(t.at),
+  ],
+);
+
+/**
+ * Webhook events and their delivery (src/webhooks): written as `pending` in
+ * the same batch as the change that caused the event, then updated by the
+ * queue consumer after each attempt. `event` is the exact JSON body sent.
+ */
+export const webhookDeliveries = sqliteTable(
+  "webhook_deliveries",
+  {
+    eventId: text("event_id").primaryKey(),
+    accountId: text("account_id").notNull(),
+    type: text("type").notNull(),
+    event: text("event").notNull(),
+    status: text("status", { enum: ["pending", "retrying", "delivered", "failed"] }).notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    /** The receiver's last HTTP status, null if it never answered. */
+    lastStatusCode: integer("last_status_code"),
+    /** Why the last attempt failed ("HTTP 500", "timeout", …), null after a success. */
+    lastError: text("last_error"),
+    deliveredAt: integer("delivered_at", { mode: "timestamp_ms" }),
+    ...timestamps,
+  },
+  (t) => [
+    index("webhook_deliveries_account_idx").on(t.accountId, t.createdAt),
+    index("webhook_deliveries_status_idx").on(t.status, t.createdAt),
+  ],
+);
+
 export type Account = typeof accounts.$inferSelect;
 export type User = typeof users.$inferSelect;
 export type ApiKey = typeof apiKeys.$inferSelect;
 export type Session = typeof sessions.$inferSelect;
+export type AuditRow = typeof auditLog.$inferSelect;
+export type WebhookDelivery = typeof webhookDeliveries.$inferSelect;
+export type KeyReveal = typeof keyReveals.$inferSelect;

@@ -24,9 +24,11 @@ import {
   countDemand,
   fromLease,
   install,
+  installOthers,
   type KeyState,
   leaseEnd,
   leaseWant,
+  othersToLease,
   owes,
   recordUsage,
   restoreOwed,
@@ -38,6 +40,15 @@ import type { AccountGate } from "./object";
 import type { CheckRequest, CheckResult, UsageCounts } from "./protocol";
 
 type LimitHeaders = Record<string, string> | undefined;
+
+/** How long after a lease's end its settlement waits for a call that would carry it anyway. */
+const SETTLE_DELAY_MS = 500;
+
+/** What a request needs from the gate: a scope, and quota units. */
+interface Need {
+  scope: string;
+  cost: number;
+}
 
 function isRetryable(error: unknown): boolean {
   const flags = error as { retryable?: boolean; overloaded?: boolean } | null;
@@ -60,11 +71,15 @@ async function callGate<T>(
   }
 }
 
-/** Sends what the isolate owes the account's gate once its key's last lease has ended, if nothing else did. */
+/**
+ * Sends what the isolate owes the account's gate once its key's last lease
+ * has ended, unless a call for the account carried it meanwhile (as the key's
+ * next request usually does, SETTLE_DELAY_MS after the lease's end at most).
+ */
 function settleAfterLease(rc: RequestContext, state: KeyState): void {
   const end = leaseEnd(state);
   rc.waitUntil(
-    new Promise((resolve) => setTimeout(resolve, Math.max(0, end - Date.now()) + 10)).then(async () => {
+    new Promise((resolve) => setTimeout(resolve, Math.max(0, end - Date.now()) + SETTLE_DELAY_MS)).then(async () => {
       if (leaseEnd(state) > Date.now() || !owes(state.accountId)) return;
       const owed = takeOwed(state.accountId, Date.now());
       const background = { ...rc, stats: { ...rc.stats, kvReads: 0, d1Queries: 0, objectCalls: 0 } };
@@ -80,31 +95,46 @@ function settleAfterLease(rc: RequestContext, state: KeyState): void {
   );
 }
 
-/** Takes in the gate's answer for a key (a new lease arms its settlement). */
-function installResult(rc: RequestContext, state: KeyState, result: CheckResult, now: number): void {
+/** Takes in the gate's answer for a key and its siblings (each new lease arms its settlement). */
+function installResult(rc: RequestContext, state: KeyState, request: CheckRequest, result: CheckResult): void {
+  const now = Date.now();
   install(state, result, now);
   if (result.outcome === "ok" && result.lease) settleAfterLease(rc, state);
+  const asked = request.leases ?? [];
+  if (asked.length === 0) return;
+  installOthers(state.accountId, asked, result.others, now);
+  for (const { keyId } of asked) {
+    const sibling = stateOf(keyId, state.accountId, now);
+    if (result.others?.[keyId]?.outcome === "ok" && leaseEnd(sibling) > now) settleAfterLease(rc, sibling);
+  }
 }
 
+/** Leases for the account's other keys, to ask for in a call about `state`'s key. */
+const siblingsOf = (rc: RequestContext, state: KeyState, now: number) =>
+  othersToLease(state.accountId, state.keyId, now, rc.config.LEASE_MS);
+
 /** Fetches the next lease in the background, deciding no request; the answer lands in `state`. */
-function refreshAhead(rc: RequestContext, state: KeyState, scope: string, cost: number, now: number): void {
+function refreshAhead(rc: RequestContext, state: KeyState, need: Need, now: number): void {
   const { want, leaseMs } = leaseWant(state, rc.config.LEASE_MS);
   if (want === 0) return;
   state.refreshing = true;
   const request: CheckRequest = {
     accountId: state.accountId,
     keyId: state.keyId,
-    scope,
-    cost,
+    ...need,
     admit: false,
     want,
     leaseMs,
+    leases: siblingsOf(rc, state, now),
     ...takeOwed(state.accountId, now),
   };
   rc.waitUntil(
     callGate<CheckResult>(rc, state.accountId, (gate) => gate.check(request))
-      .then((result) => installResult(rc, state, result, Date.now()))
-      .catch(() => restoreOwed(request))
+      .then((result) => installResult(rc, state, request, result))
+      .catch(() => {
+        restoreOwed(request);
+        installOthers(state.accountId, request.leases ?? [], undefined, Date.now());
+      })
       .finally(() => {
         state.refreshing = false;
       }),
@@ -136,21 +166,15 @@ function answer(result: CheckResult, now: number): LimitHeaders {
 }
 
 /** Asks the account's gate (one round trip), taking in any lease it grants. */
-async function askGate(
-  rc: RequestContext,
-  record: KeyRecord,
-  state: KeyState,
-  scope: string,
-  cost: number,
-  now: number,
-): Promise<LimitHeaders> {
+async function askGate(rc: RequestContext, record: KeyRecord, state: KeyState, need: Need): Promise<LimitHeaders> {
+  const now = Date.now();
   const request: CheckRequest = {
     accountId: record.accountId,
     keyId: record.id,
-    scope,
-    cost,
+    ...need,
     admit: true,
     ...leaseWant(state, rc.config.LEASE_MS),
+    leases: siblingsOf(rc, state, now),
     ...takeOwed(record.accountId, now),
   };
   let result: CheckResult;
@@ -158,15 +182,16 @@ async function askGate(
     result = await callGate<CheckResult>(rc, record.accountId, (gate) => gate.check(request));
   } catch (error) {
     restoreOwed(request);
+    installOthers(record.accountId, request.leases ?? [], undefined, Date.now());
     logWarning("account gate unreachable", { error: String(error) }, rc.requestId);
     if (!rc.config.RATE_LIMIT_FAIL_OPEN) throw serviceUnavailable(error);
     rc.stats.decision = "bypassed";
-    return failOpen(record, scope);
+    return failOpen(record, need.scope);
   }
-  installResult(rc, state, result, Date.now());
+  installResult(rc, state, request, result);
   if (result.outcome === "rate_limited" || result.outcome === "quota_exceeded") {
     // Tokens this isolate got meanwhile were counted already: spend them rather than strand them.
-    const held = fromLease(state, scope, cost, Date.now());
+    const held = fromLease(state, need, Date.now());
     if (held?.outcome === "ok") {
       rc.stats.decision = "lease";
       recordUsage(state, result.outcome === "rate_limited" ? "rateLimited" : "quotaExceeded", now, -1);
@@ -190,19 +215,19 @@ export function authorize(
   resource: string,
 ): MaybePromise<LimitHeaders> {
   const now = Date.now();
-  const scope = requiredScope(method, resource);
-  const cost = costOf(rc.config.ROUTE_COSTS, method, resource);
+  const need: Need = { scope: requiredScope(method, resource), cost: costOf(rc.config.ROUTE_COSTS, method, resource) };
   const state = stateOf(record.id, record.accountId, now);
+  state.cost = need.cost;
   countDemand(state, now);
-  const local = fromLease(state, scope, cost, now);
-  if (!local) return askGate(rc, record, state, scope, cost, now);
+  const local = fromLease(state, need, now);
+  if (!local) return askGate(rc, record, state, need);
   rc.stats.decision = "lease";
   if (local.outcome === "forbidden") {
     recordUsage(state, "forbidden", now);
     throw new ApiError("FORBIDDEN", undefined, limitHeaders(local.limits, now));
   }
   recordUsage(state, "admitted", now);
-  if (shouldRefresh(state, now)) refreshAhead(rc, state, scope, cost, now);
+  if (shouldRefresh(state, now)) refreshAhead(rc, state, need, now);
   return limitHeaders(local.limits, now);
 }
 

@@ -18,7 +18,7 @@
 import { ClockCache } from "../cache";
 import { allows } from "../keys/scopes";
 import { hourOf } from "./calendar";
-import type { Lease, Limits, Release, UsageCounts, UsageReport } from "./protocol";
+import type { Lease, LeaseGrant, LeaseWant, Limits, Release, UsageCounts, UsageReport } from "./protocol";
 
 /** Fast demand is counted over slots this long (a busy key's rate). */
 const SLOT_MS = 100;
@@ -32,6 +32,8 @@ const REQUESTS_PER_LEASE = 10;
 const MIN_LEASE_MS = 1_000;
 const MAX_KEYS = 10_000;
 const STATE_TTL_MS = 600_000;
+/** At most this many other keys' leases ride on one call. */
+const MAX_OTHERS = 16;
 
 export interface HeldLease extends Lease {
   limits: Limits;
@@ -45,8 +47,10 @@ export interface KeyState {
   accountId: string;
   /** Live leases, oldest first; spent oldest first, since their tokens were counted already. */
   leases: HeldLease[];
-  /** A refresh-ahead call is in flight (a flag, never a promise: see above). */
+  /** A call that brings this key a lease is in flight (a flag, never a promise: see above). */
   refreshing: boolean;
+  /** Quota units of the key's last request: what a lease's units are sized by. */
+  cost: number;
   /** Unused tokens of expired leases, to give back. */
   unused: Release[];
   /** Usage of requests not yet reported, per hour start. */
@@ -62,6 +66,8 @@ export interface KeyState {
 }
 
 const keys = new ClockCache<KeyState>(MAX_KEYS);
+/** Per account, the keys this isolate serves: a call for one can bring leases for the others. */
+const byAccount = new Map<string, Map<string, KeyState>>();
 /** Per account, the keys that owe it something: any call to the account's gate carries them all. */
 const owing = new Map<string, Set<KeyState>>();
 
@@ -74,6 +80,7 @@ export function stateOf(keyId: string, accountId: string, now: number): KeyState
       accountId,
       leases: [],
       refreshing: false,
+      cost: 1,
       unused: [],
       hours: new Map(),
       lastUsedAt: 0,
@@ -85,8 +92,61 @@ export function stateOf(keyId: string, accountId: string, now: number): KeyState
       seconds: new Array(SECONDS).fill(0),
     };
     keys.set(keyId, state, STATE_TTL_MS, now);
+    const siblings = byAccount.get(accountId);
+    if (siblings) siblings.set(keyId, state);
+    else {
+      // Bounded like the key states themselves: past MAX_KEYS accounts, the oldest is forgotten.
+      if (byAccount.size >= MAX_KEYS) byAccount.delete(byAccount.keys().next().value as string);
+      byAccount.set(accountId, new Map([[keyId, state]]));
+    }
   }
   return state;
+}
+
+/**
+ * The leases worth asking for the account's other keys in a call about one
+ * of them: keys with demand whose newest lease is nearly spent or gone, and
+ * no call for them in flight. They are marked `refreshing` until the answer
+ * lands (see installOthers).
+ */
+export function othersToLease(accountId: string, exceptKeyId: string, now: number, maxLeaseMs: number): LeaseWant[] {
+  const wants: LeaseWant[] = [];
+  const siblings = byAccount.get(accountId);
+  if (!siblings || maxLeaseMs <= 0) return wants;
+  for (const [keyId, state] of siblings) {
+    if (wants.length >= MAX_OTHERS) break;
+    if (keyId === exceptKeyId || state.refreshing) continue;
+    if (now - state.second * 1000 > STATE_TTL_MS) {
+      siblings.delete(keyId);
+      continue;
+    }
+    // No request in the demand window: nothing to lease ahead for.
+    if (now - state.second * 1000 > SECONDS * 1000) continue;
+    prune(state, now);
+    if (state.leases.length > 0 && !shouldRefresh(state, now)) continue;
+    const { want, leaseMs } = leaseWant(state, maxLeaseMs);
+    if (want === 0) continue;
+    state.refreshing = true;
+    wants.push({ keyId, want, leaseMs, cost: state.cost });
+  }
+  return wants;
+}
+
+/** Takes in the leases a call brought for other keys; every key asked for is no longer refreshing. */
+export function installOthers(
+  accountId: string,
+  asked: LeaseWant[],
+  granted: Record<string, LeaseGrant> | undefined,
+  now: number,
+) {
+  const siblings = byAccount.get(accountId);
+  for (const { keyId } of asked) {
+    const state = siblings?.get(keyId);
+    if (!state) continue;
+    state.refreshing = false;
+    const grant = granted?.[keyId];
+    if (grant) install(state, grant, now);
+  }
 }
 
 /** Counts a request toward the key's demand. */
@@ -141,7 +201,11 @@ function prune(state: KeyState, now: number): void {
 export type LeaseDecision = { outcome: "ok"; limits: Limits } | { outcome: "forbidden"; limits: Limits };
 
 /** Spends a token (and `cost` units) of a live lease, if any; null means the gate must be asked. */
-export function fromLease(state: KeyState, scope: string, cost: number, now: number): LeaseDecision | null {
+export function fromLease(
+  state: KeyState,
+  { scope, cost }: { scope: string; cost: number },
+  now: number,
+): LeaseDecision | null {
   prune(state, now);
   const newest = state.leases[state.leases.length - 1];
   if (!newest) return null;
@@ -194,8 +258,13 @@ export function recordUsage(state: KeyState, field: keyof UsageCounts, now: numb
 
 function owe(state: KeyState): void {
   const set = owing.get(state.accountId);
-  if (set) set.add(state);
-  else owing.set(state.accountId, new Set([state]));
+  if (set) {
+    set.add(state);
+    return;
+  }
+  // Bounded like the key states: past MAX_KEYS accounts owed, the oldest debt is dropped (its reports are lost).
+  if (owing.size >= MAX_KEYS) owing.delete(owing.keys().next().value as string);
+  owing.set(state.accountId, new Set([state]));
 }
 
 /** Everything this isolate owes an account's gate (unused tokens, reports), handed over once. */

@@ -9,7 +9,7 @@
  *
  * - Policies are loaded from D1 on first use (one query per key, with its
  *   account), kept in the object's storage, reloaded whenever the admin API
- *   changes them (`refreshKey`, `refreshAccount`, `revokeKey`, `expireKeyBy`),
+ *   changes them (`refreshKey`, `refreshAccount`, `revokeKey`, `expireKeyIn`),
  *   and at the latest every POLICY_TTL_MS as a safety net. Revocation is sticky.
  * - Counts live in memory: no storage write per request. A timer persists
  *   what changed at most every PERSIST_MS (a pending timer also keeps the
@@ -28,16 +28,30 @@ import { getConfig } from "../config";
 import { getDb } from "../db/client";
 import type { Quota, RateLimit } from "../db/limits";
 import { allows } from "../keys/scopes";
-import { logGate } from "../log";
+import { logGate, logWarning } from "../log";
+import { enqueueEvent } from "../webhooks/enqueue";
 import { periodAt } from "./calendar";
 import { type AccountPolicy, type KeyPolicy, loadAccount, loadKey } from "./policy";
-import type { CheckRequest, CheckResult, Lease, Limits, QuotaState, ReportRequest, WindowState } from "./protocol";
+import type {
+  CheckRequest,
+  CheckResult,
+  Decision,
+  Lease,
+  LeaseGrant,
+  LeaseWant,
+  Limits,
+  QuotaState,
+  ReportRequest,
+  WindowState,
+} from "./protocol";
 import { rollUp, UsageBook, type UsageRow, type UsageSnapshot } from "./usage";
 import { SlidingWindow, type WindowSnapshot } from "./window";
 
 export const POLICY_TTL_MS = 300_000;
 export const PERSIST_MS = 10_000;
 export const ROLLUP_MS = 300_000;
+/** Keys per persisted row: an account with up to this many active keys writes one row per persist. */
+const KEYS_PER_ROW = 200;
 /** A lease never takes more than this share of what remains under any policy. */
 const LEASE_SHARE = 0.1;
 
@@ -59,41 +73,68 @@ interface PersistedWindow extends WindowSnapshot {
   windowMs: number;
 }
 
+/** A key's stored policy and its entry in this object's memory. */
+interface Held {
+  key: StoredKey;
+  entry: KeyEntry;
+}
+
 interface KeyEntry {
   stored?: StoredKey;
   loading?: Promise<StoredKey>;
   loads: number;
   window?: SlidingWindow;
-  dirty: boolean;
   /** The latest expiry of a lease granted for this key. */
   horizon: number;
   lastUsedAt: number;
   lastUsedRolled: number;
 }
 
-/** Units counted in the quota period that starts at `start`. */
+/** Units counted in the quota period that starts at `start`, and the webhook events sent for it. */
 interface QuotaCount {
   period: "day" | "month";
   start: number;
   used: number;
+  /** quota.warning (80 %) and quota.exhausted, once each per period. */
+  notified?: Partial<Record<QuotaEvent, true>>;
 }
 
-interface AccountCounts {
+type QuotaEvent = "quota.warning" | "quota.exhausted";
+
+/** The share of the quota at which quota.warning is sent. */
+const QUOTA_WARNING = 0.8;
+
+/** A key's counts as persisted: its window (if anything is in it) and its last use. */
+interface PersistedKey {
+  window?: PersistedWindow;
+  lastUsedAt: number;
+}
+
+/**
+ * The account's counts as persisted, in one row (`state`) for up to
+ * KEYS_PER_ROW keys with counts; the keys beyond go in `keys:1`, `keys:2`…
+ */
+interface PersistedState {
   shared?: PersistedWindow;
   quota?: QuotaCount;
+  usage: UsageSnapshot;
+  keys: Record<string, PersistedKey>;
+  keyRows: number;
   /** When this was written, and the latest lease expiry granted by then: what a restart must wait out. */
-  persistedAt?: number;
-  horizon?: number;
+  persistedAt: number;
+  horizon: number;
 }
 
-/** What applies to one decision: the key's window, the account's shared window, the quota and its count. */
+/** What applies to one decision: the key and its expiry, its window, the shared window, the quota and its count. */
 interface Applied {
+  key: KeyPolicy;
+  expiry: number | null;
   keyWindow: SlidingWindow;
   shared?: SlidingWindow;
   quota?: { policy: Quota; count: QuotaCount };
 }
 
-type Refusal = Extract<CheckResult, { outcome: "forbidden" | "rate_limited" | "quota_exceeded" }>;
+type Refusal = Extract<Decision, { outcome: "forbidden" | "rate_limited" | "quota_exceeded" }>;
 
 const USAGE_OF_REFUSAL = {
   forbidden: "forbidden",
@@ -104,7 +145,17 @@ const USAGE_OF_REFUSAL = {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const earliest = (a: number | null, b: number | undefined) => (b === undefined ? a : a === null ? b : Math.min(a, b));
 const keyRow = (keyId: string) => `key:${keyId}`;
-const windowRow = (keyId: string) => `window:${keyId}`;
+/** Whether two stored policies say the same, whenever each was read. */
+const samePolicy = (a: object | undefined, b: object) =>
+  a !== undefined && JSON.stringify({ ...a, loadedAt: 0 }) === JSON.stringify({ ...b, loadedAt: 0 });
+const keysRow = (index: number) => `keys:${index}`;
+const persisted = (window: SlidingWindow): PersistedWindow => ({
+  ...window.snapshot(),
+  limit: window.limit,
+  windowMs: window.windowMs,
+});
+const restore = (window: PersistedWindow | undefined) =>
+  window && new SlidingWindow(window.limit, window.windowMs, window);
 
 function windowState(window: SlidingWindow, now: number): WindowState {
   return {
@@ -127,6 +178,10 @@ export class AccountGate extends DurableObject<Env> {
   private accountLoading: Promise<Stored<AccountPolicy>> | undefined;
   private accountLoads = 0;
   private readonly keys = new Map<string, KeyEntry>();
+  /** Key counts read from storage at start, taken into `keys` on first use. */
+  private readonly restored: Record<string, PersistedKey> = {};
+  /** Something changed since the last persist. */
+  private unsaved = false;
   private shared: SlidingWindow | undefined;
   private quota: QuotaCount | undefined;
   private readonly usage: UsageBook;
@@ -139,62 +194,100 @@ export class AccountGate extends DurableObject<Env> {
   /** What a key not yet seen by this instance must assume: leases of a previous instance (see constructor). */
   private readonly restartHorizon: number;
   private persistTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Quota events being recorded right now (never two tries of one at once). */
+  private readonly noticing = new Set<QuotaEvent>();
   private alarmAt: number | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     const kv = ctx.storage.kv;
     this.account = kv.get<Stored<AccountPolicy>>("account");
-    const counts = kv.get<AccountCounts>("counts");
-    if (counts?.shared) this.shared = new SlidingWindow(counts.shared.limit, counts.shared.windowMs, counts.shared);
-    this.quota = counts?.quota;
-    this.usage = new UsageBook(kv.get<UsageSnapshot>("usage"));
+    const state = kv.get<PersistedState>("state");
+    this.shared = restore(state?.shared);
+    this.quota = state?.quota;
+    this.usage = new UsageBook(state?.usage);
+    for (let row = 1; row < (state?.keyRows ?? 0); row++) Object.assign(this.restored, kv.get(keysRow(row)));
+    Object.assign(this.restored, state?.keys);
     // Leases granted by a previous instance may still be live. Their latest expiry was persisted, except for
     // grants after the last persist: if that was recent, a crash may have followed them, so wait out LEASE_MS.
     const leaseMs = getConfig(env).LEASE_MS;
-    const recent = counts?.persistedAt !== undefined && Date.now() - counts.persistedAt < PERSIST_MS + leaseMs;
-    this.horizon = Math.max(counts?.horizon ?? 0, recent ? Date.now() + leaseMs : 0);
+    const recent = state !== undefined && Date.now() - state.persistedAt < PERSIST_MS + leaseMs;
+    this.horizon = Math.max(state?.horizon ?? 0, recent ? Date.now() + leaseMs : 0);
     this.restartHorizon = this.horizon;
   }
 
-  /** Decides one request (and maybe grants a lease): status, scope, key limit, shared limit, quota. */
+  /**
+   * Decides one request (and maybe grants a lease): status, scope, key limit,
+   * shared limit, quota; and grants the leases asked for the account's other
+   * keys in the same call.
+   */
   async check(request: CheckRequest): Promise<CheckResult> {
     const entry = this.entry(request.keyId);
     const key = await this.keyPolicy(request.keyId, entry);
     const account = await this.accountPolicy(request.accountId);
-    // From here on nothing is awaited: the decision and its counts are one atomic step.
+    const wanted = (request.leases ?? []).map((want) => ({ want, entry: this.entry(want.keyId) }));
+    // A key whose policy cannot be read now simply gets no lease in this call.
+    const loaded = await Promise.all(wanted.map((w) => this.keyPolicy(w.want.keyId, w.entry).catch(() => undefined)));
+    // From here on nothing is awaited: the decisions and their counts are one atomic step.
     const now = Date.now();
     this.deliver(request, now);
+    const result: CheckResult = this.decide(request, account.policy, { key, entry }, now);
+    wanted.forEach(({ want, entry: other }, i) => {
+      const stored = loaded[i];
+      if (!stored) return;
+      const grant = this.leaseFor(want, account.policy, { key: stored, entry: other }, now);
+      result.others = { ...result.others, [want.keyId]: grant };
+    });
+    this.changed(now);
+    return result;
+  }
+
+  /** The status of a key and the policies that apply to it now, or null when it must be refused (401). */
+  private applicable(account: AccountPolicy | null, accountId: string, { key, entry }: Held, now: number) {
     const policy = key.policy;
     const expiry = earliest(policy?.expiresAt ?? null, key.expiresCap);
     if (
-      !account.policy ||
-      account.policy.disabled ||
+      !account ||
+      account.disabled ||
       !policy ||
       key.revoked ||
       policy.revoked ||
-      policy.accountId !== request.accountId ||
+      policy.accountId !== accountId ||
       (expiry !== null && now >= expiry)
     ) {
-      return { outcome: "unauthorized" };
+      return null;
     }
-    const applied = this.policiesAt(account.policy, policy, entry, now);
+    return this.policiesAt(account, { key: policy, expiry }, entry, now);
+  }
+
+  /** One request's decision, counted (and its lease granted) at once. */
+  private decide(request: CheckRequest, account: AccountPolicy | null, held: Held, now: number): Decision {
+    const applied = this.applicable(account, request.accountId, held, now);
+    if (!applied) return { outcome: "unauthorized" };
+    const { entry } = held;
     if (request.admit) {
-      const refusal = this.refusal(request, policy, applied, now);
+      const refusal = this.refusal(request, applied, now);
       if (refusal) {
-        this.usage.add(policy.id, now, USAGE_OF_REFUSAL[refusal.outcome]);
-        this.changed(now);
+        this.usage.add(applied.key.id, now, USAGE_OF_REFUSAL[refusal.outcome]);
         return refusal;
       }
       applied.keyWindow.record(now);
       applied.shared?.record(now);
       if (applied.quota) applied.quota.count.used += request.cost;
-      this.usage.add(policy.id, now, "admitted");
+      this.usage.add(applied.key.id, now, "admitted");
       entry.lastUsedAt = now;
     }
-    const lease = this.grant(request, policy, entry, applied, expiry, now);
-    entry.dirty = true;
-    this.changed(now);
+    const lease = this.grant(request, entry, applied, now);
+    if (applied.quota) this.noticeQuota(applied.quota, now);
+    return { outcome: "ok", limits: this.limits(applied, now), ...(lease && { lease }) };
+  }
+
+  /** A lease for another key of the account, deciding no request. */
+  private leaseFor(want: LeaseWant, account: AccountPolicy | null, held: Held, now: number): LeaseGrant {
+    const applied = this.applicable(account, account?.id ?? "", held, now);
+    if (!applied) return { outcome: "unauthorized" };
+    const lease = this.grant(want, held.entry, applied, now);
+    if (applied.quota) this.noticeQuota(applied.quota, now);
     return { outcome: "ok", limits: this.limits(applied, now), ...(lease && { lease }) };
   }
 
@@ -226,19 +319,32 @@ export class AccountGate extends DurableObject<Env> {
   }
 
   /**
-   * Makes a key expire at `at` at the latest (rotation's grace period), ahead
-   * of the D1 write; returns once no lease granted before outlives it.
+   * Makes a key expire `graceMs` from now at the latest (a rotation's grace
+   * period), ahead of the D1 write. Leases granted before may outlive that:
+   * it first waits until none would, so the grace the caller gets starts when
+   * this returns. Returns the expiry set (epoch ms).
    */
-  async expireKeyBy(keyId: string, at: number): Promise<void> {
+  async expireKeyIn(keyId: string, graceMs: number): Promise<number> {
     const entry = this.entry(keyId);
+    // No lease outlives the cap: set at once (leases granted while waiting respect it), then wait until grace remains.
+    const at = Math.max(Date.now() + graceMs, entry.horizon);
     const current = entry.stored ?? { policy: null, revoked: false, loadedAt: 0 };
     entry.stored = { ...current, expiresCap: Math.min(at, current.expiresCap ?? Number.POSITIVE_INFINITY) };
     this.ctx.storage.kv.put(keyRow(keyId), entry.stored);
-    if (entry.horizon > at) await this.fence(entry.horizon);
+    await this.fence(at - graceMs);
+    return entry.stored.expiresCap as number;
   }
 
-  /** The usage rows held here (recent hours, exact as of now) and each key's last use, for reads that merge D1. */
-  async live(): Promise<{ rows: UsageRow[]; lastUsed: Record<string, number> }> {
+  /**
+   * The usage rows held here (recent hours, exact as of now) and each key's
+   * last use, for reads that merge D1; `owed` is what the reading isolate had
+   * not delivered yet.
+   */
+  async live(owed: ReportRequest = { accountId: "" }): Promise<{ rows: UsageRow[]; lastUsed: Record<string, number> }> {
+    if (owed.release || owed.report) {
+      this.deliver(owed, Date.now());
+      this.changed(Date.now());
+    }
     const lastUsed: Record<string, number> = {};
     for (const [keyId, entry] of this.keys) if (entry.lastUsedAt > 0) lastUsed[keyId] = entry.lastUsedAt;
     return { rows: this.usage.current(), lastUsed };
@@ -273,6 +379,7 @@ export class AccountGate extends DurableObject<Env> {
       );
       logGate({ event: "rollup", accountId, d1Writes: statements });
       this.usage.rolledUp(rows, now);
+      this.unsaved = true;
       for (const { keyId, at } of lastUsed) {
         const entry = this.keys.get(keyId);
         if (entry) entry.lastUsedRolled = Math.max(entry.lastUsedRolled, at);
@@ -281,45 +388,48 @@ export class AccountGate extends DurableObject<Env> {
     if (this.usage.dirty) this.scheduleAlarm(Date.now() + ROLLUP_MS);
   }
 
-  /** Writes what changed since the last time: key windows, the shared window and quota, the usage book. */
+  /**
+   * Writes the account's counts (key windows and last uses, the shared window,
+   * the quota, the usage book) if anything changed: one row for an account
+   * with up to KEYS_PER_ROW keys with counts, whatever its traffic.
+   */
   private persist(): void {
     if (this.persistTimer !== undefined) clearTimeout(this.persistTimer);
     this.persistTimer = undefined;
+    if (!this.unsaved) return;
+    this.unsaved = false;
     const kv = this.ctx.storage.kv;
     const now = Date.now();
-    let writes = 0;
+    const keys: Array<[string, PersistedKey]> = [];
     for (const [keyId, entry] of this.keys) {
-      if (!entry.dirty) continue;
-      entry.dirty = false;
-      writes++;
-      if (entry.window && entry.window.used(now) > 0) {
-        kv.put(windowRow(keyId), {
-          ...entry.window.snapshot(),
-          limit: entry.window.limit,
-          windowMs: entry.window.windowMs,
-        });
-      } else {
-        entry.window = undefined;
-        kv.delete(windowRow(keyId));
+      if (entry.window && entry.window.used(now) === 0) entry.window = undefined;
+      if (entry.window || entry.lastUsedAt > entry.lastUsedRolled) {
+        keys.push([keyId, { window: entry.window && persisted(entry.window), lastUsedAt: entry.lastUsedAt }]);
       }
     }
-    // Written on every persist, with the time and the lease horizon a restart must respect.
-    const shared = this.shared && {
-      ...this.shared.snapshot(),
-      limit: this.shared.limit,
-      windowMs: this.shared.windowMs,
-    };
-    kv.put("counts", { shared, quota: this.quota, persistedAt: now, horizon: this.horizon } satisfies AccountCounts);
-    writes++;
-    if (this.usage.unsaved) {
-      kv.put("usage", this.usage.snapshot());
-      writes++;
+    for (const [keyId, restored] of Object.entries(this.restored))
+      if (!this.keys.has(keyId)) keys.push([keyId, restored]);
+    const rows = Math.max(1, Math.ceil(keys.length / KEYS_PER_ROW));
+    const previousRows = kv.get<PersistedState>("state")?.keyRows ?? 1;
+    kv.put("state", {
+      shared: this.shared && persisted(this.shared),
+      quota: this.quota,
+      usage: this.usage.snapshot(),
+      keys: Object.fromEntries(keys.slice(0, KEYS_PER_ROW)),
+      keyRows: rows,
+      persistedAt: now,
+      horizon: this.horizon,
+    } satisfies PersistedState);
+    for (let row = 1; row < rows; row++) {
+      kv.put(keysRow(row), Object.fromEntries(keys.slice(row * KEYS_PER_ROW, (row + 1) * KEYS_PER_ROW)));
     }
-    logGate({ event: "persist", accountId: this.account?.policy?.id, storageWrites: writes });
+    for (let row = rows; row < previousRows; row++) kv.delete(keysRow(row));
+    logGate({ event: "persist", accountId: this.account?.policy?.id, storageWrites: Math.max(rows, previousRows) });
   }
 
   /** After any change: persist within PERSIST_MS, roll usage up within ROLLUP_MS. */
   private changed(now: number): void {
+    this.unsaved = true;
     this.persistTimer ??= setTimeout(() => this.persist(), PERSIST_MS);
     if (this.usage.dirty) this.scheduleAlarm(now + ROLLUP_MS);
   }
@@ -327,14 +437,14 @@ export class AccountGate extends DurableObject<Env> {
   private entry(keyId: string): KeyEntry {
     let entry = this.keys.get(keyId);
     if (!entry) {
-      const window = this.ctx.storage.kv.get<PersistedWindow>(windowRow(keyId));
+      const restored = this.restored[keyId];
+      delete this.restored[keyId];
       entry = {
         stored: this.ctx.storage.kv.get<StoredKey>(keyRow(keyId)),
         loads: 0,
-        window: window && new SlidingWindow(window.limit, window.windowMs, window),
-        dirty: false,
+        window: restore(restored?.window),
         horizon: this.restartHorizon,
-        lastUsedAt: 0,
+        lastUsedAt: restored?.lastUsedAt ?? 0,
         lastUsedRolled: 0,
       };
       this.keys.set(keyId, entry);
@@ -347,7 +457,6 @@ export class AccountGate extends DurableObject<Env> {
     for (const release of request.release ?? []) {
       const entry = this.entry(release.keyId);
       entry.window?.release(release.keyBucket, release.tokens);
-      entry.dirty = true;
       if (release.accountBucket !== undefined) this.shared?.release(release.accountBucket, release.tokens);
       if (this.quota && release.periodStart === this.quota.start) {
         this.quota.used = Math.max(0, this.quota.used - release.units);
@@ -363,13 +472,20 @@ export class AccountGate extends DurableObject<Env> {
   }
 
   /** The windows and quota count that apply to a key now, created or re-limited as its policies say. */
-  private policiesAt(account: AccountPolicy, key: KeyPolicy, entry: KeyEntry, now: number): Applied {
+  private policiesAt(
+    account: AccountPolicy,
+    { key, expiry }: Pick<Applied, "key" | "expiry">,
+    entry: KeyEntry,
+    now: number,
+  ): Applied {
     entry.window = windowFor(
       entry.window,
       key.rateLimit ?? account.keyDefault ?? getConfig(this.env).DEFAULT_RATE_LIMIT,
     );
     this.shared = account.shared ? windowFor(this.shared, account.shared) : undefined;
     return {
+      key,
+      expiry,
       keyWindow: entry.window,
       shared: this.shared,
       quota: account.quota ? { policy: account.quota, count: this.quotaAt(account.quota, now) } : undefined,
@@ -389,8 +505,8 @@ export class AccountGate extends DurableObject<Env> {
   }
 
   /** The first policy that refuses the request, in the contract's order, or undefined. */
-  private refusal(request: CheckRequest, key: KeyPolicy, applied: Applied, now: number): Refusal | undefined {
-    const { keyWindow, shared, quota } = applied;
+  private refusal(request: CheckRequest, applied: Applied, now: number): Refusal | undefined {
+    const { key, keyWindow, shared, quota } = applied;
     if (!allows(key.scopes, request.scope)) return { outcome: "forbidden", limits: this.limits(applied, now) };
     if (keyWindow.remaining(now) < 1) {
       return { outcome: "rate_limited", policy: "key", limits: this.limits(applied, now) };
@@ -406,15 +522,13 @@ export class AccountGate extends DurableObject<Env> {
 
   /** A lease for a busy key: at most a share of what remains under every policy, counted at once. */
   private grant(
-    request: CheckRequest,
-    key: KeyPolicy,
+    request: Pick<CheckRequest, "want" | "leaseMs" | "cost">,
     entry: KeyEntry,
     applied: Applied,
-    expiry: number | null,
     now: number,
   ): Lease | undefined {
     if (request.want <= 0 || request.leaseMs <= 0) return undefined;
-    const { keyWindow, shared, quota } = applied;
+    const { key, expiry, keyWindow, shared, quota } = applied;
     let tokens = Math.min(Math.floor(request.want), Math.floor(keyWindow.remaining(now) * LEASE_SHARE));
     if (shared) tokens = Math.min(tokens, Math.floor(shared.remaining(now) * LEASE_SHARE));
     if (quota && request.cost > 0) {
@@ -431,6 +545,41 @@ export class AccountGate extends DurableObject<Env> {
     entry.horizon = Math.max(entry.horizon, expiresAt);
     this.horizon = Math.max(this.horizon, expiresAt);
     return { tokens, units, expiresAt, scopes: key.scopes, keyBucket, accountBucket, periodStart: quota?.count.start };
+  }
+
+  /**
+   * Sends quota.warning at 80 % of the period's quota and quota.exhausted at
+   * 100 %, each once per period: the event's dedupe key names the period, so
+   * concurrent or repeated tries (a D1 failure retries on the next request)
+   * record one event; the period's flag is set once one is recorded.
+   */
+  private noticeQuota(quota: NonNullable<Applied["quota"]>, now: number): void {
+    const { policy, count } = quota;
+    for (const [type, share] of [
+      ["quota.warning", QUOTA_WARNING],
+      ["quota.exhausted", 1],
+    ] as const) {
+      if (count.notified?.[type] || count.used < policy.limit * share || this.noticing.has(type)) continue;
+      const accountId = this.account?.policy?.id as string;
+      const data = {
+        quota: {
+          limit: policy.limit,
+          period: policy.period,
+          used: Math.min(count.used, policy.limit),
+          resetAt: new Date(periodAt(policy.period, now).end).toISOString(),
+        },
+      };
+      this.noticing.add(type);
+      this.ctx.waitUntil(
+        enqueueEvent(this.env, { type, accountId, data, dedupeKey: `${accountId}:${type}:${count.start}` })
+          .then(() => {
+            count.notified = { ...count.notified, [type]: true };
+            this.changed(Date.now());
+          })
+          .catch((error: unknown) => logWarning("quota event not recorded", { error: String(error), accountId, type }))
+          .finally(() => this.noticing.delete(type)),
+      );
+    }
   }
 
   /** Every policy's state as of now, for the headers. */
@@ -497,8 +646,9 @@ export class AccountGate extends DurableObject<Env> {
         loadedAt: now,
       };
       if (load === entry.loads) {
+        // Stored again only when it changed: a reload that finds the same policy (the 5-minute safety net) writes nothing.
+        if (!samePolicy(entry.stored, stored)) this.ctx.storage.kv.put(keyRow(keyId), stored);
         entry.stored = stored;
-        this.ctx.storage.kv.put(keyRow(keyId), stored);
       }
       // The join brought the account's policy too; keep it unless a newer read started.
       if (found && accountLoad === this.accountLoads) this.setAccount({ policy: found.account, loadedAt: now });
@@ -529,8 +679,8 @@ export class AccountGate extends DurableObject<Env> {
   }
 
   private setAccount(stored: Stored<AccountPolicy>): void {
+    if (!samePolicy(this.account, stored)) this.ctx.storage.kv.put("account", stored);
     this.account = stored;
-    this.ctx.storage.kv.put("account", stored);
   }
 
   /** Waits until `until` (the expiry of the leases a change must outlast). */

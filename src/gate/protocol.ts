@@ -76,6 +76,15 @@ export interface UsageCounts {
 /** What an isolate reports: per key id, per hour (epoch ms of its start), the counts, and the last use. */
 export type UsageReport = Record<string, { hours: Record<string, Partial<UsageCounts>>; lastUsedAt: number }>;
 
+/** A lease wanted for another key of the account that this isolate serves: one call refreshes them all. */
+export interface LeaseWant {
+  keyId: string;
+  want: number;
+  leaseMs: number;
+  /** Quota units per request, for the lease's units. */
+  cost: number;
+}
+
 export interface CheckRequest {
   accountId: string;
   keyId: string;
@@ -90,16 +99,24 @@ export interface CheckRequest {
   leaseMs: number;
   release?: Release[];
   report?: UsageReport;
+  /** Leases for other keys of the account, granted in the same call (no request decided for them). */
+  leases?: LeaseWant[];
 }
 
 export type RefusalPolicy = "key" | "account";
 
-export type CheckResult =
+/** A lease answer for a key: its status, and maybe tokens. */
+export type LeaseGrant = { outcome: "unauthorized" } | { outcome: "ok"; limits: Limits; lease?: Lease };
+
+export type Decision =
   | { outcome: "unauthorized" }
   | { outcome: "forbidden"; limits: Limits }
   | { outcome: "rate_limited"; policy: RefusalPolicy; limits: Limits }
   | { outcome: "quota_exceeded"; limits: Limits }
   | { outcome: "ok"; limits: Limits; lease?: Lease };
+
+/** The decision of the request, and the leases asked for the account's other keys. */
+export type CheckResult = Decision & { others?: Record<string, LeaseGrant> };
 
 /** What an isolate may send without a request to decide: releases and reports only. */
 export type ReportRequest = Pick<CheckRequest, "accountId" | "release" | "report">;

@@ -56,6 +56,8 @@ const NO_BODY: PreparedBody = { body: null, contentSha256: EMPTY_SHA256 };
  * over `maxBytes`: checked before anything is counted, since it needs no byte read.
  */
 export function assertDeclaredSize(request: Request, maxBytes: number): number | null {
+  // A GET or HEAD sends no body on (see prepareBody), whatever Content-Length it carries.
+  if (request.body === null || request.method === "GET" || request.method === "HEAD") return null;
   const declared = request.headers.get("content-length");
   if (declared === null || !/^\d+$/.test(declared)) return null;
   const length = Number(declared);

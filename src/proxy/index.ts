@@ -8,6 +8,7 @@
  * 504 and the origin request aborted. Nothing is retried.
  */
 import type { Config } from "../config";
+import type { RequestContext } from "../context";
 import { TIMED_OUT, withDeadline } from "../deadline";
 import { ApiError } from "../errors";
 import type { KeyRecord } from "../keys/records";
@@ -61,17 +62,16 @@ async function fetchWithTimeout(url: string, init: RequestInit, timeoutMs: numbe
 }
 
 /**
- * Forwards a checked request for `key` and returns the origin's response,
- * with `extraHeaders` (the rate-limit headers) and X-Request-Id added.
+ * Forwards a checked request for `key` and returns the origin's response as
+ * the client gets it (the caller adds its own headers: the copy is mutable).
  */
 export async function forward(
+  rc: Pick<RequestContext, "config" | "requestId">,
   request: Request,
   target: Target,
-  config: Config,
   key: KeyRecord,
-  requestId: string,
-  extraHeaders: Record<string, string> = {},
 ): Promise<Response> {
+  const { config, requestId } = rc;
   const { pathAndQuery } = target;
   const upstream = upstreamFor(config, target.resource);
   const headers = upstreamRequestHeaders(request.headers, {
@@ -99,8 +99,5 @@ export async function forward(
     { method: target.method, headers, body: body.body, redirect: "manual" },
     config.UPSTREAM_TIMEOUT_MS,
   );
-  const response = downstreamResponse(origin);
-  for (const name in extraHeaders) response.headers.set(name, extraHeaders[name] as string);
-  response.headers.set("x-request-id", requestId);
-  return response;
+  return downstreamResponse(origin);
 }

@@ -28,6 +28,9 @@
  * The secret must be the one the gateway has: at least 32 characters and not
  * a "dev-only-" default (createVerifier and verifySignature throw otherwise).
  *
+ * `verifyWebhook` (webhook.ts, re-exported here) checks the signature of the
+ * gateway's webhooks on an account's receiver.
+ *
  * @example
  * const verify = createVerifier({ secret: process.env.ORIGIN_SIGNING_SECRET });
  * const result = await verify(request); // a Fetch API Request
@@ -219,3 +222,12 @@ export function createVerifier(options: VerifyOptions & { maxNonces?: number }) 
     return result;
   };
 }
+
+export {
+  signWebhook,
+  verifyWebhook,
+  verifyWebhookRequest,
+  WEBHOOK_SIGNATURE_HEADER,
+  type WebhookVerifyOptions,
+  type WebhookVerifyResult,
+} from "./webhook";

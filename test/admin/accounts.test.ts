@@ -6,7 +6,7 @@ const countRows = async (table: string) =>
   (await env.DB.prepare(`SELECT count(*) AS n FROM ${table}`).first<{ n: number }>())?.n ?? 0;
 
 describe("POST /admin/accounts", () => {
-  it("creates an account and answers 201 with {id, name, rateLimit, createdAt}", async () => {
+  it("creates an account and answers 201 with {id, name, rateLimit, sharedRateLimit, quota, maxKeys, disabled, createdAt}", async () => {
     const response = await admin("POST", "/accounts", {
       name: "Acme Mail",
       rateLimit: { limit: 500, windowSeconds: 60 },
@@ -20,6 +20,10 @@ describe("POST /admin/accounts", () => {
       id: expect.stringMatching(/^acct_[A-Za-z0-9]{20}$/),
       name: "Acme Mail",
       rateLimit: { limit: 500, windowSeconds: 60 },
+      sharedRateLimit: null,
+      quota: null,
+      maxKeys: 100,
+      disabled: false,
       createdAt: expect.any(String),
     });
     expect(new Date(body.data.createdAt as string).toISOString()).toBe(body.data.createdAt);

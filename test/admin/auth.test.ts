@@ -38,11 +38,14 @@ describe("admin authentication", () => {
     expect(Object.keys(doc.paths).sort()).toEqual([
       "/accounts",
       "/accounts/{accountId}",
+      "/accounts/{accountId}/audit-log",
       "/accounts/{accountId}/keys",
       "/accounts/{accountId}/keys/{keyId}",
       "/accounts/{accountId}/keys/{keyId}/rotate",
+      "/accounts/{accountId}/usage",
       "/accounts/{accountId}/users",
       "/accounts/{accountId}/users/{userId}",
+      "/leaked-keys",
     ]);
     expect(Object.keys(doc.paths["/accounts/{accountId}/keys/{keyId}"] ?? {}).sort()).toEqual(["delete", "patch"]);
     expect(Object.keys(doc.paths["/accounts/{accountId}/users"] ?? {}).sort()).toEqual(["get", "post"]);

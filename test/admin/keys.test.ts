@@ -110,13 +110,14 @@ describe("GET /admin/accounts/{accountId}/keys", () => {
     const { data } = JSON.parse(text) as { data: Array<Record<string, unknown>> };
     expect(data.map((k) => k.id).sort()).toEqual([first.id, second.id].sort());
     expect(Object.keys(data[0] ?? {}).sort()).toEqual(
-      ["createdAt", "expiresAt", "id", "lastUsedAt", "name", "prefix", "rateLimit", "scopes"].sort(),
+      ["createdAt", "expiresAt", "id", "lastUsedAt", "leakedAt", "name", "prefix", "rateLimit", "scopes"].sort(),
     );
     expect(data.find((k) => k.id === second.id)).toMatchObject({
       name: "second",
       prefix: second.prefix,
       scopes: ["domains:read"],
       lastUsedAt: null,
+      leakedAt: null,
     });
   });
 

@@ -10,6 +10,7 @@ import { describe, expect, it } from "vitest";
 import { countingEnv, d1Down } from "../support/counting-env";
 import { accountWithUser, Browser, csrfTokenOf, signedIn } from "../support/dashboard";
 import { createKey } from "../support/helpers";
+import { receiverUrl } from "../support/webhooks";
 
 /** The CSP's directives, by name. */
 function directives(csp: string): Map<string, string[]> {
@@ -104,17 +105,54 @@ describe("the dashboard's Content-Security-Policy", () => {
   it("is on every page of a signed-in user, errors included", async () => {
     const { account, browser } = await signedIn();
     const key = await createKey(account.id);
+    await browser.get("/dashboard/settings/api-keys/new");
+    const shownAgain = (await browser.post("/dashboard/settings/api-keys", { name: "Once" })).headers.get(
+      "location",
+    ) as string;
+    await browser.get(shownAgain);
+    await browser.get("/dashboard/settings/webhooks");
+    const refusedTest = await browser.post("/dashboard/settings/webhooks/test");
+    expect(refusedTest.status).toBe(409);
+    await expectStrictCsp("test event without a URL", refusedTest);
+    const secretShownAgain = (
+      await browser.post("/dashboard/settings/webhooks", { url: receiverUrl().url })
+    ).headers.get("location") as string;
+    await browser.get(secretShownAgain);
     const pages: Array<[string, number, () => Promise<Response>]> = [
       ["settings", 200, () => browser.get("/dashboard/settings")],
       ["api keys", 200, () => browser.get("/dashboard/settings/api-keys")],
       ["new key form", 200, () => browser.get("/dashboard/settings/api-keys/new")],
       ["refused new key", 400, () => browser.post("/dashboard/settings/api-keys", { name: "" })],
-      ["new key created", 201, () => browser.post("/dashboard/settings/api-keys", { name: "CSP" })],
+      ["new key created", 303, () => browser.post("/dashboard/settings/api-keys", { name: "CSP" })],
+      [
+        "new key shown",
+        200,
+        async () => browser.follow(await browser.post("/dashboard/settings/api-keys", { name: "Shown" })),
+      ],
+      ["new key shown again", 410, () => browser.get(shownAgain)],
+      ["rename form", 200, () => browser.get(`/dashboard/settings/api-keys/${key.id}/rename`)],
+      ["refused rename", 400, () => browser.post(`/dashboard/settings/api-keys/${key.id}/rename`, { name: " " })],
+      ["roll form", 200, () => browser.get(`/dashboard/settings/api-keys/${key.id}/roll`)],
+      ["refused roll", 400, () => browser.post(`/dashboard/settings/api-keys/${key.id}/roll`, { grace: "5" })],
+      ["sorted and filtered list", 200, () => browser.get("/dashboard/settings/api-keys?sort=name&status=unused&q=x")],
       ["delete confirmation", 200, () => browser.get(`/dashboard/settings/api-keys/${key.id}/delete`)],
       ["unknown key", 404, () => browser.get("/dashboard/settings/api-keys/key_AAAAAAAAAAAAAAAAAAAA/delete")],
       ["unknown settings page", 404, () => browser.get("/dashboard/settings/nothing")],
       ["wrong form token", 403, () => browser.post("/dashboard/settings/api-keys", { _csrf: "x", name: "x" })],
       ["PATCH without a form token", 403, () => browser.fetch("/dashboard/settings/api-keys", { method: "PATCH" })],
+      ["usage", 200, () => browser.get("/dashboard/settings/usage")],
+      ["usage of one key", 200, () => browser.get(`/dashboard/settings/usage?key=${key.id}`)],
+      ["audit log", 200, () => browser.get("/dashboard/settings/audit-log")],
+      ["audit log, bad cursor", 400, () => browser.get("/dashboard/settings/audit-log?cursor=nope")],
+      ["webhooks", 200, () => browser.get("/dashboard/settings/webhooks")],
+      ["refused webhook URL", 400, () => browser.post("/dashboard/settings/webhooks", { url: "https://10.0.0.1/" })],
+      [
+        "webhook secret shown",
+        200,
+        async () => browser.follow(await browser.post("/dashboard/settings/webhooks", { url: receiverUrl().url })),
+      ],
+      ["webhook secret shown again", 410, () => browser.get(secretShownAgain)],
+      ["remove webhook confirmation", 200, () => browser.get("/dashboard/settings/webhooks/remove")],
     ];
     for (const [label, status, open] of pages) {
       await browser.get("/dashboard/settings/api-keys/new"); // a fresh form token for the posts

@@ -6,6 +6,7 @@ import { accountWithKey, call, errorOf, gateway } from "../support/helpers";
 const PRODUCTION = {
   ENVIRONMENT: "production",
   KEY_PEPPER: "p".repeat(32),
+  KEY_PREFIX_SECRET: "k".repeat(32),
   ORIGIN_SIGNING_SECRET: "s".repeat(32),
   ADMIN_TOKEN: "a".repeat(32),
 };
@@ -41,7 +42,7 @@ describe("dashboard pages", () => {
   it("carry a nonce CSP that allows only the page's own style and script, no framing, and no-store", async () => {
     const { browser } = await signedIn();
     await browser.get("/dashboard/settings/api-keys/new");
-    const response = await browser.post("/dashboard/settings/api-keys", { name: "CSP" });
+    const response = await browser.follow(await browser.post("/dashboard/settings/api-keys", { name: "CSP" }));
     const csp = response.headers.get("content-security-policy") ?? "";
     const nonce = /script-src 'nonce-([^']+)'/.exec(csp)?.[1] as string;
     expect(csp).toContain("default-src 'none'");

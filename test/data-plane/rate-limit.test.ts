@@ -8,9 +8,9 @@ import {
   errorOf,
   marker,
   originRequests,
+  sleep,
 } from "../support/helpers";
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const statuses = (responses: Response[]) => responses.map((r) => r.status);
 const count = (responses: Response[], status: number) => statuses(responses).filter((s) => s === status).length;
 

@@ -2,9 +2,7 @@ import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { isolateCache, kvKey } from "../../src/keys/lookup";
-import { accountWithKey, admin, call, createKey, dataOf } from "../support/helpers";
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { accountWithKey, admin, call, createKey, dataOf, sleep } from "../support/helpers";
 
 /** Puts the key's pre-change record back in KV: what another location's stale cache would hold. */
 async function restoreStaleCaches(prefix: string, staleRecord: unknown) {

@@ -1,7 +1,8 @@
 /**
  * `npm start` as a newcomer runs it: migrations, the demo origin, the gateway
- * under wrangler dev, the demo key printed with a curl that works, the same
- * key again on the next start, and everything gone after Ctrl-C.
+ * under wrangler dev, the demo key printed with a curl that works, the demo
+ * account's first webhook printed as it arrives, signature verified, the
+ * same key again on the next start, and everything gone after Ctrl-C.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -19,9 +20,9 @@ interface Started {
   curl: string;
 }
 
-/** Runs `node scripts/start.ts` until it prints the curl line. */
+/** Runs what `npm start` runs (`tsx scripts/start.ts`) until it prints the curl line. */
 async function npmStart(env: Record<string, string>): Promise<Started> {
-  const child = spawn(process.execPath, ["scripts/start.ts"], {
+  const child = spawn(process.execPath, ["node_modules/tsx/dist/cli.mjs", "scripts/start.ts"], {
     env: { ...process.env, ...env },
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
@@ -66,6 +67,12 @@ describe("npm start", () => {
     const body = (await response.json()) as { data: Array<{ name: string }> };
     expect(body.data.map((d) => d.name)).toContain("example.com");
     expect(first.output()).toContain("demo@momail.test");
+    // The demo key's key.created event, through the local queue to the demo origin's receiver.
+    const deadline = Date.now() + 15_000;
+    while (!/webhook ← key\.created evt_\w+ \(signature verified\)/.test(first.output()) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(first.output()).toMatch(/webhook ← key\.created evt_\w+ \(signature verified\)/);
 
     expect(await ctrlC(first)).toBe(0);
     await expect(fetch(`http://127.0.0.1:${port}/v1/domains`)).rejects.toThrow();

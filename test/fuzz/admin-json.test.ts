@@ -10,20 +10,21 @@
  * whether it must be accepted, must be refused (400), or cannot be told (then
  * either is fine). Properties: the status is the model's (or 401/404/409 as
  * documented), never a 500; errors are the documented envelope with no stack
- * trace; and a refused request writes nothing (accounts, users and keys
- * counted in D1, the target rows compared column by column), while an
- * accepted one writes exactly what was asked, as the list endpoint and D1
- * show it.
+ * trace; and a refused request writes nothing (accounts, users, keys and
+ * audit entries counted in D1, the target rows compared column by column),
+ * while an accepted one writes exactly what was asked, as the list endpoint
+ * and D1 show it, and exactly one audit entry.
  */
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseKey } from "../../src/keys/format";
+import { expectEnvelope, expectNoLeak } from "../support/envelope";
 import { ADMIN_TOKEN, createAccount, createKey, gateway } from "../support/helpers";
-import { anyCodeUnit, expectEnvelope, expectNoLeak } from "./invariants";
+import { anyCodeUnit } from "./invariants";
 
 const DAY_MS = 86_400_000;
-const SCOPE = /^(\*|[A-Za-z0-9_-]{1,64}:(read|write))$/;
+const SCOPE = /^(\*|\*:read|[A-Za-z0-9_-]{1,64}:(read|write))$/;
 const MAX_GRACE_SECONDS = 30 * 86_400;
 
 // ---------------------------------------------------------------------------
@@ -95,6 +96,16 @@ function emailVerdict(value: unknown): Verdict {
 const passwordVerdict = (value: unknown): Verdict =>
   typeof value === "string" && value.length >= 8 && value.length <= 256;
 
+/** https:// to a plainly public name, or http://127.0.0.1 (the tests run in development): accepted; a private address or another scheme: refused. */
+function webhookUrlVerdict(value: unknown): Verdict {
+  if (typeof value !== "string") return false;
+  if (/^https:\/\/hooks\.[a-z]{1,10}\.example\.com\/[a-z0-9]{0,10}$/.test(value)) return true;
+  if (/^http:\/\/127\.0\.0\.1:\d{2,5}\/hooks$/.test(value)) return true;
+  if (/^(https?:\/\/(10\.|192\.168\.|169\.254\.|\[fd)|ftp:|javascript:|mailto:)/.test(value) || !value.includes(":"))
+    return false;
+  return undefined;
+}
+
 interface FieldSpec {
   verdict: (value: unknown) => Verdict;
   required?: boolean;
@@ -123,6 +134,7 @@ const SPECS = {
     name: { verdict: nameVerdict },
     rateLimit: { verdict: rateLimitVerdict, nullable: true },
     disabled: { verdict: (value: unknown) => typeof value === "boolean" },
+    webhookUrl: { verdict: webhookUrlVerdict, nullable: true },
   },
   createUser: {
     email: { verdict: emailVerdict, required: true },
@@ -275,7 +287,7 @@ const EXPIRES_AT = values(
 );
 
 const scope = fc.oneof(
-  fc.constant("*"),
+  fc.constantFrom("*", "*:read"),
   fc
     .tuple(fc.stringMatching(/^[A-Za-z0-9_-]{1,64}$/), fc.constantFrom("read", "write"))
     .map(([resource, access]) => `${resource}:${access}`),
@@ -283,7 +295,7 @@ const scope = fc.oneof(
 const badScope = fc.oneof(
   fc.constantFrom(
     "domains:admin",
-    "*:read",
+    "*:write",
     "domains",
     "domains:read ",
     " domains:read",
@@ -333,6 +345,26 @@ const GRACE = values(
   fc.constantFrom<unknown>(-1, MAX_GRACE_SECONDS + 1, 0.5, "60", null, 1e308),
 );
 const DISABLED = values(fc.boolean(), fc.constantFrom<unknown>("true", "false", 1, 0, null));
+
+const WEBHOOK_URL = values(
+  fc.oneof(
+    fc.constant(null),
+    fc
+      .tuple(fc.stringMatching(/^[a-z]{1,10}$/), fc.stringMatching(/^[a-z0-9]{0,10}$/))
+      .map(([host, path]) => `https://hooks.${host}.example.com/${path}`),
+    fc.integer({ min: 10, max: 65_535 }).map((port) => `http://127.0.0.1:${port}/hooks`),
+  ),
+  fc.constantFrom<unknown>(
+    "http://10.0.0.1/hooks",
+    "https://192.168.1.1/",
+    "https://169.254.169.254/latest",
+    "https://[fd00::1]/",
+    "ftp://hooks.example.com/",
+    "javascript:alert(1)",
+    "hooks.example.com",
+  ),
+  fc.string({ maxLength: 40 }),
+);
 
 /** Fields nobody asked for: server-owned ones, prototype names, random ones. */
 const extraFields = fc.array(
@@ -555,6 +587,7 @@ interface Snapshot {
   accounts: number;
   users: number;
   keys: number;
+  audit: number;
   rows: unknown[];
 }
 
@@ -563,6 +596,7 @@ async function snapshot(rows: Array<{ table: "accounts" | "api_keys"; id: string
     env.DB.prepare("SELECT count(*) AS n FROM accounts"),
     env.DB.prepare("SELECT count(*) AS n FROM users"),
     env.DB.prepare("SELECT count(*) AS n FROM api_keys"),
+    env.DB.prepare("SELECT count(*) AS n FROM audit_log"),
     ...rows.map(({ table, id }) => env.DB.prepare(`SELECT * FROM ${table} WHERE id = ?`).bind(id)),
   ]);
   const count = (i: number) => (results[i]?.results[0] as { n: number } | undefined)?.n ?? Number.NaN;
@@ -570,11 +604,15 @@ async function snapshot(rows: Array<{ table: "accounts" | "api_keys"; id: string
     accounts: count(0),
     users: count(1),
     keys: count(2),
-    rows: results.slice(3).map((result) => result.results[0] ?? null),
+    audit: count(3),
+    rows: results.slice(4).map((result) => result.results[0] ?? null),
   };
 }
 
-/** After a refusal nothing changed; after a success exactly the expected counts moved. */
+/**
+ * After a refusal nothing changed, audit log included; after a success
+ * exactly the expected counts moved, and the audit log grew by one entry.
+ */
 function expectWrites(before: Snapshot, after: Snapshot, ok: boolean, delta: Partial<Snapshot> = {}): void {
   if (!ok) {
     expect(after).toEqual(before);
@@ -583,6 +621,7 @@ function expectWrites(before: Snapshot, after: Snapshot, ok: boolean, delta: Par
   expect(after.accounts).toBe(before.accounts + (delta.accounts ?? 0));
   expect(after.users).toBe(before.users + (delta.users ?? 0));
   expect(after.keys).toBe(before.keys + (delta.keys ?? 0));
+  expect(after.audit).toBe(before.audit + 1);
 }
 
 /** An account id: the real one mostly, else one that does not exist. */
@@ -648,7 +687,7 @@ describe("admin API, fuzzed JSON bodies", () => {
   });
 
   it("PATCH /accounts/{id} changes exactly what was asked, or nothing", async () => {
-    const body = objectOf({ name: NAME, rateLimit: RATE_LIMIT, disabled: DISABLED });
+    const body = objectOf({ name: NAME, rateLimit: RATE_LIMIT, disabled: DISABLED, webhookUrl: WEBHOOK_URL });
     await fc.assert(
       fc.asyncProperty(body, framing, accountRef, async (input, frame, ref) => {
         const id = ref ?? accountId;
@@ -665,6 +704,16 @@ describe("admin API, fuzzed JSON bodies", () => {
           expect((after.rows[0] as { name: string }).name).toBe(data.name);
           if ("rateLimit" in parsed) expect(data.rateLimit).toEqual(expectedLimit(parsed.rateLimit));
           expect(data.disabled).toBe(typeof parsed.disabled === "boolean" ? parsed.disabled : was.disabled === 1);
+          // A new webhook URL, and only that, shows a new secret, once; the row keeps it sealed, never as shown.
+          const stored = after.rows[0] as { webhook_url: string | null; webhook_secret: string | null };
+          if (typeof parsed.webhookUrl === "string") {
+            expect(data.webhookSecret).toMatch(/^whsec_[A-Za-z0-9]{32}$/);
+            expect(stored.webhook_url).toBe(parsed.webhookUrl);
+            expect(stored.webhook_secret).not.toContain(data.webhookSecret as string);
+          } else {
+            expect(data).not.toHaveProperty("webhookSecret");
+            if (parsed.webhookUrl === null) expect(stored).toMatchObject({ webhook_url: null, webhook_secret: null });
+          }
         }
       }),
       RUNS,
@@ -722,6 +771,7 @@ describe("admin API, fuzzed JSON bodies", () => {
             createdAt: data.createdAt,
             expiresAt: typeof parsed.expiresAt === "string" ? new Date(parsed.expiresAt).toISOString() : null,
             lastUsedAt: null,
+            leakedAt: null,
           });
         }
       }),

@@ -12,8 +12,9 @@ import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { checksum, parseKey } from "../../src/keys/format";
 import { BASE62, LOWER_ALNUM } from "../../src/keys/random";
+import { expectEnvelope } from "../support/envelope";
 import { accountWithKey, gateway, type KeyData, marker, type OriginRecord, originRequests } from "../support/helpers";
-import { anyCodeUnit, asciiValue, expectEnvelope, headerName, latin1Char, latin1String } from "./invariants";
+import { anyCodeUnit, asciiValue, headerName, latin1Char, latin1String } from "./invariants";
 
 const INVALID_BODY = JSON.stringify({
   success: false,

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { computeSignature, type SignedFields, sha256Hex, signatureHeader } from "../../src/verify";
-import { accountWithKey, errorOf, gatewayWith } from "../support/helpers";
+import { accountWithKey, admin, createAccount, createKey, errorOf, gatewayWith } from "../support/helpers";
 
 const demoUrl = () => `http://127.0.0.1:${env.DEMO_ORIGIN_PORT}`;
 
@@ -69,5 +69,20 @@ describe("the demo origin (examples/origin)", () => {
       headers: { "X-MoMail-Account-Id": "acct_forged", "X-MoMail-Signature": "v1=00" },
     });
     expect(malformed.status).toBe(401);
+  });
+
+  it("receives the gateway's webhooks at /webhooks and lists them, as npm start wires the demo account", async () => {
+    const account = await createAccount({ name: "Demo hooks" });
+    await admin("PATCH", `/accounts/${account.id}`, { webhookUrl: `${demoUrl()}/webhooks` });
+    const key = await createKey(account.id, { name: "Heard at the origin" });
+    const listed = async () =>
+      ((await (await fetch(`${demoUrl()}/webhooks`)).json()) as { data: Array<Record<string, unknown>> }).data;
+    await vi.waitUntil(async () => (await listed()).some((hook) => hook.accountId === account.id), {
+      timeout: 10_000,
+      interval: 100,
+    });
+    const [hook] = (await listed()).filter((received) => received.accountId === account.id);
+    expect(hook).toMatchObject({ type: "key.created", id: expect.stringMatching(/^evt_/), signature: "unchecked" });
+    expect(key.id).toMatch(/^key_/);
   });
 });

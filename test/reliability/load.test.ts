@@ -22,10 +22,9 @@ import {
   type KeyData,
   marker,
   originRequests,
+  sleep,
   unstoredKey,
 } from "../support/helpers";
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Clients, each sending one request at a time, back to back. */
 const CONCURRENCY = 64;

@@ -2,8 +2,9 @@
  * Storage faults, each on the real bindings wrapped to fail on demand
  * (test/support/counting-env.ts): KV failing or hanging, D1 failing on the
  * data plane and at every single call of each admin write (keys, accounts,
- * dashboard users), and the key's Durable Object unreachable during admin
- * changes.
+ * dashboard users; a failed attempt leaves no audit entry and no webhook
+ * event, the successful one exactly one entry), and the key's Durable Object
+ * unreachable during admin changes.
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
@@ -37,8 +38,10 @@ const adminVia = (gw: Gateway, method: string, path: string, body?: unknown) =>
 
 /** The D1 rows an admin write may touch, to compare before and after a failed attempt. */
 async function snapshot(accountId: string) {
-  const [account, keys, users, sessions] = await Promise.all([
-    env.DB.prepare("SELECT name, disabled, rate_limit_limit, updated_at FROM accounts WHERE id = ?")
+  const [account, keys, users, sessions, audit, deliveries] = await Promise.all([
+    env.DB.prepare(
+      "SELECT name, disabled, rate_limit_limit, webhook_url, webhook_secret, updated_at FROM accounts WHERE id = ?",
+    )
       .bind(accountId)
       .first(),
     env.DB.prepare(
@@ -50,8 +53,19 @@ async function snapshot(accountId: string) {
       .bind(accountId)
       .all(),
     env.DB.prepare("SELECT id, user_id FROM sessions WHERE account_id = ? ORDER BY id").bind(accountId).all(),
+    env.DB.prepare("SELECT id, action FROM audit_log WHERE account_id = ? ORDER BY seq").bind(accountId).all(),
+    env.DB.prepare("SELECT event_id, type FROM webhook_deliveries WHERE account_id = ? ORDER BY event_id")
+      .bind(accountId)
+      .all(),
   ]);
-  return { account, keys: keys.results, users: users.results, sessions: sessions.results };
+  return {
+    account,
+    keys: keys.results,
+    users: users.results,
+    sessions: sessions.results,
+    audit: audit.results,
+    deliveries: deliveries.results,
+  };
 }
 
 /** A 503 envelope with Retry-After that names nothing internal. */
@@ -66,10 +80,13 @@ async function expectUnavailable(response: Response) {
 /**
  * Runs `write` with D1 failing at its 1st call, then its 2nd, … until an
  * attempt gets through: every failed attempt must answer 503 and leave D1 as
- * it was (`check` may assert more); returns the successful response.
+ * it was, audit log and webhook outbox included (`check` may assert more);
+ * the successful one must add exactly one audit entry, `action`. Returns the
+ * successful response.
  */
 async function failAtEveryD1Call(
   accountId: string,
+  action: string,
   write: (gw: Gateway) => Promise<Response>,
   check?: () => Promise<void>,
 ): Promise<{ response: Response; failures: number }> {
@@ -77,7 +94,11 @@ async function failAtEveryD1Call(
   for (let failAt = 1; failAt <= 20; failAt++) {
     const gw = countingEnv({}, { d1: (call) => (call === failAt ? d1Down() : undefined) });
     const response = await write(gw);
-    if (gw.counts.d1 < failAt) return { response, failures: failAt - 1 };
+    if (gw.counts.d1 < failAt) {
+      const added = (await snapshot(accountId)).audit.slice(before.audit.length);
+      expect(added.map((entry) => entry.action)).toEqual([action]);
+      return { response, failures: failAt - 1 };
+    }
     await expectUnavailable(response);
     expect(await snapshot(accountId)).toEqual(before);
     await check?.();
@@ -165,7 +186,7 @@ describe("when D1 fails on the data plane", () => {
 describe("when D1 fails during an admin write, at any of its calls", () => {
   it("creating a key: 503, no key written; a retry creates exactly one", async () => {
     const account = await createAccount();
-    const { response, failures } = await failAtEveryD1Call(account.id, (gw) =>
+    const { response, failures } = await failAtEveryD1Call(account.id, "key.created", (gw) =>
       adminVia(gw, "POST", `/accounts/${account.id}/keys`, { name: "Retried" }),
     );
     expect(failures).toBeGreaterThan(0);
@@ -179,6 +200,7 @@ describe("when D1 fails during an admin write, at any of its calls", () => {
     const { account, key } = await accountWithKey();
     const { response, failures } = await failAtEveryD1Call(
       account.id,
+      "key.rotated",
       (gw) => adminVia(gw, "POST", `/accounts/${account.id}/keys/${key.id}/rotate`, { gracePeriodSeconds: 3600 }),
       async () => expect((await callVia(countingEnv({ LEASE_MS: "0" }), key.key)).status).toBe(200),
     );
@@ -192,7 +214,7 @@ describe("when D1 fails during an admin write, at any of its calls", () => {
 
   it("revoking a key: 503 with D1 unchanged, the key already refused (failing safe); a retry completes it", async () => {
     const { account, key } = await accountWithKey();
-    const { response, failures } = await failAtEveryD1Call(account.id, (gw) =>
+    const { response, failures } = await failAtEveryD1Call(account.id, "key.revoked", (gw) =>
       adminVia(gw, "DELETE", `/accounts/${account.id}/keys/${key.id}`),
     );
     expect(failures).toBeGreaterThan(0);
@@ -206,6 +228,7 @@ describe("when D1 fails during an admin write, at any of its calls", () => {
     const { account, key } = await accountWithKey();
     const { response, failures } = await failAtEveryD1Call(
       account.id,
+      "account.updated",
       (gw) => adminVia(gw, "PATCH", `/accounts/${account.id}`, { disabled: true }),
       async () => expect((await callVia(countingEnv({ LEASE_MS: "0" }), key.key)).status).toBe(200),
     );
@@ -217,12 +240,36 @@ describe("when D1 fails during an admin write, at any of its calls", () => {
   it("creating a dashboard user: 503, no user written; a retry creates exactly one", async () => {
     const account = await createAccount();
     const email = `${crypto.randomUUID()}@example.com`;
-    const { response, failures } = await failAtEveryD1Call(account.id, (gw) =>
+    const { response, failures } = await failAtEveryD1Call(account.id, "user.created", (gw) =>
       adminVia(gw, "POST", `/accounts/${account.id}/users`, { email, password: "a-long-enough-password" }),
     );
     expect(failures).toBeGreaterThan(0);
     expect(response.status).toBe(201);
     expect((await snapshot(account.id)).users).toHaveLength(1);
+  });
+
+  it("setting a webhook URL: 503, no URL or secret stored; a retry sets it and shows the secret once", async () => {
+    const account = await createAccount();
+    const webhookUrl = `http://127.0.0.1:${env.WEBHOOK_RECEIVER_PORT}/hooks/${marker()}`;
+    const { response, failures } = await failAtEveryD1Call(account.id, "account.updated", (gw) =>
+      adminVia(gw, "PATCH", `/accounts/${account.id}`, { webhookUrl }),
+    );
+    expect(failures).toBeGreaterThan(0);
+    expect(await dataOf(response)).toMatchObject({ webhookUrl, webhookSecret: expect.stringMatching(/^whsec_/) });
+  });
+
+  it("creating a key of an account with a webhook: 503, no key, entry or event; a retry makes one of each", async () => {
+    const account = await createAccount();
+    const webhookUrl = `http://127.0.0.1:${env.WEBHOOK_RECEIVER_PORT}/hooks/${marker()}`;
+    await adminVia(countingEnv(), "PATCH", `/accounts/${account.id}`, { webhookUrl });
+    const { response, failures } = await failAtEveryD1Call(account.id, "key.created", (gw) =>
+      adminVia(gw, "POST", `/accounts/${account.id}/keys`, { name: "Announced" }),
+    );
+    expect(failures).toBeGreaterThan(0);
+    const created = await dataOf<{ id: string }>(response);
+    const { deliveries } = await snapshot(account.id);
+    expect(deliveries).toEqual([{ event_id: expect.stringMatching(/^evt_/), type: "key.created" }]);
+    expect(created.id).toMatch(/^key_/);
   });
 });
 
@@ -241,6 +288,7 @@ describe("when D1 fails while an operator changes a dashboard user, at any of it
     const { account, userId, live } = await signedInUser();
     const { response, failures } = await failAtEveryD1Call(
       account.id,
+      "user.updated",
       (gw) => adminVia(gw, "PATCH", `/accounts/${account.id}/users/${userId}`, { password: "a-brand-new-one" }),
       async () => expect(await live()).toBe(true),
     );
@@ -254,6 +302,7 @@ describe("when D1 fails while an operator changes a dashboard user, at any of it
     const { account, userId, live } = await signedInUser();
     const { response, failures } = await failAtEveryD1Call(
       account.id,
+      "user.deleted",
       (gw) => adminVia(gw, "DELETE", `/accounts/${account.id}/users/${userId}`),
       async () => expect(await live()).toBe(true),
     );

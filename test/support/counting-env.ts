@@ -34,10 +34,18 @@ export const d1Down = () => {
   throw new Error("D1_ERROR: Network connection lost.");
 };
 
-/** Promises of binding calls still running (cache fills and the like, left to waitUntil). */
+const isRead = (name: string) => name === "get" || name === "getWithMetadata";
+
+/** KV writes still running (cache fills and purges, left to waitUntil). */
 type Pending = Set<Promise<unknown>>;
 
-function wrap<T extends object>(target: T, pending: Pending, onCall: (name: string) => unknown): T {
+/** `target` with every method call passed to `onCall` first; calls `track` names are added to `pending`. */
+function wrap<T extends object>(
+  target: T,
+  onCall: (name: string) => unknown,
+  pending?: Pending,
+  track?: (name: string) => boolean,
+): T {
   return new Proxy(target, {
     get(object, name) {
       const value = Reflect.get(object, name);
@@ -45,7 +53,7 @@ function wrap<T extends object>(target: T, pending: Pending, onCall: (name: stri
       return (...args: unknown[]) => {
         const replaced = onCall(String(name));
         const result = replaced !== undefined ? replaced : value.apply(object, args);
-        if (result instanceof Promise) {
+        if (pending && track?.(String(name)) && result instanceof Promise) {
           const tracked = result.catch(() => undefined).finally(() => pending.delete(tracked));
           pending.add(tracked);
         }
@@ -65,22 +73,28 @@ export function countingEnv(overrides: Record<string, unknown> = {}, faults: Fau
   const base = { ...env, ...overrides } as Env;
   const bindings = {
     ...base,
-    KEYS_CACHE: wrap(base.KEYS_CACHE, pending, (name) => {
-      if (name !== "get" && name !== "getWithMetadata") {
-        counts.kvWrites++;
-        return faults.kvWrite?.();
-      }
-      counts.kvReads++;
-      return faults.kvRead?.();
-    }),
-    DB: wrap(base.DB, pending, (name) => {
+    KEYS_CACHE: wrap(
+      base.KEYS_CACHE,
+      (name) => {
+        if (!isRead(name)) {
+          counts.kvWrites++;
+          return faults.kvWrite?.();
+        }
+        counts.kvReads++;
+        return faults.kvRead?.();
+      },
+      // Only writes are waited for: a read that a fault makes hang must not hang the test.
+      pending,
+      (name) => !isRead(name),
+    ),
+    DB: wrap(base.DB, (name) => {
       if (name === "prepare" || name === "batch" || name === "exec") {
         counts.d1++;
         faults.d1?.(counts.d1);
       }
       return undefined;
     }),
-    RATE_LIMITER: wrap(base.RATE_LIMITER, pending, () => {
+    RATE_LIMITER: wrap(base.RATE_LIMITER, () => {
       counts.objects++;
       faults.object?.();
       return undefined;
@@ -88,7 +102,7 @@ export function countingEnv(overrides: Record<string, unknown> = {}, faults: Fau
   };
   /**
    * Sends a request through the gateway with these bindings, and waits for the
-   * storage calls it left running (cache fills), not for timers it left behind
+   * KV writes it left running (cache fills), not for timers it left behind
    * (a lease's settlement waits for the lease to end).
    */
   async function fetch(path: string, init?: RequestInit): Promise<Response> {

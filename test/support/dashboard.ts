@@ -5,14 +5,16 @@
  * browser has its own client address (CF-Connecting-IP), so the login
  * throttle of one test never counts another test's failures.
  */
+import { env } from "cloudflare:workers";
+import { countingEnv } from "./counting-env";
 import { admin, createAccount, gateway } from "./helpers";
 
 export const ORIGIN = "http://localhost";
 let addresses = 0;
 
-/** A fresh account with one dashboard user. */
-export async function accountWithUser(password = "correct horse battery") {
-  const account = await createAccount({ name: "Acme Mail" });
+/** A fresh account (with `accountInput` over the defaults) with one dashboard user. */
+export async function accountWithUser(password = "correct horse battery", accountInput: Record<string, unknown> = {}) {
+  const account = await createAccount({ name: "Acme Mail", ...accountInput });
   const email = `user-${crypto.randomUUID()}@acme.test`;
   const response = await admin("POST", `/accounts/${account.id}/users`, { email, password });
   if (response.status !== 201) throw new Error(`user creation failed: ${response.status} ${await response.text()}`);
@@ -29,7 +31,11 @@ export class Browser {
   /** The last HTML page received. */
   html = "";
 
-  constructor(readonly ip = `198.51.100.${++addresses % 250}-${crypto.randomUUID().slice(0, 8)}`) {}
+  constructor(
+    readonly ip = `198.51.100.${++addresses % 250}-${crypto.randomUUID().slice(0, 8)}`,
+    /** How requests reach the gateway: its own fetch, or one with other bindings (`countingEnv(…).fetch`). */
+    private readonly send: (path: string, init: RequestInit) => Promise<Response> = gateway,
+  ) {}
 
   private cookieHeader(path: string): string {
     return [...this.cookies]
@@ -56,7 +62,7 @@ export class Browser {
     const cookie = this.cookieHeader(new URL(path, ORIGIN).pathname);
     if (cookie && !headers.has("Cookie")) headers.set("Cookie", cookie);
     headers.set("CF-Connecting-IP", this.ip);
-    const response = await gateway(path, { ...init, headers, redirect: "manual" });
+    const response = await this.send(path, { ...init, headers, redirect: "manual" });
     this.remember(response);
     if (response.headers.get("content-type")?.startsWith("text/html")) {
       this.html = await response.clone().text();
@@ -66,6 +72,14 @@ export class Browser {
 
   get(path: string): Promise<Response> {
     return this.fetch(path);
+  }
+
+  /** Follows a redirect answer (a GET of its Location); throws if it is not one. */
+  follow(response: Response): Promise<Response> {
+    const location = response.headers.get("location");
+    if (response.status !== 303 || !location)
+      throw new Error(`not a 303: ${response.status} ${this.html.slice(0, 200)}`);
+    return this.get(location);
   }
 
   /** A form post as a browser sends it: urlencoded, with Origin and (unless given) the last page's token. */
@@ -89,10 +103,30 @@ export class Browser {
   }
 }
 
-/** A browser signed in as a fresh account's user. */
-export async function signedIn() {
-  const user = await accountWithUser();
-  const browser = new Browser();
+/**
+ * A browser signed in as a fresh account's user; `accountInput` sets the
+ * account's limits, `bindings` the gateway's variables (e.g. DASHBOARD_RESOURCES).
+ */
+export async function signedIn(accountInput: Record<string, unknown> = {}, bindings?: Record<string, unknown>) {
+  const user = await accountWithUser(undefined, accountInput);
+  const browser = bindings ? new Browser(undefined, countingEnv(bindings).fetch) : new Browser();
   await browser.login(user.email, user.password);
   return { ...user, browser };
+}
+
+/** The account's keys that are not revoked, as D1 has them. */
+export async function liveKeyRows(accountId: string) {
+  const { results } = await env.DB.prepare(
+    "SELECT id, name, prefix, scopes, expires_at, rotated_at FROM api_keys WHERE account_id = ? AND revoked_at IS NULL ORDER BY created_at",
+  )
+    .bind(accountId)
+    .all<{
+      id: string;
+      name: string;
+      prefix: string;
+      scopes: string;
+      expires_at: number | null;
+      rotated_at: number | null;
+    }>();
+  return results;
 }

@@ -6,5 +6,10 @@ declare namespace Cloudflare {
     ORIGIN_PORT: string;
     /** The port of the demo origin (examples/origin/server.ts). */
     DEMO_ORIGIN_PORT: string;
+    /** The port of the webhook receiver (test/support/webhook-receiver.ts). */
+    WEBHOOK_RECEIVER_PORT: string;
+    /** The port of the stand-in for GitHub's public keys (test/support/github-keys.ts). */
+    GITHUB_KEYS_PORT: string;
+    GITHUB_SECRET_SCANNING_KEYS_URL: string;
   }
 }

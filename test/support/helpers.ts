@@ -26,8 +26,14 @@ export function gatewayWith(bindings: Record<string, unknown>, path: string, ini
 }
 
 /** An admin API call with the test token and an optional JSON body. */
-export function admin(method: string, path: string, body?: unknown, token = ADMIN_TOKEN): Promise<Response> {
-  const headers: Record<string, string> = { Authorization: `Bearer ${token}` };
+export function admin(
+  method: string,
+  path: string,
+  body?: unknown,
+  token = ADMIN_TOKEN,
+  extraHeaders: Record<string, string> = {},
+): Promise<Response> {
+  const headers: Record<string, string> = { ...extraHeaders, Authorization: `Bearer ${token}` };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   return gateway(`/admin${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
 }
@@ -140,3 +146,6 @@ export function forgedKey(prefix = randomString(LOWER_ALNUM, 8)): string {
 export async function unstoredKey(): Promise<string> {
   return (await issueKey(getConfig(env))).key;
 }
+
+/** Resolves after `ms` milliseconds. */
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

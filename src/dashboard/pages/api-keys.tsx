@@ -1,86 +1,101 @@
 /**
- * Settings > API Keys: the account's live keys with their name, 8-character
- * prefix, creation, expiry and last use, a "Delete" button on each (leading
- * to the confirmation page), and the "Create New Key" button. Never shows a
- * key's secret: that is shown once, on the page that created it.
+ * Settings > API Keys: the account's limits, then its live keys (key-table)
+ * with a search, a filter and an order that the server applies (a GET form:
+ * no script needed), the "Create New Key" button, and notices after a
+ * delete or a rename, and when the account holds its maximum of keys. Never
+ * shows a key's secret: that is shown once, right after it is made.
  */
-import type { ApiKey } from "../../db/schema";
+import type { ListQuery, SORTS, STATUSES } from "../key-list";
 import { type PageContext, SettingsShell } from "../layout";
-import { Time } from "./format";
+import { AccountLimits, type AccountLimitsProps } from "./account-limits";
+import { countOf } from "./format";
+import { KeyTable, type KeyTableProps } from "./key-table";
 
 export interface ApiKeysPageProps {
   page: PageContext;
-  keys: ApiKey[];
-  /** The prefix of a key just deleted, for the notice. */
-  deletedPrefix?: string;
+  table: Omit<KeyTableProps, "csrfToken">;
+  limits: AccountLimitsProps;
+  /** How many keys the account lists before the search and filter. */
+  total: number;
+  /** What was just done, for the notice: a key deleted or renamed (its prefix). */
+  done?: { deleted?: string; renamed?: string };
+  /** Shown when the account holds its maximum of keys (the message Create New Key would get). */
+  capNotice?: string;
 }
 
-function KeyRow(props: { apiKey: ApiKey }) {
-  const key = props.apiKey;
-  const expired = key.expiresAt != null && key.expiresAt.getTime() <= Date.now();
+const STATUS_LABELS: Record<(typeof STATUSES)[number], string> = {
+  all: "All keys",
+  expiring: "Expiring within 7 days",
+  unused: "Not used in 90 days",
+  rolled: "Rolled (old keys)",
+  leaked: "Reported as leaked",
+};
+const SORT_LABELS: Record<(typeof SORTS)[number], string> = {
+  created: "Created",
+  name: "Name",
+  last_used: "Last used",
+};
+
+function Select(props: { id: string; label: string; value: string; options: Record<string, string> }) {
   return (
-    <tr>
-      <td class="name">{key.name}</td>
-      <td>
-        <code class="prefix">{key.prefix}</code>
-      </td>
-      <td class="date">
-        <Time date={key.createdAt} dayOnly />
-      </td>
-      <td class="date">
-        <Time date={key.expiresAt} dayOnly />
-        {expired && <span class="muted"> (expired)</span>}
-      </td>
-      <td class="date">
-        <Time date={key.lastUsedAt} />
-      </td>
-      <td class="end">
-        <form method="get" action={`/dashboard/settings/api-keys/${key.id}/delete`}>
-          <button type="submit" class="btn btn-ghost-danger" aria-label={`Delete ${key.name} (${key.prefix})`}>
-            Delete
-          </button>
-        </form>
-      </td>
-    </tr>
+    <div class="filter">
+      <label for={props.id}>{props.label}</label>
+      <select id={props.id} name={props.id}>
+        {Object.entries(props.options).map(([value, label]) => (
+          <option value={value} selected={value === props.value}>
+            {label}
+          </option>
+        ))}
+      </select>
+    </div>
   );
 }
 
-function KeyTable(props: { keys: ApiKey[] }) {
-  if (props.keys.length === 0) {
-    return (
-      <div class="empty">
-        <h2>No API keys yet</h2>
-        <p>Create a key to start calling the MoMail API from your applications.</p>
-      </div>
-    );
-  }
+/** Search, filter and order: a GET form the server answers with the list narrowed and sorted. */
+function ListControls(props: { query: ListQuery }) {
+  const { query } = props;
   return (
-    <div class="table-wrap">
-      <table>
-        <thead>
-          <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Prefix</th>
-            <th scope="col">Created</th>
-            <th scope="col">Expires</th>
-            <th scope="col">Last used</th>
-            <th scope="col">
-              <span class="visually-hidden">Actions</span>
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {props.keys.map((key) => (
-            <KeyRow apiKey={key} />
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <form class="list-controls" method="get" action="/dashboard/settings/api-keys" aria-label="Search and sort keys">
+      <div class="filter grow">
+        <label for="q">Search</label>
+        <input id="q" name="q" type="search" value={query.q} placeholder="Name or prefix" />
+      </div>
+      <Select id="status" label="Show" value={query.status} options={STATUS_LABELS} />
+      <Select id="sort" label="Sort by" value={query.sort} options={SORT_LABELS} />
+      <Select id="dir" label="Order" value={query.dir} options={{ asc: "Ascending", desc: "Descending" }} />
+      <button type="submit" class="btn btn-secondary">
+        Apply
+      </button>
+    </form>
+  );
+}
+
+function Notices(props: Pick<ApiKeysPageProps, "done" | "capNotice">) {
+  return (
+    <>
+      {props.done?.deleted && (
+        <div class="alert alert-success" role="status">
+          The key <code>{props.done.deleted}</code> was deleted. It no longer works.
+        </div>
+      )}
+      {props.done?.renamed && (
+        <div class="alert alert-success" role="status">
+          The key <code>{props.done.renamed}</code> was renamed.
+        </div>
+      )}
+      {props.capNotice && (
+        <div class="alert alert-warning" role="status">
+          {props.capNotice}
+        </div>
+      )}
+    </>
   );
 }
 
 /** The list of the account's keys. */
 export function ApiKeysPage(props: ApiKeysPageProps) {
+  const { table } = props;
+  const filtered = table.keys.length !== props.total;
   return (
     <SettingsShell page={props.page} title="API Keys" current="api-keys">
       <div class="page-header">
@@ -94,13 +109,31 @@ export function ApiKeysPage(props: ApiKeysPageProps) {
           </button>
         </form>
       </div>
-      {props.deletedPrefix && (
-        <div class="alert alert-success" role="status">
-          The key <code>{props.deletedPrefix}</code> was deleted. It no longer works.
-        </div>
-      )}
+      <Notices done={props.done} capNotice={props.capNotice} />
+      <AccountLimits {...props.limits} />
       <div class="card">
-        <KeyTable keys={props.keys} />
+        {props.total === 0 ? (
+          <div class="empty">
+            <h2>No API keys yet</h2>
+            <p>Create a key to start calling the MoMail API from your applications.</p>
+          </div>
+        ) : (
+          <>
+            <ListControls query={table.query} />
+            <p class="list-count" role="status">
+              {filtered
+                ? `${table.keys.length} of ${countOf(props.total, "key")} match.`
+                : `${countOf(props.total, "key")}.`}
+              {filtered && (
+                <>
+                  {" "}
+                  <a href="/dashboard/settings/api-keys">Show all keys</a>
+                </>
+              )}
+            </p>
+            {table.keys.length > 0 && <KeyTable {...table} csrfToken={props.page.session?.csrfToken ?? ""} />}
+          </>
+        )}
       </div>
     </SettingsShell>
   );

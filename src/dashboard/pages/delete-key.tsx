@@ -2,7 +2,8 @@
  * The confirmation step before a key is deleted: which key, what deleting
  * it means (it stops working at once and cannot be restored), and a
  * "Yes, delete" button that posts the deletion. A plain page, so it works
- * without JavaScript.
+ * without JavaScript. A key its leak report revoked no longer works
+ * already: deleting it removes it from the list.
  */
 import type { ApiKey } from "../../db/schema";
 import { CsrfField, type PageContext, SettingsShell } from "../layout";
@@ -40,9 +41,16 @@ export function DeleteKeyPage(props: { page: PageContext; apiKey: ApiKey }) {
               <Time date={apiKey.lastUsedAt} />
             </dd>
           </dl>
-          <div class="alert alert-error spaced">
-            Once deleted, the key immediately stops working for every request, and it cannot be restored.
-          </div>
+          {apiKey.revokedAt ? (
+            <div class="alert alert-warning spaced">
+              This key was revoked when its leak was reported: it no longer works. Deleting it removes it from the list
+              of keys for good.
+            </div>
+          ) : (
+            <div class="alert alert-error spaced">
+              Once deleted, the key immediately stops working for every request, and it cannot be restored.
+            </div>
+          )}
           <div class="actions">
             <button type="submit" class="btn btn-danger">
               Yes, delete
