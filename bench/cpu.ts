@@ -51,7 +51,12 @@ const wrk = (url: string, header?: string) =>
 const origin = await startFastOrigin();
 const bare = await withPids(() => startPassthrough(origin.url));
 const gateway = await withPids(() =>
-  startGateway(bundleGateway(), origin.url, "bench-admin-token", { LOG_REQUESTS: process.env.LOG_REQUESTS ?? "true" }),
+  startGateway({
+    scriptPath: bundleGateway(),
+    upstreamUrl: origin.url,
+    adminToken: "bench-admin-token",
+    vars: { LOG_REQUESTS: process.env.LOG_REQUESTS ?? "true" },
+  }),
 );
 try {
   const post = async (path: string, body: unknown) => {

@@ -6,7 +6,7 @@
 import { spawn } from "node:child_process";
 import { convertV4MiniflareOptions, Miniflare } from "miniflare";
 import { startFastOrigin } from "./origin.ts";
-import { applyMigrations, bundleGateway } from "./workers.ts";
+import { applyMigrations, BENCH_SECRETS, bundleGateway } from "./workers.ts";
 
 const INSPECTOR_PORT = 9331;
 const origin = await startFastOrigin();
@@ -18,18 +18,18 @@ const mf = new Miniflare(
     // PROFILE_TARGET=bare profiles the bare pass-through instead, for comparison.
     scriptPath: process.env.PROFILE_TARGET === "bare" ? "bench/passthrough.js" : bundleGateway(false),
     compatibilityDate: "2026-08-01",
+    compatibilityFlags: ["durable_object_io_tasks_prevent_eviction"],
     bindings: {
       ENVIRONMENT: "development",
       UPSTREAM_URL: origin.url,
       ADMIN_TOKEN: "t",
-      KEY_PEPPER: "dev-only-key-pepper-not-for-production",
-      ORIGIN_SIGNING_SECRET: "dev-only-origin-signing-secret",
+      ...BENCH_SECRETS,
       // e.g. PROFILE_VARS='{"LOG_REQUESTS":"false"}'
       ...JSON.parse(process.env.PROFILE_VARS ?? "{}"),
     },
     d1Databases: { DB: "p-db" },
     kvNamespaces: { KEYS_CACHE: "p-kv" },
-    durableObjects: { RATE_LIMITER: { className: "KeyLimiter", useSQLite: true } },
+    durableObjects: { RATE_LIMITER: { className: "AccountGate", useSQLite: true } },
     host: "127.0.0.1",
     port: 0,
     handleStructuredLogs() {},

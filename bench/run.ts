@@ -1,168 +1,214 @@
 /**
- * `npm run bench`: the gateway's cost, measured against the platform's floor,
- * on one runtime (workerd via Miniflare), one origin and one load generator.
+ * `npm run bench`: the gateway's cost against the platform's floor, on one
+ * runtime (workerd via Miniflare), one fast local origin and one load
+ * generator (wrk, else autocannon), for the scenarios of scenarios.ts.
  *
- *   A  bare pass-through worker (fetch the origin, return the response)
- *   B  the gateway, warm path (valid key, limit far away, caches warm), as
- *      deployed: one JSON log line per request
- *   B' the same with LOG_REQUESTS=false: local workerd writes every log line
- *      to stdout at once (a syscall, then Miniflare parses it, on the same
- *      CPUs), which a deployed Worker does not; B' bounds that local cost
- *   C  the gateway refusing junk keys (bad checksum)
- *   D  the gateway refusing forged well-formed keys (valid checksum, never issued)
- *   E  nginx with a static key check and limit_req (reference, if installed)
+ * 1. Throughput: every round runs the bare pass-through, then each chosen
+ *    scenario (in an order rotated each round), BENCH_SECONDS (default 4)
+ *    each with 32 connections, for BENCH_ROUNDS (default 5) rounds. A
+ *    scenario's ratio is the median over rounds of its requests/s ÷ the bare
+ *    pass-through's of the same round. Refused keys (forged, junk) run
+ *    max(2, rounds / 4) rounds after.
+ * 2. Low-load latency (latency.ts), 3. gate work in steady traffic and the
+ *    first rollups (background.ts).
  *
- * A, B and B' are interleaved (A B B' A B B' …) for BENCH_ROUNDS rounds
- * (default 8) of BENCH_SECONDS (default 4) with 32 connections. The last line
- * is `throughput ratio: X`, X = median over the rounds of B's requests/s ÷ A's.
+ * BENCH_SCENARIOS picks scenarios and sections (comma-separated ids; see
+ * docs/benchmark.md). Everything is written to bench/.out/last.json, which
+ * `npm run bench:cost` prices. The last line is `throughput ratio: X`, the
+ * hot key's ratio.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
-import { checksum, formatKey } from "../src/keys/format.ts";
-import { BASE62, LOWER_ALNUM, randomString } from "../src/keys/random.ts";
-import { hasWrk, type LoadResult, load } from "./load.ts";
+import { rollupSection, steadySection } from "./background.ts";
+import { LATENCY_ROUNDS, latencySection } from "./latency.ts";
+import { hasWrk, load } from "./load.ts";
+import { drain, measure, type Run, touchEveryKey, warm } from "./measure.ts";
 import { hasNginx, startNginx } from "./nginx.ts";
 import { startFastOrigin } from "./origin.ts";
-import { bundleGateway, type OpsCount, startGateway, startPassthrough } from "./workers.ts";
+import { printRun, printSummaries, printTargets, type ScenarioSummary, summarize } from "./report.ts";
+import { measureRollup } from "./rollup.ts";
+import {
+  buildScenarios,
+  type Instance,
+  type InstanceId,
+  KEYS_PER_ACCOUNT,
+  SCENARIOS,
+  type Scenario,
+  selection,
+  startInstances,
+} from "./scenarios.ts";
+import { STORAGE } from "./workers.ts";
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 8);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const CONNECTIONS = 32;
-const ADMIN_TOKEN = "bench-admin-token";
-const PATH = "/v1/domains";
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-};
-const fmt = (n: number, digits = 0) => n.toFixed(digits).padStart(8);
+const chosen = selection();
+const needed = new Set<InstanceId>(["bare"]);
+for (const s of SCENARIOS) if (chosen.has(s.id)) needed.add(s.instance);
+if (chosen.has("latency")) for (const id of ["hot", "keys1k"] as const) needed.add(id);
+if (chosen.has("background") && !needed.has("keys10k")) needed.add("keys1k");
+// The latency and background sections send the scenarios' keys: build those scenarios even if not run in rounds.
+const built = new Set([...chosen, ...(chosen.has("latency") ? ["hot", "keys1k"] : []), "keys1k", "keys10k"]);
 
-interface Run extends LoadResult {
-  scenario: string;
-  ops?: OpsCount;
-}
-
+const started = Date.now();
+const origin = await startFastOrigin();
+const instances = await startInstances(needed, origin.url);
+const scenarios = new Map(buildScenarios(built, instances).map((s) => [s.id, s]));
+const inRounds = [...scenarios.values()].filter((s) => chosen.has(s.id));
+const instanceOf = (s: Scenario) => instances.get(s.instance) as Instance;
 const runs: Run[] = [];
 
-function perRequest(ops: OpsCount[]): string {
-  const requests = ops.reduce((n, o) => n + o.requests, 0);
-  if (requests === 0) return "";
-  const per = (field: keyof OpsCount) => (ops.reduce((n, o) => n + o[field], 0) / requests).toFixed(3);
-  return `  per request: kv ${per("kvReads")}  d1 ${per("d1Queries")}  do ${per("objectCalls")}`;
-}
-
-function report(scenario: string, result: LoadResult, ops?: OpsCount) {
-  runs.push({ scenario, ...result, ops });
-  const line = `${scenario.padEnd(30)} ${fmt(result.rps)} req/s  p50 ${fmt(result.p50, 2)} ms  p99 ${fmt(result.p99, 2)} ms`;
-  console.log(line + (ops ? perRequest([ops]) : ""));
-}
-
-/** A fresh account and a key whose limit is far out of reach, on one gateway. */
-async function benchKey(url: string): Promise<string> {
-  const post = async (path: string, body: unknown) => {
-    const response = await fetch(`${url}/admin${path}`, {
-      method: "POST",
-      headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, "Content-Type": "application/json" },
-      body: JSON.stringify(body),
-    });
-    return ((await response.json()) as { data: { id: string; key: string } }).data;
-  };
-  const account = await post("/accounts", { name: "Bench" });
-  return (
-    await post(`/accounts/${account.id}/keys`, { name: "bench", rateLimit: { limit: 1_000_000, windowSeconds: 60 } })
-  ).key;
-}
-
-const target = (base: string, apiKey?: string) => ({
-  url: base + PATH,
-  headers: apiKey ? { "X-API-Key": apiKey } : undefined,
-  connections: CONNECTIONS,
-});
-
-const origin = await startFastOrigin();
-const script = bundleGateway();
-const bare = await startPassthrough(origin.url);
-const gateway = await startGateway(script, origin.url, ADMIN_TOKEN);
-const quiet = await startGateway(script, origin.url, ADMIN_TOKEN, { LOG_REQUESTS: "false" });
-let nginx: Awaited<ReturnType<typeof startNginx>> | undefined;
-
 try {
-  const key = await benchKey(gateway.url);
-  const quietKey = await benchKey(quiet.url);
-  // Well-formed (valid checksum) but never issued: its prefix is not the MAC of its secret.
-  const unknown = formatKey(randomString(LOWER_ALNUM, 8), randomString(BASE62, 18));
-  const junk = `${unknown.slice(0, 30)}${checksum("not this one")}`;
   const cpu = cpus()[0]?.model ?? "?";
   console.log(
-    `MoMail gateway benchmark: ${new Date().toISOString()}, ${cpus().length} CPUs (${cpu}), Node ${process.version}`,
+    `MoMail gateway benchmark: ${new Date().toISOString()}, ${cpus().length} CPUs (${cpu}), Node ${process.version}, local storage on ${STORAGE}`,
   );
-  const tool = hasWrk() ? "wrk" : "autocannon";
-  console.log(`load: ${tool}, ${CONNECTIONS} connections, ${SECONDS} s per run, ${ROUNDS} interleaved rounds\n`);
+  console.log(
+    `load: ${hasWrk() ? "wrk" : "autocannon"}, ${CONNECTIONS} connections, ${SECONDS} s per run, ${ROUNDS} interleaved rounds; keys in accounts of ${KEYS_PER_ACCOUNT} (BENCH_KEYS_PER_ACCOUNT)`,
+  );
+  for (const s of inRounds) if (s.about) console.log(`  ${s.label}: ${s.about}`);
 
-  // Warm every target up (JIT, caches, the key's object) before anything is measured.
-  await load({ ...target(bare.url), seconds: 2 });
-  await load({ ...target(gateway.url, key), seconds: 2 });
-  await load({ ...target(quiet.url, quietKey), seconds: 2 });
-  gateway.takeOps();
+  // Warm up: every key once (isolate caches, every account's gate; instances in parallel, each workerd
+  // is one thread), then JIT; then let the gates' timers fire.
+  const firstUse = new Map<InstanceId, number>();
+  await Promise.all(
+    [...instances.values()].map(async (instance) => {
+      if (instance.keys.length <= 1) return;
+      firstUse.set(instance.id, Date.now());
+      const ms = await touchEveryKey(instance);
+      console.log(
+        `  warmed ${instance.id}: each of its ${instance.keys.length} keys once, in ${(ms / 1000).toFixed(1)} s`,
+      );
+    }),
+  );
+  await warm(instances.get("bare") as Instance, undefined, 2);
+  for (const s of inRounds) {
+    if (!firstUse.has(s.instance)) firstUse.set(s.instance, Date.now());
+    await warm(instanceOf(s), s, 2);
+  }
+  await sleep(11_000);
+  drain(instances.values());
+  console.log(`setup and warm-up: ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
 
-  const ratios: number[] = [];
-  const quietRatios: number[] = [];
+  const ratioScenarios = inRounds.filter((s) => s.kind === "ratio");
   for (let round = 1; round <= ROUNDS; round++) {
-    const a = await load({ ...target(bare.url), seconds: SECONDS });
-    report(`A bare pass-through #${round}`, a);
-    const b = await load({ ...target(gateway.url, key), seconds: SECONDS });
-    report(`B gateway warm path #${round}`, b, gateway.takeOps());
-    const q = await load({ ...target(quiet.url, quietKey), seconds: SECONDS });
-    report(`B' gateway, logs off #${round}`, q);
-    if (b.non2xx > 0 || q.non2xx > 0) throw new Error("the warm path answered non-2xx responses");
-    ratios.push(b.rps / a.rps);
-    quietRatios.push(q.rps / a.rps);
-  }
-  const extraRounds = Math.max(2, Math.ceil(ROUNDS / 4));
-  for (let round = 1; round <= extraRounds; round++) {
-    report(
-      `C junk key (checksum) #${round}`,
-      await load({ ...target(gateway.url, junk), seconds: SECONDS }),
-      gateway.takeOps(),
-    );
-    report(
-      `D forged key #${round}`,
-      await load({ ...target(gateway.url, unknown), seconds: SECONDS }),
-      gateway.takeOps(),
-    );
-  }
-  if (hasNginx()) {
-    nginx = await startNginx(origin.url, key, 18_000 + Math.floor(Math.random() * 1000));
-    for (let round = 1; round <= extraRounds; round++) {
-      report(`E nginx key check #${round}`, await load({ ...target(nginx.url, key), seconds: SECONDS }));
+    const bare = await measure(instances.get("bare") as Instance, undefined, {
+      name: "bare",
+      round,
+      seconds: SECONDS,
+      connections: CONNECTIONS,
+    });
+    runs.push(bare);
+    printRun("A  bare pass-through", round, bare);
+    for (let i = 0; i < ratioScenarios.length; i++) {
+      const s = ratioScenarios[(i + round) % ratioScenarios.length] as Scenario;
+      const run = await measure(instanceOf(s), s, { name: s.id, round, seconds: SECONDS, connections: CONNECTIONS });
+      runs.push(run);
+      printRun(s.label, round, run, bare.result.rps);
+      if (run.result.non2xx > 0) throw new Error(`${s.label}: ${run.result.non2xx} responses were not 2xx`);
     }
   }
-
-  console.log("\nmedians");
-  for (const scenario of ["A bare", "B gateway", "B' gateway", "C junk", "D forged", "E nginx"]) {
-    const of = runs.filter((r) => r.scenario.startsWith(scenario));
-    if (of.length === 0) continue;
-    const name = (of[0] as Run).scenario.replace(/ #\d+$/, "");
-    const rps = median(of.map((r) => r.rps));
-    const p50 = median(of.map((r) => r.p50));
-    const p99 = median(of.map((r) => r.p99));
-    const ops = of.map((r) => r.ops).filter((o): o is OpsCount => o !== undefined);
-    console.log(`${name.padEnd(26)} ${fmt(rps)} req/s  p50 ${fmt(p50, 2)} ms  p99 ${fmt(p99, 2)} ms${perRequest(ops)}`);
+  const refusalRounds = Math.max(2, Math.ceil(ROUNDS / 4));
+  for (let round = 1; round <= refusalRounds; round++) {
+    for (const s of inRounds.filter((x) => x.kind === "refusal")) {
+      const run = await measure(instanceOf(s), s, { name: s.id, round, seconds: SECONDS, connections: CONNECTIONS });
+      runs.push(run);
+      printRun(s.label, round, run);
+    }
   }
-  console.log(`\npair ratios, request logs off (B'/A): ${quietRatios.map((r) => r.toFixed(3)).join(" ")}`);
-  console.log(`pair ratios, as deployed (B/A):        ${ratios.map((r) => r.toFixed(3)).join(" ")}`);
+  const hotKey = scenarios.get("hot")?.key;
+  if (chosen.has("nginx") && hasNginx() && hotKey) {
+    // For reference: nginx checking one static key with limit_req, in front of the same origin.
+    const nginx = await startNginx(origin.url, hotKey, 18_000 + Math.floor(Math.random() * 1000));
+    try {
+      for (let round = 1; round <= refusalRounds; round++) {
+        const result = await load({
+          url: `${nginx.url}/v1/domains`,
+          headers: { "X-API-Key": hotKey },
+          connections: CONNECTIONS,
+          seconds: SECONDS,
+        });
+        runs.push({ name: "nginx", round, seconds: SECONDS, connections: CONNECTIONS, result });
+        printRun("E  nginx key check", round, runs[runs.length - 1] as Run);
+      }
+    } finally {
+      nginx.stop();
+    }
+  }
+  drain(instances.values());
+
+  const bareRuns = runs.filter((r) => r.name === "bare");
+  const summaries: ScenarioSummary[] = [
+    summarize({ id: "bare", label: "A  bare pass-through", kind: "bare" }, runs, bareRuns),
+    ...inRounds.map((s) => {
+      const instance = instanceOf(s);
+      return summarize(s, runs, bareRuns, { keys: instance.keys.length, accounts: instance.accounts });
+    }),
+    ...(runs.some((r) => r.name === "nginx")
+      ? [summarize({ id: "nginx", label: "E  nginx key check", kind: "refusal" }, runs, bareRuns)]
+      : []),
+  ];
+  printSummaries(summaries);
+
+  const latency = chosen.has("latency") ? await latencySection(instances, scenarios) : undefined;
+  const steadyTargets = (["keys1k", "keys10k"] as const)
+    .filter((id) => chosen.has(id) || (id === "keys1k" && !chosen.has("keys10k")))
+    .map((id) => ({ instance: instances.get(id), scenario: scenarios.get(id) }))
+    .filter((t): t is { instance: Instance; scenario: Scenario } => !!t.instance && !!t.scenario);
+  const steady = chosen.has("background") ? await steadySection(steadyTargets) : [];
+  const rollups = chosen.has("background") ? await rollupSection(instances, firstUse) : [];
+  const probe = instances.get("keys10k") ?? instances.get("keys1k") ?? instances.get("hot");
+  const rollupCost =
+    probe?.seeded && probe.gateway
+      ? await measureRollup(
+          probe.gateway.mf,
+          probe.seeded.accountIds[0] as string,
+          probe.seeded.keyIds.slice(0, KEYS_PER_ACCOUNT),
+        )
+      : undefined;
+  if (rollupCost) {
+    console.log(
+      `one account's rollup (${rollupCost.keys} keys, measured on local D1): ${rollupCost.statements} statements; rows written ${rollupCost.rowsWrittenFirst} (first of the hour), ${rollupCost.rowsWrittenLater} (later); ${rollupCost.msPerStatement.toFixed(3)} ms of SQLite per statement`,
+    );
+  }
+
+  const by = new Map(summaries.map((s) => [s.id, s]));
+  const steadyWrites = steady.find((s) => s.scenario === "keys1k") ?? steady[0];
+  printTargets(by, steadyWrites?.writesPerKeyPer10s);
   mkdirSync("bench/.out", { recursive: true });
+  const lean = runs.map(({ counts, ...run }) => ({ ...run, requestsLogged: counts?.requests }));
   writeFileSync(
     "bench/.out/last.json",
-    JSON.stringify({ date: new Date().toISOString(), runs, ratios, quietRatios }, null, 2),
+    JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        machine: { cpus: cpus().length, model: cpu, node: process.version, storage: STORAGE },
+        settings: {
+          rounds: ROUNDS,
+          seconds: SECONDS,
+          connections: CONNECTIONS,
+          keysPerAccount: KEYS_PER_ACCOUNT,
+          latencyRounds: LATENCY_ROUNDS,
+        },
+        scenarios: summaries,
+        latency: latency?.summary,
+        steady,
+        rollups,
+        rollupCost,
+        runs: lean,
+      },
+      null,
+      2,
+    ),
   );
-  console.log(`throughput ratio, request logs off: ${median(quietRatios).toFixed(2)}`);
-  console.log(`throughput ratio: ${median(ratios).toFixed(2)}`);
+  console.log(
+    `\nwritten to bench/.out/last.json (npm run bench:cost prices it); ${((Date.now() - started) / 1000).toFixed(0)} s in all`,
+  );
+  const hot = by.get("hot");
+  if (hot?.ratio !== undefined) console.log(`throughput ratio: ${hot.ratio.toFixed(2)}`);
 } finally {
-  nginx?.stop();
-  await bare.mf.dispose();
-  await gateway.mf.dispose();
-  await quiet.mf.dispose();
+  for (const instance of instances.values()) await instance.dispose();
   origin.process.kill();
 }

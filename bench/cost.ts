@@ -1,0 +1,146 @@
+/**
+ * `npm run bench:cost`: the last `npm run bench` (bench/.out/last.json)
+ * priced per million requests, per scenario, at Cloudflare's published
+ * prices beyond the Workers Paid plan's monthly inclusions (docs/cost.md
+ * gives the sources and how each line is derived), beside the bare
+ * pass-through. Then how many active keys one D1 database carries at the
+ * gate's rollup cadence.
+ */
+import { readFileSync } from "node:fs";
+import type { RollupResult, SteadyResult } from "./background.ts";
+import type { ScenarioSummary } from "./report.ts";
+import type { RollupCost } from "./rollup.ts";
+
+/** US dollars, read from developers.cloudflare.com on 2026-12-02 (docs/cost.md). */
+export const PRICES = {
+  workerRequestPerM: 0.3,
+  workerCpuPerMMs: 0.02,
+  objectRequestPerM: 0.15,
+  objectGbSecondPerM: 12.5,
+  objectMemoryGb: 0.128,
+  objectRowWrittenPerM: 1.0,
+  kvReadPerM: 0.5,
+  kvWritePerM: 5.0,
+  d1RowReadPerM: 0.001,
+  d1RowWrittenPerM: 1.0,
+};
+
+/** The gate's cadences (src/gate/object.ts): persist at most every 10 s, roll up every 5 min, policies reread every 5 min. */
+const PERSIST_S = 10;
+const ROLLUP_S = 300;
+const POLICY_S = 300;
+/** Rows a D1 key lookup reads (the key by its unique prefix, its account by primary key). */
+const ROWS_PER_LOOKUP = 2;
+/** D1's own figure for one database: queries are served one at a time, ~1,000 a second at 1 ms each. */
+const D1_QUERIES_PER_SECOND = 1_000;
+
+interface Last {
+  date: string;
+  settings: { keysPerAccount: number };
+  scenarios: ScenarioSummary[];
+  steady: SteadyResult[];
+  rollups: RollupResult[];
+  rollupCost?: RollupCost;
+}
+
+const last = JSON.parse(readFileSync(process.argv[2] ?? "bench/.out/last.json", "utf8")) as Last;
+const kpa = last.settings.keysPerAccount;
+const rollupRowsPerKey = last.rollupCost ? last.rollupCost.rowsWrittenLater / last.rollupCost.keys : 2;
+const rollupStatementsPerKey = last.rollupCost ? last.rollupCost.statements / last.rollupCost.keys : 2;
+
+export interface Priced {
+  workers: number;
+  cpu: number;
+  objectRequests: number;
+  objectDuration: number;
+  objectRows: number;
+  kv: number;
+  d1: number;
+  total: number;
+}
+
+/** Dollars per million requests of one scenario, at its measured rate and operations. */
+function price(s: ScenarioSummary, steady: SteadyResult | undefined): Priced {
+  const rps = steady?.rps ?? s.rps;
+  // Every seeded account gets traffic in these scenarios (Zipf: the least popular still a few requests a minute).
+  const accounts = s.accounts ?? s.accountsActive;
+  const keys = s.keys ?? 0;
+  const perM = (perSecond: number) => (perSecond / rps) * 1e6;
+  const p = s.perRequest;
+  const calls = steady
+    ? steady.objectCallsPerRequest + steady.backgroundCallsPerRequest
+    : p.objectCalls + p.backgroundCalls;
+  const kvReads = steady?.kvReadsPerRequest ?? p.kvReads;
+  const d1Queries = steady?.d1QueriesPerRequest ?? p.d1Queries;
+  const writesPerPersist =
+    steady?.writesPerPersist ?? (s.background.persists > 0 ? s.background.storageWrites / s.background.persists : 0);
+  const cost: Omit<Priced, "total"> = {
+    workers: PRICES.workerRequestPerM,
+    cpu: ((s.cpuUs ?? 0) / 1000) * PRICES.workerCpuPerMMs,
+    // Gate calls, plus one alarm per active account per rollup period.
+    objectRequests: (calls * 1e6 + perM(accounts / ROLLUP_S)) * (PRICES.objectRequestPerM / 1e6),
+    // Each active account's gate stays in memory (its persist timer forbids hibernation): 128 MB, all the time.
+    objectDuration: perM(accounts * PRICES.objectMemoryGb) * (PRICES.objectGbSecondPerM / 1e6),
+    // Persists, one setAlarm per rollup, and each key's policy rewritten when reread.
+    objectRows:
+      perM((accounts * writesPerPersist) / PERSIST_S + accounts / ROLLUP_S + (keys + accounts) / POLICY_S) *
+      (PRICES.objectRowWrittenPerM / 1e6),
+    kv: kvReads * PRICES.kvReadPerM + p.kvWrites * PRICES.kvWritePerM,
+    d1:
+      (d1Queries * ROWS_PER_LOOKUP * 1e6 + perM(((keys + accounts) * ROWS_PER_LOOKUP) / POLICY_S)) *
+        (PRICES.d1RowReadPerM / 1e6) +
+      perM((keys * rollupRowsPerKey) / ROLLUP_S) * (PRICES.d1RowWrittenPerM / 1e6),
+  };
+  const total = Object.values(cost).reduce((n, v) => n + v, 0);
+  return { ...cost, total };
+}
+
+const money = (n: number) => (n < 0.0005 && n > 0 ? "<0.001" : n.toFixed(3)).padStart(7);
+console.log(`bench run of ${last.date}: US$ per million requests at the measured rates and operations\n`);
+console.log(
+  `${"scenario".padEnd(29)}  req/s accounts  Workers    CPU  DO req  DO dur  DO rows     KV     D1   total  × bare`,
+);
+const bare = last.scenarios.find((s) => s.id === "bare");
+const bareCost = bare ? PRICES.workerRequestPerM + ((bare.cpuUs ?? 0) / 1000) * PRICES.workerCpuPerMMs : Number.NaN;
+for (const s of last.scenarios) {
+  if (s.id === "bare") {
+    console.log(
+      `${s.label.padEnd(29)} ${s.rps.toFixed(0).padStart(6)}        - ${money(PRICES.workerRequestPerM)} ${money(bareCost - PRICES.workerRequestPerM)}       -       -        -      -      - ${money(bareCost)}    1.00`,
+    );
+    continue;
+  }
+  const steady = last.steady.find((x) => x.scenario === s.id);
+  const c = price(s, steady);
+  console.log(
+    `${s.label.padEnd(29)} ${(steady?.rps ?? s.rps).toFixed(0).padStart(6)} ${String(s.accounts ?? s.accountsActive).padStart(8)} ${money(c.workers)} ${money(c.cpu)} ${money(c.objectRequests)} ${money(c.objectDuration)}  ${money(c.objectRows)} ${money(c.kv)} ${money(c.d1)} ${money(c.total)} ${(c.total / bareCost).toFixed(2).padStart(7)}`,
+  );
+}
+
+console.log("\nDurable Object duration per million requests, by requests per second per active account:");
+for (const rate of [0.1, 1, 10, 100]) {
+  const dollars = (PRICES.objectMemoryGb / rate) * 1e6 * (PRICES.objectGbSecondPerM / 1e6);
+  console.log(`  ${String(rate).padStart(5)} req/s per account: $${dollars.toFixed(3)}`);
+}
+
+// One D1 database: every query takes a turn (D1 limits page). Per active key: its rollup statements and its
+// policy reread; per account: its policy reread. Admin writes take what is left (~3 queries each).
+const perKeyQps = rollupStatementsPerKey / ROLLUP_S + 1 / POLICY_S + 1 / (kpa * POLICY_S);
+const maxKeys = D1_QUERIES_PER_SECOND / perKeyQps;
+console.log(
+  `\nD1: ${rollupStatementsPerKey.toFixed(1)} rollup statements per key every ${ROLLUP_S / 60} min (measured: ${last.rollupCost?.statements ?? "?"} per account of ${last.rollupCost?.keys ?? "?"} keys), one policy read per key and per account every ${POLICY_S / 60} min`,
+);
+console.log(
+  `  = ${(perKeyQps * 1000).toFixed(1)} queries per second per 1,000 active keys; at ${D1_QUERIES_PER_SECOND} queries/s (1 ms each) one database carries ~${Math.floor(maxKeys / 1000) * 1000} active keys (${Math.floor(maxKeys / kpa / 100) * 100} accounts of ${kpa})`,
+);
+for (const keys of [1_000, 10_000, 50_000]) {
+  const left = D1_QUERIES_PER_SECOND - keys * perKeyQps;
+  console.log(
+    `  with ${keys.toLocaleString("en")} active keys: ${left.toFixed(0)} queries/s left, ~${Math.floor(left / 3)} admin writes/s at 3 queries each`,
+  );
+}
+if (last.rollupCost) {
+  const local = 1000 / last.rollupCost.msPerStatement;
+  console.log(
+    `  (SQLite alone, measured locally: ${last.rollupCost.msPerStatement.toFixed(3)} ms per rollup statement, ~${Math.floor(local).toLocaleString("en")} statements/s: D1's per-query overhead, not SQLite, sets the limit)`,
+  );
+}
