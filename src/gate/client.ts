@@ -75,20 +75,43 @@ async function callGate<T>(
  * Sends what the isolate owes the account's gate once its key's last lease
  * has ended, unless a call for the account carried it meanwhile (as the key's
  * next request usually does, SETTLE_DELAY_MS after the lease's end at most).
+ * While the account's keys still have demand here, the same call brings the
+ * leases they are due (this key's included), so their leases end together
+ * and the next call serves them all.
  */
 function settleAfterLease(rc: RequestContext, state: KeyState): void {
   const end = leaseEnd(state);
   rc.waitUntil(
     new Promise((resolve) => setTimeout(resolve, Math.max(0, end - Date.now()) + SETTLE_DELAY_MS)).then(async () => {
-      if (leaseEnd(state) > Date.now() || !owes(state.accountId)) return;
-      const owed = takeOwed(state.accountId, Date.now());
+      const now = Date.now();
+      if (leaseEnd(state) > now || !owes(state.accountId)) return;
+      const leases = othersToLease(state.accountId, "", now, rc.config.LEASE_MS);
+      const owed = takeOwed(state.accountId, now);
       const background = { ...rc, stats: { ...rc.stats, kvReads: 0, d1Queries: 0, objectCalls: 0 } };
       try {
-        await callGate<void>(background, state.accountId, (gate) =>
-          gate.report({ accountId: state.accountId, ...owed }),
-        );
+        if (leases.length === 0) {
+          await callGate<void>(background, state.accountId, (gate) =>
+            gate.report({ accountId: state.accountId, ...owed }),
+          );
+        } else {
+          // Decides no request and asks no lease of its own: the key's status still voids its leases if refused.
+          const request: CheckRequest = {
+            accountId: state.accountId,
+            keyId: state.keyId,
+            scope: "",
+            cost: state.cost,
+            admit: false,
+            want: 0,
+            leaseMs: 0,
+            leases,
+            ...owed,
+          };
+          const result = await callGate<CheckResult>(background, state.accountId, (gate) => gate.check(request));
+          installResult(rc, state, request, result);
+        }
       } catch {
         restoreOwed(owed);
+        installOthers(state.accountId, leases, undefined, Date.now());
       }
       logBackground(rc.requestId, "report", background.stats);
     }),

@@ -29,6 +29,13 @@ const BUSY_SLOT = 2;
 const SECONDS = 8;
 /** Below this rate (requests per second) a key gets no lease: every request is answered exactly. */
 const MIN_LEASE_RATE = 0.5;
+/**
+ * Unless its account is this busy in this isolate (requests per second, all
+ * its keys): then a key from MIN_SIBLING_RATE up is leased too, since the
+ * account's calls come often enough to carry its leases and settlements.
+ */
+const BUSY_ACCOUNT_RATE = 2;
+const MIN_SIBLING_RATE = 0.2;
 /** A lease is sized to last about this many requests, but at least MIN_LEASE_MS and at most LEASE_MS. */
 const REQUESTS_PER_LEASE = 10;
 const MIN_LEASE_MS = 1_000;
@@ -65,6 +72,14 @@ export interface KeyState {
   recent: number;
   second: number;
   seconds: number[];
+  /** The demand of all of the account's keys in this isolate (shared by its keys' states). */
+  account: SecondsRing;
+}
+
+/** Requests in each of the last SECONDS whole seconds. */
+interface SecondsRing {
+  second: number;
+  seconds: number[];
 }
 
 const keys = new ClockCache<KeyState>(MAX_KEYS);
@@ -72,6 +87,38 @@ const keys = new ClockCache<KeyState>(MAX_KEYS);
 const byAccount = new Map<string, Map<string, KeyState>>();
 /** Per account, the keys that owe it something: any call to the account's gate carries them all. */
 const owing = new Map<string, Set<KeyState>>();
+/** Per account, its keys' demand together. */
+const accountDemand = new Map<string, SecondsRing>();
+
+const emptyRing = (): SecondsRing => ({ second: 0, seconds: new Array(SECONDS).fill(0) });
+
+/** Counts one request in the ring's current second. */
+function tick(ring: SecondsRing, now: number): void {
+  const second = Math.floor(now / 1000);
+  if (ring.second !== second) {
+    for (let s = ring.second + 1; s <= Math.min(second, ring.second + SECONDS); s++) ring.seconds[s % SECONDS] = 0;
+    ring.second = second;
+  }
+  ring.seconds[second % SECONDS] = (ring.seconds[second % SECONDS] as number) + 1;
+}
+
+/** Requests per second over the completed seconds of the ring, as of its last tick. */
+function sustainedRate(ring: SecondsRing): number {
+  let past = 0;
+  for (let s = ring.second - SECONDS + 1; s < ring.second; s++) past += ring.seconds[s % SECONDS] as number;
+  return past / (SECONDS - 1);
+}
+
+function demandOf(accountId: string): SecondsRing {
+  let ring = accountDemand.get(accountId);
+  if (!ring) {
+    // Bounded like the key states: past MAX_KEYS accounts, the oldest is forgotten.
+    if (accountDemand.size >= MAX_KEYS) accountDemand.delete(accountDemand.keys().next().value as string);
+    ring = emptyRing();
+    accountDemand.set(accountId, ring);
+  }
+  return ring;
+}
 
 /** This isolate's state for a key, created on first use. */
 export function stateOf(keyId: string, accountId: string, now: number): KeyState {
@@ -92,6 +139,7 @@ export function stateOf(keyId: string, accountId: string, now: number): KeyState
       recent: 0,
       second: 0,
       seconds: new Array(SECONDS).fill(0),
+      account: demandOf(accountId),
     };
     keys.set(keyId, state, STATE_TTL_MS, now);
     const siblings = byAccount.get(accountId);
@@ -163,30 +211,26 @@ export function countDemand(state: KeyState, now: number): void {
     state.current = 0;
   }
   state.current++;
-  const second = Math.floor(now / 1000);
-  if (state.second !== second) {
-    for (let s = state.second + 1; s <= Math.min(second, state.second + SECONDS); s++) state.seconds[s % SECONDS] = 0;
-    state.second = second;
-  }
-  state.seconds[second % SECONDS] = (state.seconds[second % SECONDS] as number) + 1;
+  tick(state, now);
+  tick(state.account, now);
 }
 
 /**
  * The lease worth asking for, from the demand of completed slots (0 tokens:
  * none). Its duration comes from the key's sustained rate over whole seconds
  * (a slow key holds longer leases); a key busy only in the last 100 ms slots
- * gets MIN_LEASE_MS. Its tokens cover the higher of the two rates.
+ * gets MIN_LEASE_MS. Its tokens cover the higher of the two rates. A slow key
+ * of an account busy in this isolate is leased from MIN_SIBLING_RATE up.
  */
 export function leaseWant(state: KeyState, maxLeaseMs: number): { want: number; leaseMs: number } {
-  // Called right after countDemand(state, now): the ring holds the seconds up to this one.
-  let past = 0;
-  for (let s = state.second - SECONDS + 1; s < state.second; s++) past += state.seconds[s % SECONDS] as number;
-  const sustained = past / (SECONDS - 1);
+  // Called right after countDemand(state, now): the rings hold the seconds up to this one.
+  const sustained = sustainedRate(state);
   // One request in a 100 ms slot says nothing of a rate; two or more in a past slot is a busy key.
   const peak = Math.max(state.previous, state.recent);
   const burst = peak >= BUSY_SLOT ? (peak * 1000) / SLOT_MS : 0;
-  if (maxLeaseMs <= 0 || Math.max(sustained, burst) < MIN_LEASE_RATE) return { want: 0, leaseMs: 0 };
-  const forRequests = sustained >= MIN_LEASE_RATE ? (REQUESTS_PER_LEASE * 1000) / sustained : MIN_LEASE_MS;
+  const floor = sustainedRate(state.account) >= BUSY_ACCOUNT_RATE ? MIN_SIBLING_RATE : MIN_LEASE_RATE;
+  if (maxLeaseMs <= 0 || Math.max(sustained, burst) < floor) return { want: 0, leaseMs: 0 };
+  const forRequests = sustained >= floor ? (REQUESTS_PER_LEASE * 1000) / sustained : MIN_LEASE_MS;
   const leaseMs = Math.min(maxLeaseMs, Math.max(MIN_LEASE_MS, forRequests));
   return { want: Math.ceil((Math.max(sustained, burst) * leaseMs * 1.25) / 1000), leaseMs };
 }
