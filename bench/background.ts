@@ -38,6 +38,9 @@ export interface SteadyResult {
   backgroundCallsPerRequest: number;
   kvReadsPerRequest: number;
   d1QueriesPerRequest: number;
+  /** Policies the gates read from D1 (first use, and the 5-minute safety re-read), per request. */
+  gateD1QueriesPerRequest: number;
+  gateStarts: number;
   /** Storage rows per persist (the dirty keys' windows, the account's counts, the usage book). */
   writesPerPersist: number;
 }
@@ -77,11 +80,13 @@ export async function steadySection(runs: Array<{ instance: Instance; scenario: 
       backgroundCallsPerRequest: per(counts.backgroundObjectCalls, counts.requests),
       kvReadsPerRequest: per(counts.kvReads, counts.requests),
       d1QueriesPerRequest: per(counts.d1Queries, counts.requests),
+      gateD1QueriesPerRequest: per(counts.gateD1Queries, counts.requests),
+      gateStarts: counts.gateStarts,
       writesPerPersist: per(counts.storageWrites, counts.persists),
     };
     results.push(steady);
     console.log(
-      `S ${scenario.label.padEnd(28)} ${fmt(result.rps)} req/s  kv/request ${steady.kvReadsPerRequest.toFixed(3)}  gate calls/request ${steady.objectCallsPerRequest.toFixed(3)} (+${steady.backgroundCallsPerRequest.toFixed(3)} background)  persists/s ${steady.persistsPerSecond.toFixed(1)} (${instance.accounts} accounts)  storage writes/s ${steady.storageWritesPerSecond.toFixed(1)}  = ${steady.writesPerKeyPer10s.toFixed(2)} per key per 10 s`,
+      `S ${scenario.label.padEnd(28)} ${fmt(result.rps)} req/s  kv/request ${steady.kvReadsPerRequest.toFixed(3)}  d1/request ${steady.d1QueriesPerRequest.toFixed(3)} (+${steady.gateD1QueriesPerRequest.toFixed(3)} by gates)  gate starts ${steady.gateStarts}  gate calls/request ${steady.objectCallsPerRequest.toFixed(3)} (+${steady.backgroundCallsPerRequest.toFixed(3)} background)  persists/s ${steady.persistsPerSecond.toFixed(1)} (${instance.accounts} accounts)  storage writes/s ${steady.storageWritesPerSecond.toFixed(1)}  = ${steady.writesPerKeyPer10s.toFixed(2)} per key per 10 s`,
     );
   }
   return results;

@@ -28,6 +28,9 @@ export interface LogCounts {
   /** The gate's alarm rolling usage up to D1, and how many statements it wrote. */
   rollups: number;
   d1Writes: number;
+  /** Gate instances started (first use, or after an eviction), and the policies they read from D1. */
+  gateStarts: number;
+  gateD1Queries: number;
   /** Accounts the gate lines name (the active accounts). */
   gateAccounts: Set<string>;
   warnings: number;
@@ -63,6 +66,8 @@ export function emptyCounts(): LogCounts {
     storageWrites: 0,
     rollups: 0,
     d1Writes: 0,
+    gateStarts: 0,
+    gateD1Queries: 0,
     gateAccounts: new Set(),
     warnings: 0,
     errors: 0,
@@ -93,10 +98,11 @@ interface BackgroundLine {
 
 interface GateLine {
   type: "gate";
-  event: "persist" | "rollup";
+  event: "persist" | "rollup" | "start" | "load";
   accountId?: string;
   storageWrites?: number;
   d1Writes?: number;
+  d1Queries?: number;
 }
 
 type Line = RequestLine | BackgroundLine | GateLine | { type: "warning" | "error" };
@@ -131,10 +137,11 @@ function add(counts: LogCounts, line: Line, at: number): void {
       if (line.event === "persist") {
         counts.persists++;
         counts.storageWrites += line.storageWrites ?? 0;
-      } else {
+      } else if (line.event === "rollup") {
         counts.rollups++;
         counts.d1Writes += line.d1Writes ?? 0;
-      }
+      } else if (line.event === "start") counts.gateStarts++;
+      else counts.gateD1Queries += line.d1Queries ?? 0;
       return;
     case "warning":
       counts.warnings++;
@@ -174,6 +181,8 @@ export function sumCounts(all: LogCounts[]): LogCounts {
       "storageWrites",
       "rollups",
       "d1Writes",
+      "gateStarts",
+      "gateD1Queries",
       "warnings",
       "errors",
     ] as const) {

@@ -28,15 +28,30 @@ export interface ScenarioSummary {
   p99: number;
   cpuUs?: number;
   requests: number;
-  perRequest: { kvReads: number; kvWrites: number; d1Queries: number; objectCalls: number; backgroundCalls: number };
+  /** d1Queries: the isolates' key lookups; gateD1Queries: policies the gates read from D1. */
+  perRequest: {
+    kvReads: number;
+    kvWrites: number;
+    d1Queries: number;
+    gateD1Queries: number;
+    objectCalls: number;
+    backgroundCalls: number;
+  };
   decisions: Record<string, number>;
   caches: Record<string, number>;
   /** Gate work per second of load (runs shorter than the persist timer: see background.ts). */
-  background: { persists: number; storageWrites: number; rollups: number; d1Writes: number };
+  background: { persists: number; storageWrites: number; rollups: number; d1Writes: number; gateStarts: number };
   accountsActive: number;
 }
 
-const PER_REQUEST_ZERO = { kvReads: 0, kvWrites: 0, d1Queries: 0, objectCalls: 0, backgroundCalls: 0 };
+const PER_REQUEST_ZERO = {
+  kvReads: 0,
+  kvWrites: 0,
+  d1Queries: 0,
+  gateD1Queries: 0,
+  objectCalls: 0,
+  backgroundCalls: 0,
+};
 
 /** One line per run, as it finishes. */
 export function printRun(label: string, round: number, run: Run, bareRps?: number): void {
@@ -51,7 +66,7 @@ export function printRun(label: string, round: number, run: Run, bareRps?: numbe
 
 function opsText(c: LogCounts): string {
   const p = (n: number) => per(n, c.requests).toFixed(3);
-  return `kv ${p(c.kvReads)}  d1 ${p(c.d1Queries)}  gate ${p(c.objectCalls)} (+${p(c.backgroundObjectCalls)})`;
+  return `kv ${p(c.kvReads)}  d1 ${p(c.d1Queries)}+${p(c.gateD1Queries)}  gate ${p(c.objectCalls)} (+${p(c.backgroundObjectCalls)})`;
 }
 
 /** Medians and totals of one scenario's runs (`bare`: the bare pass-through's runs, for ratios by round). */
@@ -86,6 +101,7 @@ export function summarize(
           kvReads: per(c.kvReads, c.requests),
           kvWrites: per(c.kvWrites, c.requests),
           d1Queries: per(c.d1Queries, c.requests),
+          gateD1Queries: per(c.gateD1Queries, c.requests),
           objectCalls: per(c.objectCalls, c.requests),
           backgroundCalls: per(c.backgroundObjectCalls, c.requests),
         }
@@ -97,6 +113,7 @@ export function summarize(
       storageWrites: per(c?.storageWrites ?? 0, seconds),
       rollups: per(c?.rollups ?? 0, seconds),
       d1Writes: per(c?.d1Writes ?? 0, seconds),
+      gateStarts: per(c?.gateStarts ?? 0, seconds),
     },
     accountsActive: c?.gateAccounts.size ?? 0,
   };
@@ -105,10 +122,10 @@ export function summarize(
 /** The medians table. */
 export function printSummaries(summaries: ScenarioSummary[]): void {
   console.log(
-    "\nmedians      (ratio: req/s ÷ the bare pass-through's in the same round; gate: account-gate calls, + in the background)",
+    "\nmedians      (ratio: req/s ÷ the bare pass-through's in the same round; d1: the isolates' + the gates' reads; gate: account-gate calls, + in the background)",
   );
   console.log(
-    `${"scenario".padEnd(29)}    req/s   ratio   p50 ms   p99 ms  cpu µs | per request: kv    d1     gate (+bg)     | gate work per s of load: persists writes rollups D1-writes`,
+    `${"scenario".padEnd(29)}    req/s   ratio   p50 ms   p99 ms  cpu µs | per request: kv    d1 (+gates)   gate (+bg)     | gate work per s of load: starts persists writes rollups D1-writes`,
   );
   for (const s of summaries) {
     const ratio = s.ratio === undefined ? "      -" : s.ratio.toFixed(2).padStart(7);
@@ -117,7 +134,7 @@ export function printSummaries(summaries: ScenarioSummary[]): void {
     const ops =
       s.kind === "bare"
         ? ""
-        : ` | ${p.kvReads.toFixed(3)} ${p.d1Queries.toFixed(3)} ${p.objectCalls.toFixed(3)} (+${p.backgroundCalls.toFixed(3)}) | ${s.background.persists.toFixed(1).padStart(7)} ${s.background.storageWrites.toFixed(1).padStart(6)} ${s.background.rollups.toFixed(2).padStart(7)} ${s.background.d1Writes.toFixed(1).padStart(8)}`;
+        : ` | ${p.kvReads.toFixed(3)} ${p.d1Queries.toFixed(3)} (+${p.gateD1Queries.toFixed(3)}) ${p.objectCalls.toFixed(3)} (+${p.backgroundCalls.toFixed(3)}) | ${s.background.gateStarts.toFixed(1).padStart(6)} ${s.background.persists.toFixed(1).padStart(7)} ${s.background.storageWrites.toFixed(1).padStart(6)} ${s.background.rollups.toFixed(2).padStart(7)} ${s.background.d1Writes.toFixed(1).padStart(8)}`;
     console.log(`${s.label.padEnd(29)} ${fmt(s.rps)} ${ratio} ${fmt(s.p50, 2)} ${fmt(s.p99, 2)} ${cpu}${ops}`);
   }
   for (const s of summaries) {

@@ -6,9 +6,9 @@
  * scenarios chosen (BENCH_SCENARIOS).
  *
  *   bare      the bare pass-through worker (the platform's floor)
- *   hot       one account, one key          → scenario hot
+ *   hot       one account, one key          → hot, hotlua
  *   refusals  one account, one key never sent → forged, junk (so every log line there is theirs)
- *   keys1k    1,000 keys                     → keys1k
+ *   keys1k    1,000 keys                     → keys1k, keys200 (its first 200 keys)
  *   keys10k   10,000 keys                    → keys10k, zipf10k
  *   policies  one key whose account has a shared rate limit and a quota
  *   hono      the data plane mounted as Hono middleware (bench/entries/hono.ts), one key
@@ -68,6 +68,8 @@ export interface Instance {
 /** Every scenario, in the order a round runs them (rotated each round). */
 export const SCENARIOS: Array<Omit<Scenario, "key" | "keysFile" | "about">> = [
   { id: "hot", label: "B  one hot key", instance: "hot", kind: "ratio" },
+  { id: "hotlua", label: 'B" one hot key, from a key file', instance: "hot", kind: "ratio" },
+  { id: "keys200", label: "K0 200 keys at random", instance: "keys1k", kind: "ratio" },
   { id: "keys1k", label: "K1 1,000 keys at random", instance: "keys1k", kind: "ratio" },
   { id: "keys10k", label: "K2 10,000 keys at random", instance: "keys10k", kind: "ratio" },
   { id: "zipf10k", label: "K3 10,000 keys, Zipf 1.1", instance: "keys10k", kind: "ratio" },
@@ -81,7 +83,18 @@ export const SCENARIOS: Array<Omit<Scenario, "key" | "keysFile" | "about">> = [
 /** Sections beside the scenarios: low-load latency, gate work in a continuous run, and nginx for reference. */
 export const SECTIONS = ["latency", "background", "nginx"] as const;
 
-export const DEFAULT_SELECTION = ["hot", "keys1k", "keys10k", "zipf10k", "policies", "hono", "forged", "junk"];
+export const DEFAULT_SELECTION = [
+  "hot",
+  "hotlua",
+  "keys200",
+  "keys1k",
+  "keys10k",
+  "zipf10k",
+  "policies",
+  "hono",
+  "forged",
+  "junk",
+];
 
 /** The scenario and section ids chosen by BENCH_SCENARIOS (comma-separated), or the defaults. */
 export function selection(): Set<string> {
@@ -163,7 +176,14 @@ export function buildScenarios(chosen: Set<string>, instances: Map<InstanceId, I
     const keys = keysOf(base.instance);
     const accounts = instances.get(base.instance)?.accounts ?? 0;
     const s: Scenario = { ...base };
-    if (base.id === "keys1k" || base.id === "keys10k") {
+    if (base.id === "hotlua") {
+      // The hot key picked per request by the same Lua as the many-key scenarios: what that picking costs.
+      s.keysFile = writeKeyFile(base.id, keys.slice(0, 1));
+      s.about = "the hot key, sent the way the many-key scenarios send theirs (wrk's Lua picks it per request)";
+    } else if (base.id === "keys200") {
+      s.keysFile = writeKeyFile(base.id, keys.slice(0, 200));
+      s.about = `the first 200 of the 1,000 keys (${Math.ceil(200 / KEYS_PER_ACCOUNT)} accounts), uniform: each key at a few requests a second`;
+    } else if (base.id === "keys1k" || base.id === "keys10k") {
       s.keysFile = writeKeyFile(base.id, keys);
       s.about = `${keys.length} keys in ${accounts} accounts, uniform`;
     } else if (base.id === "zipf10k") {

@@ -13,3 +13,7 @@ export const fmt = (n: number, digits = 0) => n.toFixed(digits).padStart(8);
 
 /** `n` per `of`, with 3 decimals (0 when `of` is 0). */
 export const per = (n: number, of: number) => (of > 0 ? n / of : 0);
+
+/** The q-quantile (0..1) of ascending `sorted` values (nearest rank). */
+export const quantile = (sorted: number[], q: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;

@@ -13,49 +13,16 @@
  * suspect was present, beside how often it was present for all requests: a
  * suspect that explains the tail is far more common among the slow ones.
  */
-import { Agent, request } from "node:http";
 import { parseLog } from "./counts.ts";
 import { touchEveryKey } from "./measure.ts";
 import { startFastOrigin } from "./origin.ts";
 import { buildScenarios, type Instance, type InstanceId, type Scenario, startInstances } from "./scenarios.ts";
-import { median } from "./stats.ts";
+import { type Sample, sequential } from "./sequential.ts";
+import { median, quantile } from "./stats.ts";
 
 const SECONDS = Number(process.env.BENCH_TAIL_SECONDS ?? 20);
 const ROUNDS = Number(process.env.BENCH_TAIL_ROUNDS ?? 2);
 process.env.MINIFLARE_WORKERD_V8_FLAGS = "--trace-gc";
-
-interface Sample {
-  id: string;
-  start: number;
-  ms: number;
-}
-
-/** Sequential requests for `seconds`; each request's start (epoch ms) and latency (ms). */
-async function sequential(url: string, keys: string[] | undefined, seconds: number): Promise<Sample[]> {
-  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-  const target = new URL(`${url}/v1/domains`);
-  const samples: Sample[] = [];
-  const end = Date.now() + seconds * 1000;
-  let n = 0;
-  while (Date.now() < end) {
-    const id = `tail-${process.pid}-${++n}`;
-    const headers: Record<string, string> = { "x-request-id": id };
-    if (keys) headers["x-api-key"] = keys[Math.floor(Math.random() * keys.length)] as string;
-    const start = Date.now();
-    const t0 = process.hrtime.bigint();
-    await new Promise<void>((resolve, reject) => {
-      const req = request(target, { agent, headers }, (res) => {
-        res.resume();
-        res.on("end", resolve);
-      });
-      req.on("error", reject);
-      req.end();
-    });
-    samples.push({ id, start, ms: Number(process.hrtime.bigint() - t0) / 1e6 });
-  }
-  agent.destroy();
-  return samples;
-}
 
 /** GC pauses from V8's --trace-gc lines: `… ms: Scavenge 4.1 (6.0) -> 3.2 (6.0) MB, pooled: 0 MB, 0.52 / 0.00 ms …`. */
 function gcPauses(lines: string[]): { kind: string; ms: number }[] {
@@ -70,8 +37,6 @@ function gcPauses(lines: string[]): { kind: string; ms: number }[] {
 }
 
 const pct = (n: number, of: number) => (of > 0 ? `${((n / of) * 100).toFixed(1)} %` : "-");
-const quantile = (sorted: number[], q: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
 
 const origin = await startFastOrigin();
 const instances = await startInstances(new Set<InstanceId>(["bare", "hot", "keys1k", "quiet"]), origin.url);
