@@ -10,7 +10,8 @@
  * - Policies are loaded from D1 on first use (one query per key, with its
  *   account), kept in the object's storage, reloaded whenever the admin API
  *   changes them (`refreshKey`, `refreshAccount`, `revokeKey`, `expireKeyIn`),
- *   and at the latest every POLICY_TTL_MS as a safety net. Revocation is sticky.
+ *   and, as a safety net, read again in the background when used more than
+ *   POLICY_TTL_MS after their last read. Revocation is sticky.
  * - Counts live in memory: no storage write per request. A timer persists
  *   what changed at most every PERSIST_MS (a pending timer also keeps the
  *   object in memory until then), and the alarm rolls usage and last-use
@@ -48,10 +49,17 @@ import { rollUp, UsageBook, type UsageRow, type UsageSnapshot } from "./usage";
 import { SlidingWindow, type WindowSnapshot } from "./window";
 
 export const POLICY_TTL_MS = 300_000;
+
 export const PERSIST_MS = 10_000;
 export const ROLLUP_MS = 300_000;
 /** Keys per persisted row: an account with up to this many active keys writes one row per persist. */
 const KEYS_PER_ROW = 200;
+
+/** A background re-read: its failure keeps what the gate holds (the next stale use tries again). */
+function revalidate(reload: Promise<unknown>): void {
+  reload.catch(() => undefined);
+}
+
 /** A lease never takes more than this share of what remains under any policy. */
 const LEASE_SHARE = 0.1;
 
@@ -620,21 +628,27 @@ export class AccountGate extends DurableObject<Env> {
     };
   }
 
-  /** The key's policy, from memory, else storage, else D1 (a stale one is better than none when D1 fails). */
+  /**
+   * The key's policy, from memory, else storage, else D1. One read more than
+   * POLICY_TTL_MS ago still answers while D1 is read again off the request
+   * path (the safety net: admin changes reach the gate before they answer),
+   * and stays when D1 fails.
+   */
   private async keyPolicy(keyId: string, entry: KeyEntry): Promise<StoredKey> {
     const stored = entry.stored;
-    if (stored && stored.loadedAt > 0 && Date.now() - stored.loadedAt < POLICY_TTL_MS) return stored;
-    try {
-      return await this.reloadKey(keyId, entry);
-    } catch (error) {
-      if (stored && (stored.loadedAt > 0 || stored.revoked)) return stored;
-      throw error;
+    if (stored && (stored.loadedAt > 0 || stored.revoked)) {
+      if (Date.now() - stored.loadedAt >= POLICY_TTL_MS) revalidate(this.reloadKey(keyId, entry));
+      return stored;
     }
+    return await this.reloadKey(keyId, entry);
   }
 
   private async accountPolicy(accountId: string): Promise<Stored<AccountPolicy>> {
     const stored = this.account;
-    if (stored && stored.policy?.id === accountId && Date.now() - stored.loadedAt < POLICY_TTL_MS) return stored;
+    if (stored && stored.policy?.id === accountId) {
+      if (Date.now() - stored.loadedAt >= POLICY_TTL_MS) revalidate(this.reloadAccount(accountId));
+      return stored;
+    }
     try {
       return await this.reloadAccount(accountId);
     } catch (error) {

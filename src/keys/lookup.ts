@@ -97,7 +97,8 @@ export async function lookupKey(rc: RequestContext, prefix: string): Promise<Cac
     }
   }
   const entry: CacheEntry = { record };
-  isolateCache.set(prefix, entry, record ? ISOLATE_TTL_MS : NEGATIVE_TTL_MS);
+  // Spread over the last fifth of the TTL: keys first seen together (a deploy, a burst) are not all read again at once.
+  isolateCache.set(prefix, entry, record ? ISOLATE_TTL_MS - Math.random() * (ISOLATE_TTL_MS / 5) : NEGATIVE_TTL_MS);
   return entry;
 }
 

@@ -110,6 +110,24 @@ describe("the account gate", () => {
     expect((await ask(account.id, key.id)).outcome).toBe("ok");
   });
 
+  it("answers from a policy read over 5 minutes ago while it reads D1 again off the request path", async () => {
+    const { account, key } = await accountWithKey({ scopes: ["domains:read"] });
+    expect((await ask(account.id, key.id)).outcome).toBe("ok");
+    // A change that reached D1 but not the gate (the safety net's case), and a policy read long ago.
+    await env.DB.prepare("UPDATE api_keys SET scopes = ? WHERE id = ?").bind('["messages:read"]', key.id).run();
+    await runInDurableObject(gateOf(account.id), (gate: AccountGate) => {
+      const entry = (gate as unknown as { keys: Map<string, { stored: { loadedAt: number } }> }).keys.get(key.id);
+      if (entry) entry.stored.loadedAt = 1;
+    });
+    expect((await ask(account.id, key.id)).outcome).toBe("ok");
+    let outcome = "ok";
+    for (let i = 0; i < 50 && outcome === "ok"; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      outcome = (await ask(account.id, key.id)).outcome;
+    }
+    expect(outcome).toBe("forbidden");
+  });
+
   it("grants a lease only from what remains, counted at once, and never past a tenth of it", async () => {
     const { account, key } = await accountWithKey({ rateLimit: { limit: 100, windowSeconds: 60 } });
     const granted = await ask(account.id, key.id, { want: 50, leaseMs: 1000 });
