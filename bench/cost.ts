@@ -81,10 +81,9 @@ function price(s: ScenarioSummary, steady: SteadyResult | undefined): Priced {
     objectRequests: (calls * 1e6 + perM(accounts / ROLLUP_S)) * (PRICES.objectRequestPerM / 1e6),
     // Each active account's gate stays in memory (its persist timer forbids hibernation): 128 MB, all the time.
     objectDuration: perM(accounts * PRICES.objectMemoryGb) * (PRICES.objectGbSecondPerM / 1e6),
-    // Persists, one setAlarm per rollup, and each key's policy rewritten when reread.
+    // Persists and one setAlarm per rollup (a policy is written only when a reread finds it changed).
     objectRows:
-      perM((accounts * writesPerPersist) / PERSIST_S + accounts / ROLLUP_S + (keys + accounts) / POLICY_S) *
-      (PRICES.objectRowWrittenPerM / 1e6),
+      perM((accounts * writesPerPersist) / PERSIST_S + accounts / ROLLUP_S) * (PRICES.objectRowWrittenPerM / 1e6),
     kv: kvReads * PRICES.kvReadPerM + p.kvWrites * PRICES.kvWritePerM,
     d1:
       (d1Queries * ROWS_PER_LOOKUP * 1e6 + perM(((keys + accounts) * ROWS_PER_LOOKUP) / POLICY_S)) *

@@ -55,9 +55,9 @@ export const ROLLUP_MS = 300_000;
 /** Keys per persisted row: an account with up to this many active keys writes one row per persist. */
 const KEYS_PER_ROW = 200;
 
-/** A background re-read: its failure keeps what the gate holds (the next stale use tries again). */
-function revalidate(reload: Promise<unknown>): void {
-  reload.catch(() => undefined);
+/** A stored policy with the time of its latest read, when the persisted counts know a later one. */
+function freshest<T extends { loadedAt: number }>(stored: T | undefined, readAt: number | undefined): T | undefined {
+  return stored && readAt !== undefined && readAt > stored.loadedAt ? { ...stored, loadedAt: readAt } : stored;
 }
 
 /** A lease never takes more than this share of what remains under any policy. */
@@ -116,6 +116,8 @@ const QUOTA_WARNING = 0.8;
 interface PersistedKey {
   window?: PersistedWindow;
   lastUsedAt: number;
+  /** When its policy was last read from D1 (its own row is rewritten only when the policy changes). */
+  readAt?: number;
 }
 
 /**
@@ -131,6 +133,8 @@ interface PersistedState {
   /** When this was written, and the latest lease expiry granted by then: what a restart must wait out. */
   persistedAt: number;
   horizon: number;
+  /** When the account's policy was last read from D1. */
+  accountReadAt?: number;
 }
 
 /** What applies to one decision: the key and its expiry, its window, the shared window, the quota and its count. */
@@ -211,8 +215,8 @@ export class AccountGate extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     const kv = ctx.storage.kv;
-    this.account = kv.get<Stored<AccountPolicy>>("account");
     const state = kv.get<PersistedState>("state");
+    this.account = freshest(kv.get<Stored<AccountPolicy>>("account"), state?.accountReadAt);
     this.shared = restore(state?.shared);
     this.quota = state?.quota;
     this.usage = new UsageBook(state?.usage);
@@ -420,7 +424,8 @@ export class AccountGate extends DurableObject<Env> {
     for (const [keyId, entry] of this.keys) {
       if (entry.window && entry.window.used(now) === 0) entry.window = undefined;
       if (entry.window || entry.lastUsedAt > entry.lastUsedRolled) {
-        keys.push([keyId, { window: entry.window && persisted(entry.window), lastUsedAt: entry.lastUsedAt }]);
+        const readAt = entry.stored?.loadedAt;
+        keys.push([keyId, { window: entry.window && persisted(entry.window), lastUsedAt: entry.lastUsedAt, readAt }]);
       }
     }
     for (const [keyId, restored] of Object.entries(this.restored))
@@ -435,6 +440,7 @@ export class AccountGate extends DurableObject<Env> {
       keyRows: rows,
       persistedAt: now,
       horizon: this.horizon,
+      accountReadAt: this.account?.loadedAt,
     } satisfies PersistedState);
     this.persistedAt = now;
     for (let row = 1; row < rows; row++) {
@@ -465,7 +471,7 @@ export class AccountGate extends DurableObject<Env> {
       const restored = this.restored[keyId];
       delete this.restored[keyId];
       entry = {
-        stored: this.ctx.storage.kv.get<StoredKey>(keyRow(keyId)),
+        stored: freshest(this.ctx.storage.kv.get<StoredKey>(keyRow(keyId)), restored?.readAt),
         loads: 0,
         window: restore(restored?.window),
         horizon: this.restartHorizon,
@@ -629,6 +635,18 @@ export class AccountGate extends DurableObject<Env> {
   }
 
   /**
+   * A background re-read. Its time is persisted with the counts (a restart
+   * then trusts the copy as long as this instance did); its failure keeps
+   * what the gate holds, and the next stale use tries again.
+   */
+  private revalidate(reload: Promise<unknown>): void {
+    reload.then(
+      () => this.changed(Date.now()),
+      () => undefined,
+    );
+  }
+
+  /**
    * The key's policy, from memory, else storage, else D1. One read more than
    * POLICY_TTL_MS ago still answers while D1 is read again off the request
    * path (the safety net: admin changes reach the gate before they answer),
@@ -637,7 +655,7 @@ export class AccountGate extends DurableObject<Env> {
   private async keyPolicy(keyId: string, entry: KeyEntry): Promise<StoredKey> {
     const stored = entry.stored;
     if (stored && (stored.loadedAt > 0 || stored.revoked)) {
-      if (Date.now() - stored.loadedAt >= POLICY_TTL_MS) revalidate(this.reloadKey(keyId, entry));
+      if (Date.now() - stored.loadedAt >= POLICY_TTL_MS) this.revalidate(this.reloadKey(keyId, entry));
       return stored;
     }
     return await this.reloadKey(keyId, entry);
@@ -646,7 +664,7 @@ export class AccountGate extends DurableObject<Env> {
   private async accountPolicy(accountId: string): Promise<Stored<AccountPolicy>> {
     const stored = this.account;
     if (stored && stored.policy?.id === accountId) {
-      if (Date.now() - stored.loadedAt >= POLICY_TTL_MS) revalidate(this.reloadAccount(accountId));
+      if (Date.now() - stored.loadedAt >= POLICY_TTL_MS) this.revalidate(this.reloadAccount(accountId));
       return stored;
     }
     try {

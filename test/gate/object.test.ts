@@ -110,7 +110,7 @@ describe("the account gate", () => {
     expect((await ask(account.id, key.id)).outcome).toBe("ok");
   });
 
-  it("answers from a policy read over 5 minutes ago while it reads D1 again off the request path", async () => {
+  it("answers from a policy read over 5 minutes ago while it reads D1 again off the path; a restart keeps that read", async () => {
     const { account, key } = await accountWithKey({ scopes: ["domains:read"] });
     expect((await ask(account.id, key.id)).outcome).toBe("ok");
     // A change that reached D1 but not the gate (the safety net's case), and a policy read long ago.
@@ -126,6 +126,23 @@ describe("the account gate", () => {
       outcome = (await ask(account.id, key.id)).outcome;
     }
     expect(outcome).toBe("forbidden");
+    // A read that finds the policy unchanged rewrites no policy row; its time is persisted with the counts,
+    // so after a restart the copy is as fresh as this instance knew it, and not read again.
+    await runInDurableObject(gateOf(account.id), (gate: AccountGate, state) => {
+      const entry = (gate as unknown as { keys: Map<string, { stored: { loadedAt: number } }> }).keys.get(key.id);
+      if (entry) entry.stored.loadedAt = 1;
+      state.storage.kv.put(`key:${key.id}`, { ...state.storage.kv.get<object>(`key:${key.id}`), loadedAt: 1 });
+    });
+    expect((await ask(account.id, key.id)).outcome).toBe("forbidden");
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await runInDurableObject(gateOf(account.id), (gate: AccountGate) =>
+      (gate as unknown as { persist(): void }).persist(),
+    );
+    await env.DB.prepare("UPDATE api_keys SET scopes = ? WHERE id = ?").bind('["domains:read"]', key.id).run();
+    await evictDurableObject(gateOf(account.id));
+    expect((await ask(account.id, key.id)).outcome).toBe("forbidden");
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect((await ask(account.id, key.id)).outcome).toBe("forbidden");
   });
 
   it("grants a lease only from what remains, counted at once, and never past a tenth of it", async () => {
