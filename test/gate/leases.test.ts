@@ -13,6 +13,31 @@ async function sustain(fetch: ReturnType<typeof countingEnv>["fetch"], key: stri
   return statuses;
 }
 
+/** Ten keys of one account, each with a limit far out of reach. */
+async function tenKeys() {
+  const account = await createAccount();
+  return Promise.all(
+    Array.from({ length: 10 }, () => createKey(account.id, { rateLimit: { limit: 100_000, windowSeconds: 60 } })),
+  );
+}
+
+/** Sends requests for `ms`, taking the keys in turn, `gap` ms apart; returns the statuses. */
+async function inTurn(
+  fetch: ReturnType<typeof countingEnv>["fetch"],
+  keys: { key: string }[],
+  ms: number,
+  gap: number,
+) {
+  const statuses: number[] = [];
+  const started = Date.now();
+  for (let i = 0; Date.now() - started < ms; i++) {
+    const key = keys[i % keys.length] as { key: string };
+    statuses.push((await fetch("/v1/domains", { headers: { "X-API-Key": key.key } })).status);
+    await sleep(gap);
+  }
+  return statuses;
+}
+
 describe("leases", () => {
   it("let an isolate serve a hot key with far fewer gate round trips than requests", async () => {
     const { key } = await accountWithKey({ rateLimit: { limit: 100_000, windowSeconds: 60 } });
@@ -37,51 +62,25 @@ describe("leases", () => {
   }, 15_000);
 
   it("come in batches for an account's keys: one call brings leases for its other busy keys", async () => {
-    const account = await createAccount();
-    const keys = await Promise.all(
-      Array.from({ length: 10 }, () => createKey(account.id, { rateLimit: { limit: 100_000, windowSeconds: 60 } })),
-    );
+    const keys = await tenKeys();
     const gw = countingEnv();
     // Ten keys at about 3 requests a second each, taken in turn.
-    const round = async (ms: number) => {
-      const statuses: number[] = [];
-      const started = Date.now();
-      for (let i = 0; Date.now() - started < ms; i++) {
-        const key = keys[i % keys.length] as { key: string };
-        statuses.push((await gw.fetch("/v1/domains", { headers: { "X-API-Key": key.key } })).status);
-        await sleep(30);
-      }
-      return statuses;
-    };
-    await round(3000);
+    await inTurn(gw.fetch, keys, 3000, 30);
     const before = gw.counts.objects;
-    const statuses = await round(4000);
+    const statuses = await inTurn(gw.fetch, keys, 4000, 30);
     expect(statuses.every((s) => s === 200)).toBe(true);
     // Each key alone would need a call every few of its requests (about 0.13 per request here).
     expect(gw.counts.objects - before).toBeLessThanOrEqual(Math.ceil(statuses.length * 0.08));
   }, 15_000);
 
   it("reach the slow keys of an account that is busy as a whole: its calls carry their leases", async () => {
-    const account = await createAccount();
-    const keys = await Promise.all(
-      Array.from({ length: 10 }, () => createKey(account.id, { rateLimit: { limit: 100_000, windowSeconds: 60 } })),
-    );
+    const keys = await tenKeys();
     const gw = countingEnv();
     // Ten keys at about 0.4 requests a second each (under a lone key's lease rate), 4 a second for the account.
-    const round = async (ms: number) => {
-      const statuses: number[] = [];
-      const started = Date.now();
-      for (let i = 0; Date.now() - started < ms; i++) {
-        const key = keys[i % keys.length] as { key: string };
-        statuses.push((await gw.fetch("/v1/domains", { headers: { "X-API-Key": key.key } })).status);
-        await sleep(240);
-      }
-      return statuses;
-    };
     // Demand is measured over whole past seconds: a key qualifies from its third request on.
-    await round(7000);
+    await inTurn(gw.fetch, keys, 7000, 240);
     const before = gw.counts.objects;
-    const statuses = await round(5000);
+    const statuses = await inTurn(gw.fetch, keys, 5000, 240);
     expect(statuses.every((s) => s === 200)).toBe(true);
     // Each key alone would make a round trip for every request.
     expect(gw.counts.objects - before).toBeLessThanOrEqual(Math.ceil(statuses.length * 0.35));

@@ -7,6 +7,7 @@
  */
 import type { ApiKey } from "../../db/schema";
 import { CsrfField, type PageContext, SettingsShell } from "../layout";
+import { KeyFormActions } from "./fields";
 import { Time } from "./format";
 
 /** "Delete this key?" */
@@ -51,14 +52,7 @@ export function DeleteKeyPage(props: { page: PageContext; apiKey: ApiKey }) {
               Once deleted, the key immediately stops working for every request, and it cannot be restored.
             </div>
           )}
-          <div class="actions">
-            <button type="submit" class="btn btn-danger">
-              Yes, delete
-            </button>
-            <a class="btn btn-secondary" href="/dashboard/settings/api-keys">
-              Cancel
-            </a>
-          </div>
+          <KeyFormActions submit="Yes, delete" danger />
         </form>
       </div>
     </SettingsShell>

@@ -9,7 +9,7 @@
 
 import { earliestExpiry, type FieldErrors, type NewKeyValues } from "../forms";
 import { CsrfField, type PageContext, SettingsShell } from "../layout";
-import { describedBy, FieldError, FormAlert } from "./fields";
+import { describedBy, FieldError, FormAlert, KeyFormActions } from "./fields";
 import { PermissionsFieldset } from "./permissions";
 
 export interface NewKeyPageProps {
@@ -85,14 +85,7 @@ export function NewKeyPage(props: NewKeyPageProps) {
             </p>
           </div>
           <PermissionsFieldset values={props.values} resources={props.resources} error={errors.permissions} />
-          <div class="actions">
-            <button type="submit" class="btn btn-primary">
-              Create key
-            </button>
-            <a class="btn btn-secondary" href="/dashboard/settings/api-keys">
-              Cancel
-            </a>
-          </div>
+          <KeyFormActions submit="Create key" />
         </form>
       </div>
     </SettingsShell>

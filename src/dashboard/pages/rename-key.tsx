@@ -5,7 +5,7 @@
  */
 import type { ApiKey } from "../../db/schema";
 import { CsrfField, type PageContext, SettingsShell } from "../layout";
-import { describedBy, FieldError, FormAlert } from "./fields";
+import { describedBy, FieldError, FormAlert, KeyFormActions } from "./fields";
 
 /** The rename form's action for a key. */
 export const renameAction = (key: ApiKey) => `/dashboard/settings/api-keys/${key.id}/rename`;
@@ -46,14 +46,7 @@ export function RenameKeyPage(props: { page: PageContext; apiKey: ApiKey; name: 
               A descriptive name, so you know later where the key is used.
             </p>
           </div>
-          <div class="actions">
-            <button type="submit" class="btn btn-primary">
-              Save name
-            </button>
-            <a class="btn btn-secondary" href="/dashboard/settings/api-keys">
-              Cancel
-            </a>
-          </div>
+          <KeyFormActions submit="Save name" />
         </form>
       </div>
     </SettingsShell>

@@ -8,7 +8,7 @@
 import type { ApiKey } from "../../db/schema";
 import { GRACE_PERIODS } from "../forms";
 import { CsrfField, type PageContext, SettingsShell } from "../layout";
-import { FieldError, FormAlert } from "./fields";
+import { FieldError, FormAlert, KeyFormActions } from "./fields";
 import { formatDate, formatDuration } from "./format";
 
 const graceLabel = (seconds: number) =>
@@ -59,14 +59,7 @@ function RollForm(props: RollKeyPageProps) {
           </div>
         ))}
       </fieldset>
-      <div class="actions">
-        <button type="submit" class="btn btn-primary">
-          Roll key
-        </button>
-        <a class="btn btn-secondary" href="/dashboard/settings/api-keys">
-          Cancel
-        </a>
-      </div>
+      <KeyFormActions submit="Roll key" />
     </form>
   );
 }

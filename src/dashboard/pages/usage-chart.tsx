@@ -143,14 +143,7 @@ export function UsageDaysTable(props: { caption: string; days: DayCounts[] }) {
         <thead>
           <tr>
             <th scope="col">Day (UTC)</th>
-            {OUTCOMES.map((outcome) => (
-              <th scope="col" class="num">
-                {OUTCOME_LABELS[outcome]}
-              </th>
-            ))}
-            <th scope="col" class="num">
-              Total
-            </th>
+            <OutcomeHeaders />
           </tr>
         </thead>
         <tbody>
@@ -168,5 +161,21 @@ export function UsageDaysTable(props: { caption: string; days: DayCounts[] }) {
         </tbody>
       </table>
     </div>
+  );
+}
+
+/** The column headers of a usage table after its first: one per outcome, then the total. */
+export function OutcomeHeaders() {
+  return (
+    <>
+      {OUTCOMES.map((outcome) => (
+        <th scope="col" class="num">
+          {OUTCOME_LABELS[outcome]}
+        </th>
+      ))}
+      <th scope="col" class="num">
+        Total
+      </th>
+    </>
   );
 }

@@ -8,10 +8,10 @@
 import { quotaOf } from "../../db/limits";
 import type { Account } from "../../db/schema";
 import { type PageContext, SettingsShell } from "../layout";
-import { OUTCOME_LABELS, OUTCOMES, type OutcomeCounts, type UsagePeriod } from "../usage-report";
+import { OUTCOMES, type OutcomeCounts, type UsagePeriod } from "../usage-report";
 import { QuotaUse } from "./account-limits";
 import { formatDay } from "./format";
-import { type DayCounts, UsageChart, UsageDaysTable } from "./usage-chart";
+import { type DayCounts, OutcomeHeaders, UsageChart, UsageDaysTable } from "./usage-chart";
 
 export const USAGE_PATH = "/dashboard/settings/usage";
 export const USAGE_CSV_PATH = "/dashboard/settings/usage.csv";
@@ -90,14 +90,7 @@ function KeyTotals(props: Pick<UsagePageProps, "keys" | "all" | "period">) {
         <thead>
           <tr>
             <th scope="col">Key</th>
-            {OUTCOMES.map((outcome) => (
-              <th scope="col" class="num">
-                {OUTCOME_LABELS[outcome]}
-              </th>
-            ))}
-            <th scope="col" class="num">
-              Total
-            </th>
+            <OutcomeHeaders />
           </tr>
         </thead>
         <tbody>
