@@ -166,7 +166,9 @@ describe("an account's key cap", () => {
   it("refuses a key beyond maxKeys with 409 CONFLICT and writes nothing; revoked and expired keys do not count", async () => {
     const account = await createAccount({ maxKeys: 2 });
     const first = await createKey(account.id);
-    await createKey(account.id, { expiresAt: new Date(Date.now() + 600).toISOString() });
+    // Expires in 2 s: long enough for the steps below on a slow machine, then waited out.
+    const expiresAt = Date.now() + 2000;
+    await createKey(account.id, { expiresAt: new Date(expiresAt).toISOString() });
     const refused = await admin("POST", `/accounts/${account.id}/keys`, { name: "one too many" });
     expect(refused.status).toBe(409);
     expect((await errorOf(refused)).message).toMatch(/already has 2 keys, its limit/);
@@ -177,7 +179,7 @@ describe("an account's key cap", () => {
     await admin("DELETE", `/accounts/${account.id}/keys/${first.id}`);
     await createKey(account.id);
     expect((await admin("POST", `/accounts/${account.id}/keys`, { name: "full again" })).status).toBe(409);
-    await new Promise((resolve) => setTimeout(resolve, 700));
+    await sleep(expiresAt - Date.now() + 100);
     await createKey(account.id);
   });
 
@@ -211,8 +213,11 @@ describe("quota webhook events", () => {
     await sleep(100);
     expect(await quotaEvents()).toEqual([]);
     await Promise.all(Array.from({ length: 12 }, () => call(key.key)));
-    await sleep(300);
-    expect((await quotaEvents()).sort()).toEqual(["quota.exhausted", "quota.warning"]);
+    // Delivered in the background: wait for them, however slow the machine.
+    await expect.poll(async () => (await quotaEvents()).sort(), { timeout: 10_000 }).toEqual([
+      "quota.exhausted",
+      "quota.warning",
+    ]);
     const [warning] = (await deliveriesOf(account.id))
       .filter((row) => row.type === "quota.warning")
       .map((row) => JSON.parse(row.event) as { data: { quota: Record<string, unknown> } });

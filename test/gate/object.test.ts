@@ -19,6 +19,8 @@ const ask = (accountId: string, keyId: string, extra: Partial<CheckRequest> = {}
   });
 const stored = (accountId: string, row: string) =>
   runInDurableObject(gateOf(accountId), (_: AccountGate, state) => state.storage.kv.get(row));
+const sum = (counts: number[]) => counts.reduce((total, count) => total + count, 0);
+
 /** The key counts the gate persisted (its `state` row). */
 const persistedKeys = async (accountId: string) =>
   ((await stored(accountId, "state")) as { keys: Record<string, { window?: { counts: number[] } }> } | undefined)
@@ -52,9 +54,11 @@ describe("the account gate", () => {
     const { account, key } = await accountWithKey({ rateLimit: { limit: 3, windowSeconds: 60 } });
     for (let i = 0; i < 3; i++) expect((await ask(account.id, key.id)).outcome).toBe("ok");
     // The first change after a quiet spell is written at once; the next ones wait for the timer (or the alarm).
-    expect((await persistedKeys(account.id))[key.id]?.window?.counts).toEqual([1]);
+    // The counts are kept per slot of the window; a slow machine may spread the three requests over two slots.
+    const persisted = async () => sum((await persistedKeys(account.id))[key.id]?.window?.counts ?? []);
+    expect(await persisted()).toBe(1);
     expect(await runDurableObjectAlarm(gateOf(account.id))).toBe(true);
-    expect((await persistedKeys(account.id))[key.id]?.window?.counts).toEqual([3]);
+    expect(await persisted()).toBe(3);
     await evictDurableObject(gateOf(account.id));
     expect((await ask(account.id, key.id)).outcome).toBe("rate_limited");
   });
