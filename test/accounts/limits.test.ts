@@ -214,10 +214,9 @@ describe("quota webhook events", () => {
     expect(await quotaEvents()).toEqual([]);
     await Promise.all(Array.from({ length: 12 }, () => call(key.key)));
     // Delivered in the background: wait for them, however slow the machine.
-    await expect.poll(async () => (await quotaEvents()).sort(), { timeout: 10_000 }).toEqual([
-      "quota.exhausted",
-      "quota.warning",
-    ]);
+    await expect
+      .poll(async () => (await quotaEvents()).sort(), { timeout: 10_000 })
+      .toEqual(["quota.exhausted", "quota.warning"]);
     const [warning] = (await deliveriesOf(account.id))
       .filter((row) => row.type === "quota.warning")
       .map((row) => JSON.parse(row.event) as { data: { quota: Record<string, unknown> } });

@@ -104,7 +104,8 @@ describe("usage", () => {
     }
     expect(gw.counts.objects).toBeLessThan(ok / 2);
     // Without this isolate's help: the lease-end settlement delivers the report on its own.
-    const admitted = async () => (await env.RATE_LIMITER.getByName(account.id).live()).rows.reduce((n, r) => n + r.admitted, 0);
+    const admitted = async () =>
+      (await env.RATE_LIMITER.getByName(account.id).live()).rows.reduce((n, r) => n + r.admitted, 0);
     await expect.poll(admitted, { timeout: 10_000, interval: 200 }).toBe(ok);
   });
 
