@@ -218,6 +218,13 @@ export async function getListedKey(env: Env, accountId: string, keyId: string): 
  */
 export async function dismissLeakedKey(env: Env, accountId: string, keyId: string, by: AuditContext): Promise<ApiKey> {
   await getAccount(env, accountId);
+  const row = await endLeakMark(env, accountId, keyId, by);
+  if (!row) throw new ApiError("NOT_FOUND", "Key not found");
+  return row;
+}
+
+/** Ends the mark of a key its leak report revoked, audited; undefined (nothing written) if it has none. */
+async function endLeakMark(env: Env, accountId: string, keyId: string, by: AuditContext): Promise<ApiKey | undefined> {
   const db = getDb(env.DB);
   const theKey = and(
     eq(apiKeys.id, keyId),
@@ -236,7 +243,6 @@ export async function dismissLeakedKey(env: Env, accountId: string, keyId: strin
     auditInsertIf(db, by, entry, apiKeys, theKey),
     db.update(apiKeys).set({ leakDismissedAt: now, updatedAt: now }).where(theKey).returning(),
   ]);
-  if (!row) throw new ApiError("NOT_FOUND", "Key not found");
   return row;
 }
 
@@ -377,7 +383,8 @@ export async function revokeWith(env: Env, account: AccountRef, key: ApiKey, how
  * Revokes the key for good: refused everywhere once this returns. Revoking a
  * key that is already revoked is a no-op that answers the same (idempotent),
  * so a retry after a failure completes the revocation; only the revocation
- * itself is audited.
+ * itself is audited. The one exception is a key its leak report revoked: its
+ * first deletion ends its mark on the dashboard, with one audit entry.
  */
 export async function revokeKey(
   env: Env,
@@ -393,6 +400,9 @@ export async function revokeKey(
   // A deleted leaked key (one only flagged) leaves the dashboard's list with its mark.
   const set = key.leakedAt ? { leakDismissedAt: new Date() } : undefined;
   const revokedAt = await revokeWith(env, account, key, { action: "key.revoked", by, set });
+  // Revoked already, so nothing was written. If its leak report revoked it, deleting it ends its mark on
+  // the dashboard, audited, as the dashboard's Delete does; otherwise this writes nothing either.
+  if (key.revokedAt) await endLeakMark(env, accountId, keyId, by);
   return { id: key.id, revokedAt };
 }
 

@@ -78,6 +78,28 @@ describe("a key revoked by its leak report", () => {
     expect(await auditCount(account.id)).toBe(before + 1);
   });
 
+  it("leaves the list once deleted through the admin API too, with one audit entry by the admin", async () => {
+    const { account, browser } = await signedIn();
+    const leaked = await createKey(account.id, { name: "Pasted in a gist" });
+    await report(leaked.key);
+    const before = await auditCount(account.id);
+
+    const deleted = await admin("DELETE", `/accounts/${account.id}/keys/${leaked.id}`);
+    expect(deleted.status).toBe(200);
+    expect(await auditCount(account.id)).toBe(before + 1);
+    const [entry] = await auditLogOf(account.id);
+    expect(entry).toMatchObject({ action: "key.revoked", actor: { type: "admin" }, target: { id: leaked.id } });
+    await browser.get("/dashboard/settings/api-keys");
+    expect(browser.html).not.toContain("Pasted in a gist");
+    expect((await call(leaked.key)).status).toBe(401);
+
+    // Deleting it again answers the same and records nothing (idempotent).
+    const again = await admin("DELETE", `/accounts/${account.id}/keys/${leaked.id}`);
+    expect(again.status).toBe(200);
+    expect(await dataOf(again)).toEqual(await dataOf(deleted));
+    expect(await auditCount(account.id)).toBe(before + 1);
+  });
+
   it("is not listed again when the key had been deleted before its leak was reported", async () => {
     const { account, browser } = await signedIn();
     const key = await createKey(account.id, { name: "Old laptop" });
