@@ -75,47 +75,84 @@ async function callGate<T>(
  * Sends what the isolate owes the account's gate once its key's last lease
  * has ended, unless a call for the account carried it meanwhile (as the key's
  * next request usually does, SETTLE_DELAY_MS after the lease's end at most).
- * While the account's keys still have demand here, the same call brings the
- * leases they are due (this key's included), so their leases end together
- * and the next call serves them all.
  */
 function settleAfterLease(rc: RequestContext, state: KeyState): void {
   const end = leaseEnd(state);
   rc.waitUntil(
-    new Promise((resolve) => setTimeout(resolve, Math.max(0, end - Date.now()) + SETTLE_DELAY_MS)).then(async () => {
-      const now = Date.now();
-      if (leaseEnd(state) > now || !owes(state.accountId)) return;
-      const leases = othersToLease(state.accountId, "", now, rc.config.LEASE_MS);
-      const owed = takeOwed(state.accountId, now);
-      const background = { ...rc, stats: { ...rc.stats, kvReads: 0, d1Queries: 0, objectCalls: 0 } };
-      try {
-        if (leases.length === 0) {
-          await callGate<void>(background, state.accountId, (gate) =>
-            gate.report({ accountId: state.accountId, ...owed }),
-          );
-        } else {
-          // Decides no request and asks no lease of its own: the key's status still voids its leases if refused.
-          const request: CheckRequest = {
-            accountId: state.accountId,
-            keyId: state.keyId,
-            scope: "",
-            cost: state.cost,
-            admit: false,
-            want: 0,
-            leaseMs: 0,
-            leases,
-            ...owed,
-          };
-          const result = await callGate<CheckResult>(background, state.accountId, (gate) => gate.check(request));
-          installResult(rc, state, request, result);
-        }
-      } catch {
-        restoreOwed(owed);
-        installOthers(state.accountId, leases, undefined, Date.now());
-      }
-      logBackground(rc.requestId, "report", background.stats);
+    new Promise((resolve) => setTimeout(resolve, Math.max(0, end - Date.now()) + SETTLE_DELAY_MS)).then(() =>
+      settle(rc, state),
+    ),
+  );
+}
+
+/** How long an account must be quiet in this isolate before what it owes is sent on its own. */
+const QUIET_MS = 5_000;
+const quietWaits = new Map<string, { timer: ReturnType<typeof setTimeout>; release: () => void }>();
+
+/**
+ * Sends what the isolate owes the account's gate once the account has been
+ * quiet here for QUIET_MS (each request restarts the wait, and the latest
+ * request's waitUntil holds it), unless a call carried it meanwhile. This is
+ * for keys with no lease, whose origin outcomes no lease's end will carry:
+ * without it an isolate's last outcomes would wait for its next call.
+ */
+function settleWhenQuiet(rc: RequestContext, state: KeyState): void {
+  const pending = quietWaits.get(state.accountId);
+  if (pending) {
+    clearTimeout(pending.timer);
+    pending.release();
+  }
+  rc.waitUntil(
+    new Promise<void>((release) => {
+      const wait = {
+        release,
+        timer: setTimeout(() => {
+          if (quietWaits.get(state.accountId) === wait) quietWaits.delete(state.accountId);
+          settle(rc, state).finally(release);
+        }, QUIET_MS),
+      };
+      quietWaits.set(state.accountId, wait);
     }),
   );
+}
+
+/**
+ * Sends what the isolate owes the account's gate, unless a call carried it
+ * already or the key holds a lease again (whose own settlement will). While
+ * the account's keys still have demand here, the same call brings the leases
+ * they are due (this key's included), so their leases end together and the
+ * next call serves them all.
+ */
+async function settle(rc: RequestContext, state: KeyState): Promise<void> {
+  const now = Date.now();
+  if (leaseEnd(state) > now || !owes(state.accountId)) return;
+  const leases = othersToLease(state.accountId, "", now, rc.config.LEASE_MS);
+  const owed = takeOwed(state.accountId, now);
+  const background = { ...rc, stats: { ...rc.stats, kvReads: 0, d1Queries: 0, objectCalls: 0 } };
+  try {
+    if (leases.length === 0) {
+      await callGate<void>(background, state.accountId, (gate) => gate.report({ accountId: state.accountId, ...owed }));
+    } else {
+      // Decides no request and asks no lease of its own: the key's status still voids its leases if refused.
+      const request: CheckRequest = {
+        accountId: state.accountId,
+        keyId: state.keyId,
+        scope: "",
+        cost: state.cost,
+        admit: false,
+        want: 0,
+        leaseMs: 0,
+        leases,
+        ...owed,
+      };
+      const result = await callGate<CheckResult>(background, state.accountId, (gate) => gate.check(request));
+      installResult(rc, state, request, result);
+    }
+  } catch {
+    restoreOwed(owed);
+    installOthers(state.accountId, leases, undefined, Date.now());
+  }
+  logBackground(rc.requestId, "report", background.stats);
 }
 
 /** Takes in the gate's answer for a key and its siblings (each new lease arms its settlement). */
@@ -254,8 +291,12 @@ export function authorize(
   return limitHeaders(local.limits, now);
 }
 
-/** Counts what the origin answered an admitted request, for the usage report. */
-export function recordOrigin(record: KeyRecord, status: number | "failed"): void {
+/**
+ * Counts what the origin answered an admitted request, for the usage report:
+ * carried by the account's next call, the key's lease settlement, or, for a
+ * key with no lease, a report once the account is quiet here.
+ */
+export function recordOrigin(rc: RequestContext, record: KeyRecord, status: number | "failed"): void {
   const now = Date.now();
   const field: keyof UsageCounts =
     status === "failed"
@@ -267,5 +308,7 @@ export function recordOrigin(record: KeyRecord, status: number | "failed"): void
           : status >= 300
             ? "origin3xx"
             : "origin2xx";
-  recordUsage(stateOf(record.id, record.accountId, now), field, now);
+  const state = stateOf(record.id, record.accountId, now);
+  recordUsage(state, field, now);
+  if (leaseEnd(state) <= now) settleWhenQuiet(rc, state);
 }

@@ -109,6 +109,19 @@ describe("usage", () => {
     await expect.poll(admitted, { timeout: 10_000, interval: 200 }).toBe(ok);
   });
 
+  it("counts what the origin answered a key with no lease once its account is quiet, with no further request", async () => {
+    const account = await createAccount();
+    const key = await createKey(account.id, { rateLimit: BIG });
+    const gw = countingEnv();
+    expect((await gw.fetch("/v1/domains", { headers: { "X-API-Key": key.key } })).status).toBe(200);
+    expect(gw.counts.objects).toBe(1); // a round trip, no lease
+    const origin2xx = async () =>
+      (await env.RATE_LIMITER.getByName(account.id).live()).rows.reduce((n, r) => n + r.origin2xx, 0);
+    // Known only after the gate's answer: it waits for a call that would carry it, then goes on its own.
+    expect(await origin2xx()).toBe(0);
+    await expect.poll(origin2xx, { timeout: 15_000, interval: 250 }).toBe(1);
+  });
+
   it("sums hours into UTC days, filters by key, and answers CSV", async () => {
     const { account, keys, expected } = await knownMix();
     const daily = await usage(account.id, "?granularity=day");
