@@ -119,8 +119,8 @@ describe("usage", () => {
       (await env.RATE_LIMITER.getByName(account.id).live()).rows.reduce((n, r) => n + r.origin2xx, 0);
     // Known only after the gate's answer: it waits for a call that would carry it, then goes on its own.
     expect(await origin2xx()).toBe(0);
-    await expect.poll(origin2xx, { timeout: 15_000, interval: 250 }).toBe(1);
-  });
+    await expect.poll(origin2xx, { timeout: 20_000, interval: 250 }).toBe(1);
+  }, 30_000);
 
   it("sums hours into UTC days, filters by key, and answers CSV", async () => {
     const { account, keys, expected } = await knownMix();
