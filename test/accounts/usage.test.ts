@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { AccountGate } from "../../src/gate/object";
 import { countingEnv } from "../support/counting-env";
-import { admin, call, createAccount, createKey, dataOf, errorOf } from "../support/helpers";
+import { admin, call, createAccount, createKey, dataOf, errorOf, gatewayWith } from "../support/helpers";
 
 interface Row {
   start: string;
@@ -14,6 +14,7 @@ interface Row {
   forbidden: number;
   origin2xx: number;
   origin4xx: number;
+  originFailed: number;
 }
 
 const usage = async (accountId: string, query = "") =>
@@ -31,6 +32,8 @@ const totals = (rows: Row[]) => {
   return byKey;
 };
 const BIG = { limit: 100_000, windowSeconds: 60 };
+/** Nothing listens there: the origin is unreachable (502). */
+const CLOSED_PORT_URL = "http://127.0.0.1:9";
 
 /** A known mix of outcomes over three keys, sent concurrently in two phases. */
 async function knownMix() {
@@ -121,6 +124,18 @@ describe("usage", () => {
     expect(await origin2xx()).toBe(0);
     await expect.poll(origin2xx, { timeout: 20_000, interval: 250 }).toBe(1);
   }, 30_000);
+
+  it("counts an origin failure of a key with no lease at once, so the request that gave up on its origin ends", async () => {
+    const account = await createAccount();
+    const key = await createKey(account.id, { rateLimit: BIG });
+    const response = await gatewayWith({ UPSTREAM_URL: CLOSED_PORT_URL }, "/v1/domains", {
+      headers: { "X-API-Key": key.key },
+    });
+    expect(response.status).toBe(502);
+    const originFailed = async () =>
+      (await env.RATE_LIMITER.getByName(account.id).live()).rows.reduce((n, r) => n + r.originFailed, 0);
+    await expect.poll(originFailed, { timeout: 3_000, interval: 100 }).toBe(1);
+  });
 
   it("sums hours into UTC days, filters by key, and answers CSV", async () => {
     const { account, keys, expected } = await knownMix();
