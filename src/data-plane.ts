@@ -66,10 +66,10 @@ export async function serveDataPlane(
     try {
       response = await forward(rc, request, target, key);
     } catch (error) {
-      if (error instanceof ApiError && (error.status === 502 || error.status === 504)) recordOrigin(rc, key, "failed");
+      if (error instanceof ApiError && (error.status === 502 || error.status === 504)) recordOrigin(key, "failed");
       throw error;
     }
-    recordOrigin(rc, key, response.status);
+    recordOrigin(key, response.status);
     for (const name in limitHeaders) response.headers.set(name, limitHeaders[name] as string);
     response.headers.set("x-request-id", requestId);
   } catch (error) {

@@ -4,9 +4,7 @@
  * a signal passed to fetch also wraps the response body in an abortable
  * stream, which measured as the most expensive step of the proxy
  * (bench/RESULTS.md). The abandoned work is not cancelled; the runtime ends a
- * request's outstanding subrequests when the request ends, its waitUntil work
- * included: so a request that gave up on its origin must not wait long in
- * waitUntil (recordOrigin sends a failure's report at once).
+ * request's outstanding subrequests when the request ends.
  */
 
 /** What `withDeadline` rejects with when time runs out (never an error the work itself could throw). */

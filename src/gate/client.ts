@@ -75,98 +75,47 @@ async function callGate<T>(
  * Sends what the isolate owes the account's gate once its key's last lease
  * has ended, unless a call for the account carried it meanwhile (as the key's
  * next request usually does, SETTLE_DELAY_MS after the lease's end at most).
+ * While the account's keys still have demand here, the same call brings the
+ * leases they are due (this key's included), so their leases end together
+ * and the next call serves them all.
  */
 function settleAfterLease(rc: RequestContext, state: KeyState): void {
   const end = leaseEnd(state);
   rc.waitUntil(
-    new Promise((resolve) => setTimeout(resolve, Math.max(0, end - Date.now()) + SETTLE_DELAY_MS)).then(() =>
-      settle(rc, state),
-    ),
-  );
-}
-
-/**
- * How long an account must be quiet in this isolate before what it owes is
- * sent on its own: long enough that an account at one request per 2-3 s
- * almost never pays that extra call (measured: 5 s added 0.12 gate calls per
- * request to 10,000 keys at random).
- */
-const QUIET_MS = 10_000;
-/** How long one request's waitUntil waits for quiet at most (the runtime allows 30 s): then it sends anyway. */
-const MAX_QUIET_WAIT_MS = 25_000;
-
-/** Per account with a wait under way: when it began, and the latest outcome it waits on. */
-const quietWaits = new Map<string, { began: number; latest: number }>();
-
-/**
- * Sends what the isolate owes the account's gate once the account has been
- * quiet here for QUIET_MS, unless a call carried it meanwhile. This is for
- * keys with no lease, whose origin outcomes no lease's end will carry:
- * without it an isolate's last outcomes would wait for its next call. One
- * request's waitUntil holds an account's wait, and later requests only move
- * its end (a request may not touch another's timers); a wait still running
- * after MAX_QUIET_WAIT_MS sends at once, so a busy account pays one call in
- * 25 s at most.
- */
-function settleWhenQuiet(rc: RequestContext, state: KeyState, now: number): void {
-  const wait = quietWaits.get(state.accountId);
-  // A wait the runtime cut short (its request's waitUntil ended early) is taken over.
-  if (wait && now - wait.began < MAX_QUIET_WAIT_MS + QUIET_MS) {
-    wait.latest = now;
-    return;
-  }
-  const mine = { began: now, latest: now };
-  quietWaits.set(state.accountId, mine);
-  rc.waitUntil(
-    (async () => {
-      for (;;) {
-        const remaining = Math.min(mine.latest + QUIET_MS, mine.began + MAX_QUIET_WAIT_MS) - Date.now();
-        if (remaining <= 0) break;
-        await new Promise((resolve) => setTimeout(resolve, remaining));
+    new Promise((resolve) => setTimeout(resolve, Math.max(0, end - Date.now()) + SETTLE_DELAY_MS)).then(async () => {
+      const now = Date.now();
+      if (leaseEnd(state) > now || !owes(state.accountId)) return;
+      const leases = othersToLease(state.accountId, "", now, rc.config.LEASE_MS);
+      const owed = takeOwed(state.accountId, now);
+      const background = { ...rc, stats: { ...rc.stats, kvReads: 0, d1Queries: 0, objectCalls: 0 } };
+      try {
+        if (leases.length === 0) {
+          await callGate<void>(background, state.accountId, (gate) =>
+            gate.report({ accountId: state.accountId, ...owed }),
+          );
+        } else {
+          // Decides no request and asks no lease of its own: the key's status still voids its leases if refused.
+          const request: CheckRequest = {
+            accountId: state.accountId,
+            keyId: state.keyId,
+            scope: "",
+            cost: state.cost,
+            admit: false,
+            want: 0,
+            leaseMs: 0,
+            leases,
+            ...owed,
+          };
+          const result = await callGate<CheckResult>(background, state.accountId, (gate) => gate.check(request));
+          installResult(rc, state, request, result);
+        }
+      } catch {
+        restoreOwed(owed);
+        installOthers(state.accountId, leases, undefined, Date.now());
       }
-      if (quietWaits.get(state.accountId) === mine) quietWaits.delete(state.accountId);
-      await settle(rc, state);
-    })(),
+      logBackground(rc.requestId, "report", background.stats);
+    }),
   );
-}
-
-/**
- * Sends what the isolate owes the account's gate, unless a call carried it
- * already or the key holds a lease again (whose own settlement will). While
- * the account's keys still have demand here, the same call brings the leases
- * they are due (this key's included), so their leases end together and the
- * next call serves them all.
- */
-async function settle(rc: RequestContext, state: KeyState): Promise<void> {
-  const now = Date.now();
-  if (leaseEnd(state) > now || !owes(state.accountId)) return;
-  const leases = othersToLease(state.accountId, "", now, rc.config.LEASE_MS);
-  const owed = takeOwed(state.accountId, now);
-  const background = { ...rc, stats: { ...rc.stats, kvReads: 0, d1Queries: 0, objectCalls: 0 } };
-  try {
-    if (leases.length === 0) {
-      await callGate<void>(background, state.accountId, (gate) => gate.report({ accountId: state.accountId, ...owed }));
-    } else {
-      // Decides no request and asks no lease of its own: the key's status still voids its leases if refused.
-      const request: CheckRequest = {
-        accountId: state.accountId,
-        keyId: state.keyId,
-        scope: "",
-        cost: state.cost,
-        admit: false,
-        want: 0,
-        leaseMs: 0,
-        leases,
-        ...owed,
-      };
-      const result = await callGate<CheckResult>(background, state.accountId, (gate) => gate.check(request));
-      installResult(rc, state, request, result);
-    }
-  } catch {
-    restoreOwed(owed);
-    installOthers(state.accountId, leases, undefined, Date.now());
-  }
-  logBackground(rc.requestId, "report", background.stats);
 }
 
 /** Takes in the gate's answer for a key and its siblings (each new lease arms its settlement). */
@@ -305,13 +254,8 @@ export function authorize(
   return limitHeaders(local.limits, now);
 }
 
-/**
- * Counts what the origin answered an admitted request, for the usage report:
- * carried by the account's next call, the key's lease settlement, or, for a
- * key with no lease, a report once the account is quiet here (at once for a
- * failure).
- */
-export function recordOrigin(rc: RequestContext, record: KeyRecord, status: number | "failed"): void {
+/** Counts what the origin answered an admitted request, for the usage report. */
+export function recordOrigin(record: KeyRecord, status: number | "failed"): void {
   const now = Date.now();
   const field: keyof UsageCounts =
     status === "failed"
@@ -323,10 +267,5 @@ export function recordOrigin(rc: RequestContext, record: KeyRecord, status: numb
           : status >= 300
             ? "origin3xx"
             : "origin2xx";
-  const state = stateOf(record.id, record.accountId, now);
-  recordUsage(state, field, now);
-  if (leaseEnd(state) > now) return;
-  // A failure is sent at once: waiting would hold this request, and so the origin request it gave up on, open.
-  if (status === "failed") rc.waitUntil(settle(rc, state));
-  else settleWhenQuiet(rc, state, now);
+  recordUsage(stateOf(record.id, record.accountId, now), field, now);
 }
