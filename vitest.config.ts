@@ -38,11 +38,6 @@ export default defineConfig(async () => {
             globalSetup: ["./test/support/global-setup.ts"],
             setupFiles: ["./test/support/apply-migrations.ts"],
             testTimeout: 20_000,
-            // One workerd for every test file, not one per file: starting workerd and applying
-            // the migrations cost about 3 s a file, most of the suite's time. The files share
-            // D1, KV and the Durable Objects, so each test makes its own accounts and keys and
-            // never assumes an empty table (docs/testing.md).
-            isolate: false,
             // The gateway logs a JSON line per request; show logs only for failing tests.
             silent: "passed-only" as const,
           },
