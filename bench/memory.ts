@@ -65,7 +65,6 @@ const worker = (name: string) => ({
   modules: true,
   scriptPath: script,
   compatibilityDate: "2026-08-01",
-  compatibilityFlags: ["durable_object_io_tasks_prevent_eviction"],
   bindings: { ENVIRONMENT: "development", UPSTREAM_URL: origin.url, ...BENCH_SECRETS },
   d1Databases: { DB: "memory-db" },
   kvNamespaces: { KEYS_CACHE: "memory-kv" },

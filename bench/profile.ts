@@ -18,7 +18,6 @@ const mf = new Miniflare(
     // PROFILE_TARGET=bare profiles the bare pass-through instead, for comparison.
     scriptPath: process.env.PROFILE_TARGET === "bare" ? "bench/passthrough.js" : bundleGateway(false),
     compatibilityDate: "2026-08-01",
-    compatibilityFlags: ["durable_object_io_tasks_prevent_eviction"],
     bindings: {
       ENVIRONMENT: "development",
       UPSTREAM_URL: origin.url,

@@ -1,15 +1,14 @@
 /**
  * What one account's rollup costs D1: the gate's own `rollUp`
- * (src/gate/usage.ts) run against a bench gateway's local D1 through a
+ * (src/gate/rollup.ts) run against a bench gateway's local D1 through a
  * binding that records each batch's `meta` (rows written, as D1 bills them,
  * index entries included; and SQLite's time for the statements). Run twice
- * for the same hour: the first rollup of an hour inserts each key's row, the
- * next ones (every ROLLUP_MS) update it.
+ * for the same hour: the first rollup of an hour inserts each key's row, a
+ * later one (late reports of a closed hour) updates it.
  */
-import { drizzle } from "drizzle-orm/d1";
 import type { Miniflare } from "miniflare";
-import * as schema from "../src/db/schema.ts";
-import { emptyCounts, rollUp } from "../src/gate/usage.ts";
+import { rollUp } from "../src/gate/rollup.ts";
+import { emptyCounts } from "../src/gate/usage.ts";
 
 export interface RollupCost {
   keys: number;
@@ -38,13 +37,12 @@ export async function measureRollup(mf: Miniflare, accountId: string, keyIds: st
       return results;
     },
   };
-  const db = drizzle(spy as never, { schema });
   // An hour far in the past: no run of the benchmark writes it.
   const hour = Date.UTC(2000, 0, 1);
   const rows = (admitted: number) => keyIds.map((keyId) => ({ keyId, hour, ...emptyCounts(), admitted }));
   const lastUsed = keyIds.map((keyId) => ({ keyId, at: hour }));
-  const statements = await rollUp(db as never, accountId, rows(1), lastUsed);
-  await rollUp(db as never, accountId, rows(2), lastUsed);
+  const statements = await rollUp(spy as never, accountId, rows(1), lastUsed);
+  await rollUp(spy as never, accountId, rows(2), lastUsed);
   const sum = (batch: Meta[] | undefined, field: keyof Meta) => (batch ?? []).reduce((n, m) => n + (m[field] ?? 0), 0);
   return {
     keys: keyIds.length,

@@ -33,8 +33,8 @@ import { convertV4MiniflareOptions, Miniflare, type V4MiniflareOptions } from "m
 import { type LogCounts, parseLog } from "./counts.ts";
 
 const COMPATIBILITY_DATE = "2026-08-01";
-/** As wrangler.toml: a pending timer keeps the account gate in memory (it persists by timer). */
-const COMPATIBILITY_FLAGS = ["durable_object_io_tasks_prevent_eviction"];
+/** As wrangler.toml (none: the account gate holds no timer, so nothing needs to keep it in memory). */
+const COMPATIBILITY_FLAGS: string[] = [];
 
 /** The bench's bindings: the development secrets, which the seeding (seed.ts) uses too. */
 export const BENCH_SECRETS = {

@@ -17,7 +17,7 @@
 import { getConfig } from "./config";
 import type { RequestContext } from "./context";
 import { ApiError, errorResponse, toApiError } from "./errors";
-import { authorize, recordOrigin } from "./gate/client";
+import { authorize, recordOrigin } from "./gate/authorize";
 import { checkKey } from "./keys/check";
 import type { KeyRecord } from "./keys/records";
 import { logError, logRequest } from "./log";

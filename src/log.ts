@@ -56,13 +56,22 @@ export function logBackground(requestId: string, task: string, stats: RequestSta
   console.log(JSON.stringify({ type: "background", requestId, task, ...stats }));
 }
 
-/** The account gate's own work (persisting, rolling up to D1), with the storage writes it made. */
+/**
+ * The account gate's own work (starting, reading a policy, persisting,
+ * rolling up to D1), with the storage operations it made; a persist also
+ * says how long the gate had calls open since the last one (`busyMs`: the
+ * time it could not hibernate, what Durable Object duration bills) and how
+ * many calls it answered.
+ */
 export function logGate(entry: {
   event: "start" | "persist" | "rollup" | "load";
   accountId?: string;
   storageWrites?: number;
   d1Writes?: number;
   d1Queries?: number;
+  rows?: number;
+  busyMs?: number;
+  calls?: number;
 }) {
   console.log(JSON.stringify({ type: "gate", ...entry }));
 }

@@ -12,15 +12,27 @@ export interface RequestStats {
   kvReads: number;
   kvWrites: number;
   d1Queries: number;
+  /** Every Durable Object call. */
   objectCalls: number;
+  /** Those of objectCalls that went to the account's own gate, which may be far from the request. */
+  accountGateCalls: number;
   /**
    * The account gate's answer: allowed (one round trip), lease (from a lease,
-   * no round trip; refusals from a lease too), forbidden, rate_limited,
+   * no round trip; refusals from a lease too), blocked (a 429 repeated until
+   * its Retry-After, no round trip), forbidden, rate_limited,
    * quota_exceeded, unauthorized, or bypassed (fail-open).
    */
-  decision?: "allowed" | "lease" | "forbidden" | "rate_limited" | "quota_exceeded" | "unauthorized" | "bypassed";
+  decision?:
+    | "allowed"
+    | "lease"
+    | "blocked"
+    | "forbidden"
+    | "rate_limited"
+    | "quota_exceeded"
+    | "unauthorized"
+    | "bypassed";
 }
 
 export function newStats(): RequestStats {
-  return { kvReads: 0, kvWrites: 0, d1Queries: 0, objectCalls: 0 };
+  return { kvReads: 0, kvWrites: 0, d1Queries: 0, objectCalls: 0, accountGateCalls: 0 };
 }

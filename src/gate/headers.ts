@@ -7,7 +7,9 @@
  *   draft-ietf-httpapi-ratelimit-headers, one list member per policy that
  *   applies (`"key"`, `"account"`, `"quota"`);
  * - `X-Quota-Limit`, `-Remaining`, `-Reset` when a quota applies;
- * - `Retry-After` on 429: seconds until the refusing policy lets a request through.
+ * - `Retry-After` on 429: seconds until the refusing policy lets a request
+ *   through, or, when leases elsewhere hold that policy's budget and may give
+ *   it back, until they end (at most 5 s: never the period's end).
  */
 import type { Limits, QuotaState, WindowState } from "./protocol";
 
@@ -20,8 +22,26 @@ function quotaRemaining(quota: QuotaState): number {
   return Math.max(0, quota.limit - quota.used);
 }
 
-/** The headers describing `limits` at `now`; `refused` adds Retry-After for that policy. */
-export function limitHeaders(limits: Limits, now: number, refused?: Refusal): Record<string, string> {
+/**
+ * How long a refused client should wait, in whole seconds as ms (at least
+ * 1 s): until the refusing policy next has room, or until `heldUntil` when
+ * that is sooner (budget held by leases that may come back).
+ */
+export function retryAfterMs(limits: Limits, now: number, refused: Refusal, heldUntil?: number): number {
+  const { key, account, quota } = limits;
+  const resetAt =
+    refused === "quota" ? (quota?.resetAt ?? now) : refused === "account" && account ? account.resetAt : key.resetAt;
+  const wait = heldUntil === undefined ? resetAt - now : Math.min(resetAt - now, heldUntil - now);
+  return Math.max(1, seconds(wait)) * 1000;
+}
+
+/** The headers describing `limits` at `now`; `refused` adds Retry-After for that policy (see retryAfterMs). */
+export function limitHeaders(
+  limits: Limits,
+  now: number,
+  refused?: Refusal,
+  heldUntil?: number,
+): Record<string, string> {
   const { key, account, quota } = limits;
   const tightest: WindowState = account && account.remaining < key.remaining ? account : key;
   const policies = [`"key";q=${key.limit};w=${key.windowSeconds}`];
@@ -44,10 +64,6 @@ export function limitHeaders(limits: Limits, now: number, refused?: Refusal): Re
   }
   headers["RateLimit-Policy"] = policies.join(", ");
   headers.RateLimit = states.join(", ");
-  if (refused) {
-    const resetAt =
-      refused === "quota" ? (quota?.resetAt ?? now) : refused === "account" && account ? account.resetAt : key.resetAt;
-    headers["Retry-After"] = String(Math.max(1, seconds(resetAt - now)));
-  }
+  if (refused) headers["Retry-After"] = String(retryAfterMs(limits, now, refused, heldUntil) / 1000);
   return headers;
 }

@@ -2,11 +2,14 @@
  * What the account gate decides by: the account's policy (disabled, its keys'
  * default limit, the shared limit, the quota) and each key's (status, scopes,
  * expiry, own limit), read from D1, the source of truth, in one query per key.
+ * Each policy carries its version (the row's `updated_at`): a gate reads a
+ * policy again when an admin change tells it to, or when a request names a
+ * newer version than the one it holds (see PolicyBook).
  */
 import { eq } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { type Quota, quotaOf, type RateLimit, rateLimitOf } from "../db/limits";
-import { type Account, accounts, apiKeys } from "../db/schema";
+import { type Account, type ApiKey, accounts, apiKeys } from "../db/schema";
 
 export interface AccountPolicy {
   id: string;
@@ -15,6 +18,8 @@ export interface AccountPolicy {
   keyDefault: RateLimit | null;
   shared: RateLimit | null;
   quota: Quota | null;
+  /** The row's `updated_at` (epoch ms) when read. */
+  version: number;
 }
 
 export interface KeyPolicy {
@@ -26,6 +31,8 @@ export interface KeyPolicy {
   revoked: boolean;
   /** The key's own limit; null: its account's default. */
   rateLimit: RateLimit | null;
+  /** The row's `updated_at` (epoch ms) when read. */
+  version: number;
 }
 
 /** The gate's view of an account row. */
@@ -36,6 +43,20 @@ export function accountPolicyOf(account: Account): AccountPolicy {
     keyDefault: rateLimitOf(account.rateLimitLimit, account.rateLimitWindowSeconds),
     shared: rateLimitOf(account.sharedRateLimitLimit, account.sharedRateLimitWindowSeconds),
     quota: quotaOf(account.quotaLimit, account.quotaPeriod),
+    version: account.updatedAt.getTime(),
+  };
+}
+
+/** The gate's view of a key row. */
+export function keyPolicyOf(key: ApiKey): KeyPolicy {
+  return {
+    id: key.id,
+    accountId: key.accountId,
+    scopes: key.scopes,
+    expiresAt: key.expiresAt?.getTime() ?? null,
+    revoked: key.revokedAt != null,
+    rateLimit: rateLimitOf(key.rateLimitLimit, key.rateLimitWindowSeconds),
+    version: key.updatedAt.getTime(),
   };
 }
 
@@ -53,17 +74,5 @@ export async function loadKey(db: Database, keyId: string): Promise<{ key: KeyPo
     .innerJoin(accounts, eq(accounts.id, apiKeys.accountId))
     .where(eq(apiKeys.id, keyId))
     .limit(1);
-  if (!row) return null;
-  const { key } = row;
-  return {
-    key: {
-      id: key.id,
-      accountId: key.accountId,
-      scopes: key.scopes,
-      expiresAt: key.expiresAt?.getTime() ?? null,
-      revoked: key.revokedAt != null,
-      rateLimit: rateLimitOf(key.rateLimitLimit, key.rateLimitWindowSeconds),
-    },
-    account: accountPolicyOf(row.account),
-  };
+  return row ? { key: keyPolicyOf(row.key), account: accountPolicyOf(row.account) } : null;
 }

@@ -88,6 +88,13 @@ export interface LeaseWant {
 export interface CheckRequest {
   accountId: string;
   keyId: string;
+  /**
+   * The versions of the key's and its account's policies that the caller's
+   * record names (their rows' `updated_at`): a gate holding an older one
+   * reads it again first. 0 or absent: no claim.
+   */
+  keyVersion?: number;
+  accountVersion?: number;
   /** The scope the request needs (keys/scopes.ts). */
   scope: string;
   /** Quota units the request costs (ROUTE_COSTS); 0 is never refused by the quota. */
@@ -108,11 +115,23 @@ export type RefusalPolicy = "key" | "account";
 /** A lease answer for a key: its status, and maybe tokens. */
 export type LeaseGrant = { outcome: "unauthorized" } | { outcome: "ok"; limits: Limits; lease?: Lease };
 
+/**
+ * A refusal for budget that leases hold may end early: `heldUntil` (epoch ms)
+ * is when those leases end and their unused tokens come back. The 429's
+ * `Retry-After` then points there (at most 5 s), not at the window's or the
+ * period's end.
+ */
+export interface Held {
+  heldUntil?: number;
+  /** The key's scopes: a caller repeating this 429 until its Retry-After still answers 403 first. */
+  scopes: string[];
+}
+
 export type Decision =
   | { outcome: "unauthorized" }
   | { outcome: "forbidden"; limits: Limits }
-  | { outcome: "rate_limited"; policy: RefusalPolicy; limits: Limits }
-  | { outcome: "quota_exceeded"; limits: Limits }
+  | ({ outcome: "rate_limited"; policy: RefusalPolicy; limits: Limits } & Held)
+  | ({ outcome: "quota_exceeded"; limits: Limits } & Held)
   | { outcome: "ok"; limits: Limits; lease?: Lease };
 
 /** The decision of the request, and the leases asked for the account's other keys. */

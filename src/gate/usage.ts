@@ -3,17 +3,19 @@
  * every request it decides (admitted, 403, 429 for either reason) per key and
  * UTC hour, and takes in the isolates' reports of what they answered from a
  * lease and what the origin answered. No write per request: the book is part
- * of the gate's persisted state (at most every PERSIST_MS) and rolled up to
- * D1 by the gate's alarm.
+ * of the gate's persisted state and rolled up to D1 by the gate's alarm
+ * (rollup.ts).
+ *
+ * A row is rolled up once its hour has closed (and late reports have had a
+ * minute to arrive): reads merge what the gate holds with D1, so they are
+ * exact whenever the rollup runs, and an hourly rollup writes each key's
+ * row about once.
  *
  * A rollup is idempotent: each D1 row holds absolute counts, and an upsert
  * only ever raises them (`max(stored, rolled)`), so a retried alarm, or an
  * object reloaded from its storage, writes the same numbers again and never
  * counts twice. Rows of closed hours leave memory once rolled up.
  */
-import { eq, sql } from "drizzle-orm";
-import type { Database } from "../db/client";
-import { apiKeys, usageHours } from "../db/schema";
 import { hourOf } from "./calendar";
 import type { UsageCounts, UsageReport } from "./protocol";
 
@@ -57,8 +59,6 @@ export type UsageSnapshot = Array<{ row: UsageRow; dirty: boolean }>;
 
 export class UsageBook {
   private rows = new Map<string, BookRow>();
-  /** Changed since the last snapshot (what persisting is for). */
-  unsaved = false;
 
   constructor(snapshot: UsageSnapshot = []) {
     for (const { row, dirty } of snapshot) this.rows.set(`${row.hour}:${row.keyId}`, { row, dirty, version: 0 });
@@ -74,15 +74,12 @@ export class UsageBook {
     entry.row[field] = Math.max(0, entry.row[field] + n);
     entry.version++;
     entry.dirty = true;
-    this.unsaved = true;
   }
 
-  /** Takes in an isolate's report (its keys' counts per hour). */
-  addReport(report: UsageReport): void {
-    for (const [keyId, { hours }] of Object.entries(report)) {
-      for (const [hour, counts] of Object.entries(hours)) {
-        for (const field of USAGE_FIELDS) this.add(keyId, Number(hour), field, counts[field] ?? 0);
-      }
+  /** Takes in one key's counts per hour, as a caller reports them. */
+  addHours(keyId: string, hours: UsageReport[string]["hours"]): void {
+    for (const [hour, counts] of Object.entries(hours)) {
+      for (const field of USAGE_FIELDS) this.add(keyId, Number(hour), field, counts[field] ?? 0);
     }
   }
 
@@ -109,49 +106,20 @@ export class UsageBook {
     }
     const open = hourOf(now);
     for (const [id, entry] of this.rows) {
-      if (!entry.dirty && entry.row.hour < open) {
-        this.rows.delete(id);
-        this.unsaved = true;
-      }
+      if (!entry.dirty && entry.row.hour < open) this.rows.delete(id);
     }
   }
 
+  /** The start of the earliest hour with counts not rolled up yet, or undefined when every row is clean. */
+  earliestDirtyHour(): number | undefined {
+    let earliest: number | undefined;
+    for (const entry of this.rows.values()) {
+      if (entry.dirty && (earliest === undefined || entry.row.hour < earliest)) earliest = entry.row.hour;
+    }
+    return earliest;
+  }
+
   snapshot(): UsageSnapshot {
-    this.unsaved = false;
     return [...this.rows.values()].map(({ row, dirty }) => ({ row, dirty }));
   }
-}
-
-/** Writes rows and last-use times to D1 in one batch; safe to repeat. Returns the number of statements. */
-export async function rollUp(
-  db: Database,
-  accountId: string,
-  rows: UsageRow[],
-  lastUsed: Array<{ keyId: string; at: number }>,
-): Promise<number> {
-  const statements = [
-    ...rows.map((row) =>
-      db
-        .insert(usageHours)
-        .values({ ...row, accountId })
-        .onConflictDoUpdate({
-          target: [usageHours.keyId, usageHours.hour],
-          set: Object.fromEntries(
-            USAGE_FIELDS.map((field) => [
-              field,
-              sql`max(${usageHours[field]}, excluded.${sql.identifier(usageHours[field].name)})`,
-            ]),
-          ),
-        }),
-    ),
-    ...lastUsed.map(({ keyId, at }) =>
-      db
-        .update(apiKeys)
-        .set({ lastUsedAt: sql`max(coalesce(${apiKeys.lastUsedAt}, 0), ${at})` })
-        .where(eq(apiKeys.id, keyId)),
-    ),
-  ];
-  const [first, ...rest] = statements;
-  if (first) await db.batch([first, ...rest]);
-  return statements.length;
 }

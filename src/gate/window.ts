@@ -21,7 +21,8 @@ export class SlidingWindow {
   readonly bucketMs: number;
 
   constructor(
-    readonly limit: number,
+    /** Mutable: a new limit keeps what the window already counts (only a new length needs a new window). */
+    public limit: number,
     readonly windowMs: number,
     snapshot?: WindowSnapshot,
   ) {

@@ -9,6 +9,7 @@
  */
 import type { MaybePromise, RequestContext } from "../context";
 import { ApiError, INVALID_KEY_MESSAGE } from "../errors";
+import { isolate } from "../isolate";
 import { KEY_LENGTH, PREFIX_END, parseKey, prefixOf, secretOf } from "./format";
 import { isIssued } from "./issue";
 import { cachedEntry, lookupKey, verifiedBefore, verifySecret } from "./lookup";
@@ -18,10 +19,14 @@ import type { KeyRecord } from "./records";
 export const invalidKey = () =>
   new ApiError("UNAUTHORIZED", INVALID_KEY_MESSAGE, { "WWW-Authenticate": 'ApiKey header="X-API-Key"' });
 
-/** The entry's record if the secret matches and the record is not known to be revoked, else a thrown 401. */
+/**
+ * The entry's record if the secret matches and the key is not known to be
+ * refused, else a thrown 401: a record that says revoked (final), or one the
+ * gate refused (revoked, expired, account disabled) since it was read, which
+ * costs no gate call again until the record is read again.
+ */
 function accept(record: KeyRecord | null, secretMatches: boolean): KeyRecord {
-  // A record known to be revoked is refused here; revocation never goes back.
-  if (!record || record.revoked || !secretMatches) throw invalidKey();
+  if (!record || record.revoked || !secretMatches || isolate.refused.has(record)) throw invalidKey();
   return record;
 }
 

@@ -1,6 +1,6 @@
 /**
  * Finding and verifying a presented key. The record is looked up by its
- * public prefix in three layers: the in-isolate LRU (no I/O), then Workers KV
+ * public prefix in three layers: the isolate's cache (no I/O), then Workers KV
  * `KEYS_CACHE`, then D1, the source of truth; each miss fills the layers
  * above it. Only keys that passed the forged-key check (issue.ts) get here,
  * so a prefix D1 does not know is rare (a key being created right now): it is
@@ -10,32 +10,23 @@
  * verified secret is remembered beside the record so the warm path hashes
  * nothing.
  *
- * The cached record is never trusted for the key's status: the key's
- * Durable Object decides that on every request (see limiter/).
+ * The cached record is never trusted for the key's status: the account's
+ * gate decides that (gate/authorize.ts); only a revocation it records is final.
  */
 
-import { ClockCache } from "../cache";
 import type { RequestContext } from "../context";
 import { hmacHex, timingSafeEqual } from "../crypto";
 import { getDb } from "../db/client";
 import { TIMED_OUT, withDeadline } from "../deadline";
 import { serviceUnavailable } from "../errors";
+import { isolate } from "../isolate";
 import { logWarning } from "../log";
-import { findRecordByPrefix, type KeyRecord } from "./records";
+import { type CacheEntry, findRecordByPrefix, type KeyRecord } from "./records";
 
 /** How long this isolate keeps a key record: it is an identity (the gate decides status), purged on admin changes. */
 export const ISOLATE_TTL_MS = 300_000;
-export const ISOLATE_MAX_ENTRIES = 10_000;
 /** How long this isolate remembers that D1 has no key with a prefix. */
 export const NEGATIVE_TTL_MS = 10_000;
-
-interface CacheEntry {
-  record: KeyRecord | null;
-  /** The secret already verified against `record`, held in memory only. */
-  verified?: string;
-}
-
-export const isolateCache = new ClockCache<CacheEntry>(ISOLATE_MAX_ENTRIES);
 
 export const kvKey = (prefix: string) => `key:${prefix}`;
 
@@ -68,7 +59,7 @@ async function readD1({ env, stats }: RequestContext, prefix: string): Promise<K
 
 /** The isolate's cache entry for a prefix, if it has one: no I/O at all. */
 export function cachedEntry(prefix: string, stats: { cache?: string }): CacheEntry | undefined {
-  const cached = isolateCache.get(prefix);
+  const cached = isolate.records.get(prefix);
   if (cached) stats.cache = "isolate";
   return cached;
 }
@@ -98,7 +89,7 @@ export async function lookupKey(rc: RequestContext, prefix: string): Promise<Cac
   }
   const entry: CacheEntry = { record };
   // Spread over the last fifth of the TTL: keys first seen together (a deploy, a burst) are not all read again at once.
-  isolateCache.set(prefix, entry, record ? ISOLATE_TTL_MS - Math.random() * (ISOLATE_TTL_MS / 5) : NEGATIVE_TTL_MS);
+  isolate.records.set(prefix, entry, record ? ISOLATE_TTL_MS - Math.random() * (ISOLATE_TTL_MS / 5) : NEGATIVE_TTL_MS);
   return entry;
 }
 
@@ -126,6 +117,6 @@ export async function verifySecret(
 
 /** Drops a prefix from this isolate's cache and from KV, after an admin change. */
 export async function forgetKey(env: Env, prefix: string): Promise<void> {
-  isolateCache.delete(prefix);
+  isolate.records.delete(prefix);
   await env.KEYS_CACHE.delete(kvKey(prefix));
 }

@@ -1,34 +1,43 @@
 /**
- * Reading a key's record from D1: its identity (id, account, secret hash) and
- * its policy (status, scopes, effective rate limit), in one query joining the
- * account, by the key's public prefix: the edge lookup's last layer.
+ * Reading a key's record from D1: its identity (id, account, secret hash), its
+ * status when read and the versions of its policies, in one query joining
+ * the account, by the key's public prefix: the edge lookup's last layer.
  */
 import { eq, type SQL } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { type RateLimit, rateLimitOf } from "../db/limits";
 import { accounts, apiKeys } from "../db/schema";
 
-/**
- * The key's status as of when the record was read. Only the fail-open mode
- * (RATE_LIMIT_FAIL_OPEN) ever decides by it: the account gate decides live.
- */
-export interface KeyStatus {
+/** The cached lookup record: the key's identity and secret hash, and its status and versions when read. */
+export interface KeyRecord {
   id: string;
   accountId: string;
+  prefix: string;
+  secretHash: string;
+  pepperVersion: number;
+  /**
+   * The key's status and scopes as of when the record was read. Only a
+   * revocation (final) and the fail-open mode (RATE_LIMIT_FAIL_OPEN) decide
+   * by them: the account gate decides live.
+   */
   scopes: string[];
   /** Epoch ms, or null for no expiry. */
   expiresAt: number | null;
   revoked: boolean;
   accountDisabled: boolean;
-  /** The key's own limit, else its account's; null means the gateway default. */
-  rateLimit: RateLimit | null;
+  /**
+   * The key's and its account's row versions (`updated_at`, epoch ms), told
+   * to the gate, which reads a newer one (absent in records cached before
+   * versions existed).
+   */
+  keyVersion?: number;
+  accountVersion?: number;
 }
 
-/** The cached lookup record: the key's identity and secret hash, and its status when read. */
-export interface KeyRecord extends KeyStatus {
-  prefix: string;
-  secretHash: string;
-  pepperVersion: number;
+/** An isolate's cache entry for a prefix: the record (null: D1 has none) and the secret once verified. */
+export interface CacheEntry {
+  record: KeyRecord | null;
+  /** The secret already verified against `record`, held in memory only. */
+  verified?: string;
 }
 
 async function selectRecord(db: Database, where: SQL): Promise<KeyRecord | null> {
@@ -36,8 +45,7 @@ async function selectRecord(db: Database, where: SQL): Promise<KeyRecord | null>
     .select({
       key: apiKeys,
       accountDisabled: accounts.disabled,
-      accountLimit: accounts.rateLimitLimit,
-      accountWindow: accounts.rateLimitWindowSeconds,
+      accountUpdatedAt: accounts.updatedAt,
     })
     .from(apiKeys)
     .innerJoin(accounts, eq(accounts.id, apiKeys.accountId))
@@ -56,8 +64,8 @@ async function selectRecord(db: Database, where: SQL): Promise<KeyRecord | null>
     expiresAt: key.expiresAt?.getTime() ?? null,
     revoked: key.revokedAt != null,
     accountDisabled: row.accountDisabled,
-    rateLimit:
-      rateLimitOf(key.rateLimitLimit, key.rateLimitWindowSeconds) ?? rateLimitOf(row.accountLimit, row.accountWindow),
+    keyVersion: key.updatedAt.getTime(),
+    accountVersion: row.accountUpdatedAt.getTime(),
   };
 }
 

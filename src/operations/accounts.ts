@@ -11,7 +11,8 @@ import type { Config } from "../config";
 import { getDb } from "../db/client";
 import { type Quota, quotaColumns, type RateLimit, rateLimitColumns, sharedRateLimitColumns } from "../db/limits";
 import { type Account, accounts, apiKeys } from "../db/schema";
-import { ApiError, serviceUnavailable } from "../errors";
+import { ApiError } from "../errors";
+import { GateClient } from "../gate/client";
 import { newId } from "../ids";
 import { newWebhookSecret, sealSecret } from "../webhooks/secret";
 import { webhookUrlProblem } from "../webhooks/url";
@@ -76,11 +77,7 @@ async function webhookColumns(config: Config, accountId: string, url: string | n
 /** This period's quota use, exact as the account's gate knows it now; null without a quota. */
 export async function quotaUsage(env: Env, account: Account): Promise<{ used: number; resetAt: number } | null> {
   if (account.quotaLimit === null) return null;
-  try {
-    return await env.RATE_LIMITER.getByName(account.id).quotaUsage(account.id);
-  } catch (error) {
-    throw serviceUnavailable(error);
-  }
+  return new GateClient(env.RATE_LIMITER).quotaUsage(account.id);
 }
 
 /**

@@ -1,12 +1,16 @@
 /**
  * Making an admin change hold at the edge before the API answers: drop the
- * affected keys' cached records (this isolate and KV) and have the account's
- * gate reload the status from D1. The gate answers only once no lease granted
- * under the old status is still live, so when these resolve the change holds
- * in every location. Revocation and a rotation's shorter expiry are told to
- * the gate before D1 is written, so a failure part-way fails safe.
+ * affected keys' cached records (this isolate and KV) and the 429s this
+ * isolate repeats for them, and have the account's gate read the policy from
+ * D1 again. The gate client (gate/client.ts)
+ * returns only once no lease granted under the old policy is still live, so
+ * when these resolve the change holds in every location. Revocation and a
+ * rotation's shorter expiry are told to the gate before D1 is written, so a
+ * failure part-way fails safe.
  */
 import { serviceUnavailable } from "../errors";
+import { GateClient } from "../gate/client";
+import { isolate } from "../isolate";
 import { forgetKey } from "../keys/lookup";
 import { logWarning } from "../log";
 
@@ -16,63 +20,57 @@ export interface KeyRef {
   prefix: string;
 }
 
-const gateOf = (env: Env, accountId: string) => env.RATE_LIMITER.getByName(accountId);
+/** The 503 of a change saved in D1 that the gate could not be told of yet. */
+const NOT_APPLIED = "The change was saved but could not be applied at the edge yet; retry the request";
 
-function notApplied(error: unknown) {
-  return serviceUnavailable(error, "The change was saved but could not be applied at the edge yet; retry the request");
-}
+const gate = (env: Env, unavailable?: string) => new GateClient(env.RATE_LIMITER, { unavailable });
 
 /** Reloads each key's status everywhere; throws 503 if any could not be told (a retry is safe). */
 export async function propagate(env: Env, keys: KeyRef[]): Promise<void> {
-  try {
-    await Promise.all(
-      keys.map(async (key) => {
-        await forgetKey(env, key.prefix);
-        await gateOf(env, key.accountId).refreshKey(key.id);
-      }),
-    );
-  } catch (error) {
-    throw notApplied(error);
-  }
+  await Promise.all(
+    keys.map(async (key) => {
+      await forgetKey(env, key.prefix).catch(notApplied);
+      isolate.leases.unblock(key.accountId, key.id);
+      await gate(env, NOT_APPLIED).refreshKey(key.accountId, key.id);
+    }),
+  );
 }
 
 /** Reloads an account's policy (limits, quota, disabled) at its gate, and drops its keys' cached records. */
 export async function propagateAccount(env: Env, accountId: string, keys: Array<{ prefix: string }>): Promise<void> {
-  try {
-    await Promise.all(keys.map((key) => forgetKey(env, key.prefix)));
-    await gateOf(env, accountId).refreshAccount(accountId);
-  } catch (error) {
-    throw notApplied(error);
-  }
+  await Promise.all(keys.map((key) => forgetKey(env, key.prefix))).catch(notApplied);
+  isolate.leases.unblock(accountId);
+  await gate(env, NOT_APPLIED).refreshAccount(accountId);
 }
 
 /** Revokes a key at its account's gate (before D1 is written: failing safe). */
-export async function revokeAtEdge(env: Env, key: KeyRef): Promise<void> {
-  try {
-    await gateOf(env, key.accountId).revokeKey(key.id);
-  } catch (error) {
-    throw serviceUnavailable(error);
-  }
+export function revokeAtEdge(env: Env, key: KeyRef): Promise<void> {
+  return gate(env).revokeKey(key.accountId, key.id);
 }
 
 /**
- * Makes a key expire `graceMs` from now at the latest (a rotation), at its
- * account's gate before D1 is written (failing safe); returns the expiry the
- * gate set, which D1 must then record.
+ * A rotation at its account's gate before D1 is written (failing safe): the
+ * key expires `graceMs` from now at the latest and `successorId` shares its
+ * rate-limit budget; returns the expiry D1 must then record.
  */
-export async function expireAtEdge(env: Env, key: KeyRef & { expiresAt: Date | null }, graceMs: number): Promise<Date> {
-  try {
-    const at = await gateOf(env, key.accountId).expireKeyIn(key.id, graceMs);
-    return new Date(key.expiresAt ? Math.min(key.expiresAt.getTime(), at) : at);
-  } catch (error) {
-    throw serviceUnavailable(error);
-  }
+export async function expireAtEdge(
+  env: Env,
+  key: KeyRef & { expiresAt: Date | null },
+  graceMs: number,
+  successorId: string,
+): Promise<Date> {
+  const at = await gate(env).expireKeyIn(key.accountId, key.id, graceMs, successorId);
+  return new Date(key.expiresAt ? Math.min(key.expiresAt.getTime(), at) : at);
 }
 
-/** What the account's gate holds that D1 does not have yet (recent usage, last uses), or null if it cannot say. */
+/**
+ * What the account's gate holds that D1 does not have yet (recent usage,
+ * last uses), after handing it what this isolate owes; null if it cannot
+ * say (a key list then shows D1's last uses).
+ */
 export async function liveUsage(env: Env, accountId: string) {
   try {
-    return await gateOf(env, accountId).live();
+    return await gate(env).live(accountId, isolate.leases);
   } catch (error) {
     logWarning("account gate unreachable for a read", { error: String(error) });
     return null;
@@ -91,4 +89,9 @@ export async function forgetKeys(env: Env, prefixes: string[]): Promise<void> {
       logWarning("cache purge failed", { error: String(result.reason) });
     }
   }
+}
+
+/** A KV purge that failed before the gate was told: the same 503 as the gate's, so a retry completes it. */
+function notApplied(error: unknown): never {
+  throw serviceUnavailable(error, NOT_APPLIED);
 }

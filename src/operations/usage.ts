@@ -9,11 +9,11 @@
 import { and, asc, eq, gte, lt } from "drizzle-orm";
 import { getDb } from "../db/client";
 import { usageHours } from "../db/schema";
-import { serviceUnavailable } from "../errors";
 import { dayOf } from "../gate/calendar";
-import { restoreOwed, takeOwed } from "../gate/lease";
+import { GateClient } from "../gate/client";
 import type { UsageCounts } from "../gate/protocol";
 import { emptyCounts, USAGE_FIELDS, type UsageRow } from "../gate/usage";
+import { isolate } from "../isolate";
 
 export type Granularity = "hour" | "day";
 
@@ -92,11 +92,5 @@ export function usageCsv(rows: UsageBucket[]): string {
  * an unreachable gate is a 503, not a guess.
  */
 async function liveRows(env: Env, accountId: string): Promise<UsageRow[]> {
-  const owed = { accountId, ...takeOwed(accountId, Date.now()) };
-  try {
-    return (await env.RATE_LIMITER.getByName(accountId).live(owed)).rows;
-  } catch (error) {
-    restoreOwed(owed);
-    throw serviceUnavailable(error);
-  }
+  return (await new GateClient(env.RATE_LIMITER).live(accountId, isolate.leases)).rows;
 }

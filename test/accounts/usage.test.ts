@@ -1,6 +1,6 @@
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { AccountGate } from "../../src/gate/object";
 import { countingEnv } from "../support/counting-env";
 import { admin, call, createAccount, createKey, dataOf, errorOf } from "../support/helpers";
@@ -52,6 +52,10 @@ async function knownMix() {
   return { account, keys: { a, b, c }, expected };
 }
 
+afterEach(() => {
+  vi.useRealTimers();
+});
+
 describe("usage", () => {
   it("counts a known mix of admitted, 403 and 429 for both reasons, exactly, per key and hour", async () => {
     const { account, expected } = await knownMix();
@@ -65,12 +69,16 @@ describe("usage", () => {
     const { account, expected } = await knownMix();
     const gate = env.RATE_LIMITER.getByName(account.id);
     await usage(account.id); // delivers what this isolate owed the gate
+    // The gate rolls an hour up once it has closed (the clock is an input: Date, as the gate reads it, is faked).
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Date.now() + 3_600_000 + 6 * 60_000);
     expect(await runDurableObjectAlarm(gate)).toBe(true);
     const stored = await env.DB.prepare(
       "SELECT key_id, sum(admitted) AS admitted, sum(rate_limited) AS rl, sum(quota_exceeded) AS qe, sum(forbidden) AS fb FROM usage_hours WHERE account_id = ? GROUP BY key_id",
     )
       .bind(account.id)
       .all<{ key_id: string; admitted: number; rl: number; qe: number; fb: number }>();
+    expect(stored.results.map((row) => row.key_id).sort()).toEqual(Object.keys(expected).sort());
     for (const row of stored.results) {
       const want = expected[row.key_id] as {
         admitted: number;

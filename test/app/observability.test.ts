@@ -51,6 +51,7 @@ describe("request logs", () => {
       kvWrites: 1,
       d1Queries: 1,
       objectCalls: 1,
+      accountGateCalls: 1,
       decision: "allowed",
     });
     await call(key.key);

@@ -60,7 +60,7 @@ describe("the audit log of admin writes", () => {
   });
 
   it("adds no entry for a refused write: invalid body, unknown key, rotated-out key, full account, second revoke", async () => {
-    const account = await createAccount({ maxKeys: 1 });
+    const account = await createAccount({ maxKeys: 2 });
     const key = await createKey(account.id);
     await admin("POST", `/accounts/${account.id}/keys/${key.id}/rotate`, { gracePeriodSeconds: 60 });
     const before = await auditCount(account.id);

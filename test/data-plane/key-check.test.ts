@@ -1,7 +1,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { isolate } from "../../src/isolate";
 import { checksum } from "../../src/keys/format";
-import { isolateCache, kvKey } from "../../src/keys/lookup";
+import { kvKey } from "../../src/keys/lookup";
 import { countingEnv } from "../support/counting-env";
 import {
   accountWithKey,
@@ -160,7 +161,7 @@ describe("the key check's storage reads", () => {
 
   it("makes none at all for an issued key's prefix with a wrong secret, warm or cold", async () => {
     const { key } = await accountWithKey();
-    isolateCache.clear();
+    isolate.records.clear();
     const gw = countingEnv();
     for (let i = 0; i < 5; i++) {
       expect((await gw.fetch("/v1/domains", { headers: { "X-API-Key": forgedKey(key.prefix) } })).status).toBe(401);
@@ -202,21 +203,21 @@ describe("the key check's storage reads", () => {
   it("fills a cold isolate from KV without touching D1", async () => {
     const { key } = await accountWithKey();
     await call(key.key);
-    isolateCache.clear();
+    isolate.records.clear();
     const gw = countingEnv();
     expect((await gw.fetch("/v1/domains", { headers: { "X-API-Key": key.key } })).status).toBe(200);
     expect(gw.counts).toMatchObject({ kvReads: 1, d1: 0, objects: 1 });
   });
 
   it("keeps the isolate cache at its bound when unknown keys keep arriving", async () => {
-    isolateCache.clear();
-    const bound = isolateCache.maxEntries;
-    for (let i = 0; i < bound; i++) isolateCache.set(`f${String(i).padStart(7, "0")}`, { record: null }, 60_000);
-    expect(isolateCache.size).toBe(bound);
+    isolate.records.clear();
+    const bound = isolate.records.maxEntries;
+    for (let i = 0; i < bound; i++) isolate.records.set(`f${String(i).padStart(7, "0")}`, { record: null }, 60_000);
+    expect(isolate.records.size).toBe(bound);
     const gw = countingEnv();
     for (let i = 0; i < 5; i++) await gw.fetch("/v1/domains", { headers: { "X-API-Key": await unstoredKey() } });
     expect(gw.counts.d1).toBe(5);
-    expect(isolateCache.size).toBe(bound);
-    isolateCache.clear();
+    expect(isolate.records.size).toBe(bound);
+    isolate.records.clear();
   });
 });

@@ -8,7 +8,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { getConfig } from "../../src/config";
 import type { RequestContext } from "../../src/context";
-import { authorize } from "../../src/gate/client";
+import { authorize } from "../../src/gate/authorize";
 import { checkKey } from "../../src/keys/check";
 import type { KeyRecord } from "../../src/keys/records";
 import { newStats } from "../../src/stats";

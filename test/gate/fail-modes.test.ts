@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { isolateCache } from "../../src/keys/lookup";
+import { isolate } from "../../src/isolate";
 import { accountWithKey, admin, errorOf, gatewayWith, marker, originRequests } from "../support/helpers";
 
 type Failure = { message: string; retryable?: boolean; overloaded?: boolean };
@@ -60,7 +60,7 @@ describe("when the key's Durable Object cannot be reached", () => {
     const expired = await accountWithKey({ expiresAt: new Date(Date.now() + 300).toISOString() });
     const readOnly = await accountWithKey({ scopes: ["messages:read"] });
     await new Promise((resolve) => setTimeout(resolve, 350));
-    isolateCache.clear();
+    isolate.records.clear();
     const { namespace } = flakyLimiter(Array.from({ length: 10 }, unreachable));
     const failOpen = { RATE_LIMITER: namespace, RATE_LIMIT_FAIL_OPEN: "true" };
     expect((await send(failOpen, revoked.key.key)).status).toBe(401);

@@ -12,7 +12,8 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { isolateCache, kvKey } from "../../src/keys/lookup";
+import { isolate } from "../../src/isolate";
+import { kvKey } from "../../src/keys/lookup";
 import {
   admin,
   call,
@@ -427,13 +428,13 @@ describe("load with nothing lost", () => {
   it("keeps the isolate cache at its bound under a flood of distinct unknown keys", async () => {
     const account = await createAccount({ name: "Flood" });
     const hot = await createKey(account.id, { rateLimit: LARGE });
-    isolateCache.clear();
+    isolate.records.clear();
     expect((await call(hot.key)).status).toBe(200);
     // Fill the cache to its bound with other (negative) entries, as a long-lived isolate's would be.
-    const bound = isolateCache.maxEntries;
+    const bound = isolate.records.maxEntries;
     const filler = Array.from({ length: bound - 1 }, (_, i) => `f${String(i).padStart(7, "0")}`);
-    for (const prefix of filler) isolateCache.set(prefix, { record: null }, 60_000);
-    expect(isolateCache.size).toBe(bound);
+    for (const prefix of filler) isolate.records.set(prefix, { record: null }, 60_000);
+    expect(isolate.records.size).toBe(bound);
     // In use: the cache has seen it since it was filled. Without its KV entry, any new lookup would show.
     expect((await call(hot.key)).status).toBe(200);
     for (let i = 0; i < 50 && (await env.KEYS_CACHE.get(kvKey(hot.prefix))) === null; i++) await sleep(10);
@@ -452,7 +453,7 @@ describe("load with nothing lost", () => {
           const response = await call(await unstoredKey(), path);
           statuses.push(response.status);
           await response.arrayBuffer();
-          largest = Math.max(largest, isolateCache.size);
+          largest = Math.max(largest, isolate.records.size);
         }
       }),
     );
@@ -467,10 +468,10 @@ describe("load with nothing lost", () => {
     try {
       expect(statuses).toEqual(Array(FLOOD).fill(401));
       expect(largest).toBe(bound);
-      expect(isolateCache.size).toBe(bound);
+      expect(isolate.records.size).toBe(bound);
       // The flood evicted the oldest idle entries, not the key in use, which never needed a lookup.
-      expect(filler.slice(0, 100).filter((prefix) => isolateCache.get(prefix) !== undefined)).toEqual([]);
-      expect(isolateCache.get(hot.prefix)?.record?.id).toBe(hot.id);
+      expect(filler.slice(0, 100).filter((prefix) => isolate.records.get(prefix) !== undefined)).toEqual([]);
+      expect(isolate.records.get(hot.prefix)?.record?.id).toBe(hot.id);
       expect(await env.KEYS_CACHE.get(kvKey(hot.prefix))).toBeNull();
       expect(hotStatuses.length).toBeGreaterThan(0);
       expect(hotStatuses.every((s) => s === 200)).toBe(true);
@@ -479,7 +480,7 @@ describe("load with nothing lost", () => {
       expect(atOrigin).toHaveLength(hotStatuses.length);
       expect(atOrigin.every((r) => r.path.includes(`${flood}-hot-`))).toBe(true);
     } finally {
-      isolateCache.clear();
+      isolate.records.clear();
     }
   }, 15_000);
 });

@@ -8,7 +8,7 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { isolateCache } from "../../src/keys/lookup";
+import { isolate } from "../../src/isolate";
 import { countingEnv, d1Down, type Faults } from "../support/counting-env";
 import { signedIn } from "../support/dashboard";
 import {
@@ -175,7 +175,7 @@ describe("when D1 fails on the data plane", () => {
     const faults: Faults = {};
     const gw = countingEnv({}, faults);
     expect((await callVia(gw, key.key)).status).toBe(200);
-    isolateCache.delete(key.prefix);
+    isolate.records.delete(key.prefix);
     faults.d1 = d1Down;
     const reads = gw.counts.kvReads;
     expect((await callVia(gw, key.key)).status).toBe(200);
