@@ -8,7 +8,7 @@
  * are written in the write's own D1 batch, under its own condition; the
  * event is enqueued once the batch succeeded (webhooks/outbox.ts).
  */
-import { and, desc, eq, gt, gte, isNotNull, isNull, or, type SQL, sql } from "drizzle-orm";
+import { and, desc, eq, gte, isNotNull, isNull, or, type SQL, sql } from "drizzle-orm";
 import { type AuditContext, auditInsertIf } from "../audit/entries";
 import type { Config } from "../config";
 import { hmacHex } from "../crypto";
@@ -21,6 +21,7 @@ import { ApiError } from "../errors";
 import { newId } from "../ids";
 import { issueKey } from "../keys/issue";
 import { forgetKey } from "../keys/lookup";
+import { liveKeySql } from "../keys/status";
 import { keyRef, newEvent, type WebhookEvent, type WebhookEventType } from "../webhooks/events";
 import { deliveryInsertIf, enqueue, wrote } from "../webhooks/outbox";
 import { getAccount } from "./accounts";
@@ -37,10 +38,10 @@ export type KeyChanges = Partial<KeyInput>;
 
 const PREFIX_ATTEMPTS = 3;
 
-async function newKeyRow(config: Config, accountId: string, input: KeyInput, now: Date) {
+async function newKeyRow(config: Config, accountId: string, input: KeyInput, now: Date, id = newId("key")) {
   const { key, prefix, secret } = await issueKey(config);
   const row: ApiKey = {
-    id: newId("key"),
+    id,
     accountId,
     name: input.name,
     prefix,
@@ -72,28 +73,47 @@ async function withFreshPrefix<T>(write: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Keys that count against an account's cap: neither revoked nor expired at `now`. */
-function liveKeysOf(accountId: string, now: Date) {
-  return and(
-    eq(apiKeys.accountId, accountId),
-    isNull(apiKeys.revokedAt),
-    or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, now)),
-  );
+/**
+ * Whether the account holds fewer live keys (keys/status.ts: neither revoked
+ * nor expired at `now`; a key in a rotation's grace period is live) than its
+ * cap (`max_keys`, else MAX_KEYS_PER_ACCOUNT), as one SQL condition over the
+ * account's row: a statement under it cannot pass on a count made before
+ * another write landed.
+ */
+function capRoom(db: Database, accountId: string, defaultMax: number, now: Date): SQL {
+  const live = db.$count(apiKeys, and(eq(apiKeys.accountId, accountId), liveKeySql(now)));
+  const cap = db
+    .select({ cap: sql`coalesce(${accounts.maxKeys}, ${defaultMax})` })
+    .from(accounts)
+    .where(eq(accounts.id, accountId));
+  return sql`${live} < (${cap})`;
 }
 
-/**
- * The statement inserting `row` only while its account holds fewer live keys
- * than its cap (`max_keys`, else MAX_KEYS_PER_ACCOUNT): two concurrent
- * creations cannot both pass a count made before either wrote.
- */
+/** Whether the account is below its cap now (a check before anything is told or written; the batch checks again). */
+async function hasRoom(db: Database, accountId: string, defaultMax: number, now: Date): Promise<boolean> {
+  const [row] = await db
+    .select({ room: sql<number>`${capRoom(db, accountId, defaultMax, now)}` })
+    .from(accounts)
+    .where(eq(accounts.id, accountId));
+  return Boolean(row?.room);
+}
+
+/** The statement inserting `row` only while its account is below its cap: two concurrent creations cannot both pass. */
 function insertWithinCap(db: Database, row: ApiKey, defaultMax: number, now: Date) {
-  const live = db.$count(apiKeys, liveKeysOf(row.accountId, now));
   return insertIf(
     db,
     apiKeys,
     row,
     accounts,
-    and(eq(accounts.id, row.accountId), sql`${live} < coalesce(${accounts.maxKeys}, ${defaultMax})`),
+    and(eq(accounts.id, row.accountId), capRoom(db, row.accountId, defaultMax, now)),
+  );
+}
+
+/** The 409 of a full account. */
+function keyCapReached(max: number): ApiError {
+  return new ApiError(
+    "CONFLICT",
+    `This account already has ${max} keys, its limit: delete a key you no longer use, or ask MoMail to raise the limit`,
   );
 }
 
@@ -134,13 +154,7 @@ export async function createKey(
       ),
       ...(event ? [deliveryInsertIf(db, event, apiKeys, theKey)] : []),
     ]);
-    if (!wrote(inserted)) {
-      const max = account.maxKeys ?? config.MAX_KEYS_PER_ACCOUNT;
-      throw new ApiError(
-        "CONFLICT",
-        `This account already has ${max} keys, its limit: delete a key you no longer use, or ask MoMail to raise the limit`,
-      );
-    }
+    if (!wrote(inserted)) throw keyCapReached(account.maxKeys ?? config.MAX_KEYS_PER_ACCOUNT);
     return { created: fresh, event };
   });
   // A negative cache entry for this prefix (from a junk key) must not hide the new key.
@@ -410,12 +424,18 @@ export async function revokeKey(
  * Issues a successor with the same name, scopes, limit and expiry; the old
  * key keeps working for `gracePeriodSeconds`, then expires for good (it is
  * marked rotated out, and a second rotation is a 409 before anything is told
- * or written). The old key's object learns its new expiry first, then both
- * rows, the audit entry and the event are written in one batch, each under
- * the condition that the old key is not rotated out yet: every failure
- * answers an error with no successor created (a retry is safe), two
- * concurrent rotations make one successor, and once it exists nothing is
- * left to fail.
+ * or written). While both live they share the old key's rate-limit budget,
+ * and the old key counts toward the account's cap: a rotation with a grace
+ * period needs room for one more key (409 otherwise), one without always
+ * succeeds.
+ *
+ * The gate learns the old key's new expiry and the successor's shared budget
+ * first, then both rows, the audit entry and the event are written in one
+ * batch, each under the condition that the rotation happens (the old key is
+ * not rotated out yet, and, with a grace period, the account is below its
+ * cap): every failure answers an error with no successor created (a retry is
+ * safe), two concurrent rotations make one successor, and a refusal in D1
+ * has the gate read the old key again, so it keeps its expiry.
  */
 export async function rotateKey(
   env: Env,
@@ -428,24 +448,20 @@ export async function rotateKey(
   const old = await getLiveKey(env, accountId, keyId);
   if (old.rotatedAt) throw rotatedOut(old, ROTATED_ONCE);
   const account = await getAccount(env, accountId);
-  // The grace period runs from when the gate holds the new expiry, which may first wait out a lease.
-  const oldExpiry = await expireAtEdge(env, old, gracePeriodSeconds * 1000);
-  const now = new Date();
   const db = getDb(env.DB);
+  const max = account.maxKeys ?? config.MAX_KEYS_PER_ACCOUNT;
+  const overlap = gracePeriodSeconds > 0;
+  if (overlap && !(await hasRoom(db, accountId, config.MAX_KEYS_PER_ACCOUNT, new Date()))) throw graceNeedsRoom(max);
+  // The successor's id is fixed before the gate is told: it shares the old key's budget from its first request.
+  const successorId = newId("key");
+  // The grace period runs from when the gate holds the new expiry, which may first wait out a lease.
+  const oldExpiry = await expireAtEdge(env, old, gracePeriodSeconds * 1000, successorId);
+  const now = new Date();
   const notRotated = and(eq(apiKeys.id, old.id), isNull(apiKeys.rotatedAt));
-  const { created, event } = await withFreshPrefix(async () => {
-    const fresh = await newKeyRow(
-      config,
-      accountId,
-      {
-        name: old.name,
-        scopes: old.scopes,
-        // An already-expired key's successor is not born expired.
-        expiresAt: old.expiresAt && old.expiresAt > now ? old.expiresAt : null,
-        rateLimit: rateLimitOf(old.rateLimitLimit, old.rateLimitWindowSeconds),
-      },
-      now,
-    );
+  const rotates = overlap ? and(notRotated, capRoom(db, accountId, config.MAX_KEYS_PER_ACCOUNT, now)) : notRotated;
+  const successor = eq(apiKeys.id, successorId);
+  const outcome = await withFreshPrefix(async () => {
+    const fresh = await newKeyRow(config, accountId, inherited(old, now), now, successorId);
     const event = eventIf(account, "key.rotated", {
       key: keyRef(old),
       newKey: keyRef(fresh.row),
@@ -457,16 +473,44 @@ export async function rotateKey(
       target: { type: "key" as const, id: old.id },
       details: { newKeyId: fresh.row.id },
     };
+    // The successor is written first, under the rotation's condition; the rest follow it (the count then includes it).
     const [inserted] = await runBatch(db, [
-      insertIf(db, apiKeys, fresh.row, apiKeys, notRotated),
-      auditInsertIf(db, by, entry, apiKeys, notRotated),
-      ...(event ? [deliveryInsertIf(db, event, apiKeys, notRotated)] : []),
-      db.update(apiKeys).set({ expiresAt: oldExpiry, rotatedAt: now, updatedAt: now }).where(notRotated),
+      insertIf(db, apiKeys, fresh.row, apiKeys, rotates),
+      auditInsertIf(db, by, entry, apiKeys, successor),
+      ...(event ? [deliveryInsertIf(db, event, apiKeys, successor)] : []),
+      db
+        .update(apiKeys)
+        .set({ expiresAt: oldExpiry, rotatedAt: now, updatedAt: now })
+        .where(and(notRotated, sql`exists (select 1 from api_keys where id = ${successorId})`)),
     ]);
-    if (!wrote(inserted)) throw rotatedOut(await getLiveKey(env, accountId, keyId), ROTATED_ONCE);
-    return { created: fresh, event };
+    return wrote(inserted) ? { created: fresh, event } : undefined;
   });
-  await forgetKeys(env, [created.row.prefix, old.prefix]);
-  if (event) await enqueue(env, [event]);
-  return created;
+  if (!outcome) {
+    const current = await getLiveKey(env, accountId, keyId);
+    if (current.rotatedAt) throw rotatedOut(current, ROTATED_ONCE);
+    // Refused by the cap after the gate was told: it reads the old key again, which drops the expiry it was given.
+    await propagate(env, [old]);
+    throw graceNeedsRoom(max);
+  }
+  await forgetKeys(env, [outcome.created.row.prefix, old.prefix]);
+  if (outcome.event) await enqueue(env, [outcome.event]);
+  return outcome.created;
+}
+
+/** What a successor takes from the key it replaces. An already-expired key's successor is not born expired. */
+function inherited(old: ApiKey, now: Date): KeyInput {
+  return {
+    name: old.name,
+    scopes: old.scopes,
+    expiresAt: old.expiresAt && old.expiresAt > now ? old.expiresAt : null,
+    rateLimit: rateLimitOf(old.rateLimitLimit, old.rateLimitWindowSeconds),
+  };
+}
+
+/** The 409 of a rotation with a grace period in a full account. */
+function graceNeedsRoom(max: number): ApiError {
+  return new ApiError(
+    "CONFLICT",
+    `This account already has ${max} keys, its limit, and a rotation with a grace period keeps the old key live beside the new one: rotate without a grace period, or delete a key you no longer use`,
+  );
 }
