@@ -3,9 +3,12 @@
  * every hop-by-hop header (Connection and each header it names, Keep-Alive,
  * TE, Trailer, Transfer-Encoding, Upgrade, HTTP2-Settings, Proxy-*), the
  * method-override headers (a GET must not pass the read scope check and then
- * act as a DELETE), every client-sent X-MoMail-* header, and every header an
+ * act as a DELETE), every client-sent X-MoMail-* header, every header an
  * origin or its framework could take for a trusted proxy's word on the URL or
- * the client (Forwarded, X-Forwarded-*, X-Real-IP, X-Original-URL, …); then
+ * the client (Forwarded, X-Forwarded-*, X-Real-IP, X-Original-URL, …), and
+ * every header whose name holds a `_` (as nginx does by default: CGI and WSGI
+ * read `X_Forwarded_For` as `X-Forwarded-For`, both as HTTP_X_FORWARDED_FOR,
+ * so an underscore spelling would slip past every rule above); then
  * set the caller's identity and X-Forwarded-* rebuilt from what the edge
  * knows. On the way back: drop the hop-by-hop headers again; everything else
  * is the origin's, untouched.
@@ -55,7 +58,7 @@ function deleteHopByHop(source: Headers, target: Headers, drop?: (name: string) 
 }
 
 const fromClientOnly = (name: string) =>
-  SPOOFABLE.has(name) || name.startsWith("x-momail-") || name.startsWith("x-forwarded-");
+  SPOOFABLE.has(name) || name.startsWith("x-momail-") || name.startsWith("x-forwarded-") || name.includes("_");
 
 export interface Identity {
   accountId: string;
