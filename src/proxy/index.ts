@@ -36,7 +36,13 @@ function parseUpstream(configured: string): Upstream {
   return { prefix: url.href.slice(0, url.href.length - url.pathname.length) + basePath, basePath };
 }
 
-/** The upstream for a `/v1/{resource}...` request: its route if UPSTREAM_ROUTES names the resource, else UPSTREAM_URL. */
+/**
+ * The upstream for a `/v1/{resource}...` request: its route if UPSTREAM_ROUTES
+ * names the resource, else UPSTREAM_URL. `resource` is as routes match it
+ * (routes.ts `routeResource`, which `Target.resource` holds), and the
+ * configured names were normalised the same way at load, so `/v1/Messages`
+ * and `/v1/messages.json` go where `/v1/messages` goes.
+ */
 export function upstreamFor(config: Config, resource: string): Upstream {
   // Own properties only: `constructor` or `__proto__` must not be read off Object.prototype.
   const routes = config.UPSTREAM_ROUTES;
