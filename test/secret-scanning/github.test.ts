@@ -11,6 +11,7 @@ import { sha256Hex } from "../../src/crypto";
 import { auditLogOf } from "../support/audit";
 import { countingEnv } from "../support/counting-env";
 import {
+  failingKeysUrl,
   found,
   type GithubKey,
   keyFetches,
@@ -174,6 +175,61 @@ describe("a report that is not GitHub's", () => {
     expect((await sendReport(body, await (await newGithubKey()).sign(body))).status).toBe(401);
     expect((await keyFetches()) - before).toBe(1);
     expect(await keyRow(key.id)).toEqual({ revoked_at: null, leaked_at: null });
+  });
+
+  it.each(["constructor", "__proto__", "toString", "hasOwnProperty", "valueOf", "__defineGetter__"])(
+    "is refused with 401, not 500, when its key identifier is %s, a name every object has",
+    async (keyId) => {
+      const { key } = await accountWithKey();
+      const { body, headers } = await signed([found(key.key)]);
+      await expectRefused(await sendReport(body, { ...headers, "Github-Public-Key-Identifier": keyId }), key.id);
+      // Again with the list cached: still a name GitHub does not list.
+      await expectRefused(await sendReport(body, { ...headers, "Github-Public-Key-Identifier": keyId }), key.id);
+      expect((await call(key.key)).status).toBe(200);
+    },
+  );
+
+  it("fetches a list that cannot be fetched at most once a minute, whatever arrives, answering 503 meanwhile", async () => {
+    const { key } = await accountWithKey();
+    const { body, headers } = await signed([found(key.key)]);
+    const gw = countingEnv({ GITHUB_SECRET_SCANNING_KEYS_URL: failingKeysUrl() });
+    const send = (extra: Record<string, string>) =>
+      gw.fetch("/secret-scanning/github", { method: "POST", headers: { ...headers, ...extra }, body });
+    const before = await keyFetches("failing");
+    const arrivals = [
+      {},
+      { "Github-Public-Key-Identifier": "constructor" },
+      { "Github-Public-Key-Identifier": "unknown-key", "Github-Public-Key-Signature": "bm90IGEgc2lnbmF0dXJl" },
+      { "Github-Public-Key-Signature": "AAAA" },
+    ];
+    for (let i = 0; i < 10; i++) {
+      const response = await send(arrivals[i % arrivals.length] as Record<string, string>);
+      expect(response.status).toBe(503);
+      expect((await errorOf(response)).code).toBe("SERVICE_UNAVAILABLE");
+    }
+    expect((await keyFetches("failing")) - before).toBe(1);
+    // A minute later, one more try, and again only one.
+    await resetKeyCache(61_000);
+    for (let i = 0; i < 5; i++)
+      expect((await send(arrivals[i % arrivals.length] as Record<string, string>)).status).toBe(503);
+    expect((await keyFetches("failing")) - before).toBe(2);
+    expect(await keyRow(key.id)).toEqual({ revoked_at: null, leaked_at: null });
+  });
+
+  it("keeps answering from a list fetched within the hour when a refetch fails", async () => {
+    const { key } = await accountWithKey();
+    const { body, headers } = await signed([found(key.key)]);
+    expect((await sendReport("[]", await github.sign("[]"))).status).toBe(200);
+    await resetKeyCache(61_000);
+    const gw = countingEnv({ GITHUB_SECRET_SCANNING_KEYS_URL: failingKeysUrl() });
+    const before = await keyFetches("failing");
+    const stranger = await newGithubKey();
+    const post = (h: Record<string, string>) =>
+      gw.fetch("/secret-scanning/github", { method: "POST", headers: h, body });
+    expect((await post(await stranger.sign(body))).status).toBe(401);
+    expect((await post(await stranger.sign(body))).status).toBe(401);
+    expect((await post(headers)).status).toBe(200);
+    expect((await keyFetches("failing")) - before).toBe(1);
   });
 
   it("accepts GitHub's new key once the list is refetched after a minute (key rotation)", async () => {
