@@ -72,18 +72,19 @@ async function fetchWithTimeout(url: string, init: RequestInit, timeoutMs: numbe
  * the client gets it (the caller adds its own headers: the copy is mutable).
  */
 export async function forward(
-  rc: Pick<RequestContext, "config" | "requestId">,
+  rc: Pick<RequestContext, "config" | "requestId" | "trace">,
   request: Request,
   target: Target,
   key: KeyRecord,
 ): Promise<Response> {
-  const { config, requestId } = rc;
+  const { config, requestId, trace } = rc;
   const { pathAndQuery } = target;
   const upstream = upstreamFor(config, target.resource);
   const headers = upstreamRequestHeaders(request.headers, {
     accountId: key.accountId,
     keyId: key.id,
     requestId,
+    trace,
     clientIp: request.headers.get("cf-connecting-ip"),
     proto: target.proto,
     host: request.headers.get("host") ?? target.host,
