@@ -6,6 +6,7 @@
  * "development", so they can never reach a production deploy.
  */
 import { z } from "zod";
+import { parseRoute, routeResource } from "./routes";
 
 const DEV_ONLY = "dev-only-";
 const MIN_SECRET_LENGTH = 32;
@@ -47,45 +48,78 @@ const httpUrl = z
   .pipe(z.url({ protocol: /^https?$/, error: "must be an absolute http(s) URL" }))
   .transform((value) => value.replace(/\/+$/, ""));
 
-/** `{"messages": "https://…"}`: resources routed to another upstream than UPSTREAM_URL. */
-const upstreamRoutes = z
-  .string()
-  .transform((value, ctx) => {
-    try {
-      return JSON.parse(value) as unknown;
-    } catch {
-      ctx.addIssue({ code: "custom", message: "must be a JSON object" });
-      return z.NEVER;
-    }
-  })
-  .pipe(z.record(z.string().regex(/^[A-Za-z0-9_-]+$/, "resource names are [A-Za-z0-9_-]+"), httpUrl))
-  .optional()
-  .transform((value) => value ?? {});
+const jsonObject = z.string().transform((value, ctx) => {
+  try {
+    return JSON.parse(value) as unknown;
+  } catch {
+    ctx.addIssue({ code: "custom", message: "must be a JSON object" });
+    return z.NEVER;
+  }
+});
 
-/** `{"POST /v1/messages": 1, "* /v1/domains": 0, "*": 1}`: quota units per route (gate/costs.ts). */
-const routeCosts = z
-  .string()
-  .transform((value, ctx) => {
-    try {
-      return JSON.parse(value) as unknown;
-    } catch {
-      ctx.addIssue({ code: "custom", message: "must be a JSON object" });
-      return z.NEVER;
+/**
+ * `entries` with each key as routes match it (`normalise`, null when the key
+ * is not one), refusing a key that is not one and two spellings of one route
+ * given different values (`"POST /v1/Messages": 1, "POST /v1/messages": 5`).
+ */
+function normaliseKeys<T>(
+  entries: Array<[string, T]>,
+  normalise: (key: string) => string | null,
+  expected: string,
+  ctx: z.RefinementCtx,
+): Array<[string, T]> {
+  const out = new Map<string, [string, T]>();
+  for (const [key, value] of entries) {
+    const route = normalise(key);
+    if (route === null) {
+      ctx.addIssue({ code: "custom", message: `${JSON.stringify(key)}: ${expected}` });
+      continue;
     }
-  })
-  .pipe(
-    z.record(
-      z
-        .string()
-        .regex(
-          /^(\*|(\*|GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS) \/v1\/[A-Za-z0-9_-]+)$/,
-          'keys are "METHOD /v1/resource", "* /v1/resource" or "*"',
-        ),
-      z.number().int().min(0).max(1_000_000),
+    const seen = out.get(route);
+    if (seen && seen[1] !== value) {
+      ctx.addIssue({ code: "custom", message: `${JSON.stringify(seen[0])} and ${JSON.stringify(key)} name one route` });
+    }
+    out.set(route, [key, value]);
+  }
+  return [...out].map(([route, [, value]]) => [route, value]);
+}
+
+const ROUTE_RESOURCE = /^[a-z0-9_-]{1,64}$/;
+/** A configured resource name as routes match it (`Messages` -> `messages`), or null when it names none. */
+const resourceName = (name: string) => {
+  const resource = routeResource(`/v1/${name}`);
+  return ROUTE_RESOURCE.test(resource) ? resource : null;
+};
+/** A ROUTE_COSTS key as routes match it (`"HEAD /v1/Reports/"` -> `"GET /v1/reports"`), or null. */
+const costRoute = (key: string) => {
+  const route = parseRoute(key);
+  if (route === "*") return route;
+  const match = route && /^(\*|GET|POST|PUT|PATCH|DELETE|OPTIONS) \/v1\/([^/]+)$/.exec(route);
+  return match && ROUTE_RESOURCE.test(match[2] as string) ? route : null;
+};
+
+/** `{"messages": "https://…"}`: resources routed to another upstream than UPSTREAM_URL, names as routes match them. */
+const upstreamRoutes = jsonObject
+  .pipe(z.record(z.string(), httpUrl))
+  .transform((routes, ctx) =>
+    Object.fromEntries(
+      normaliseKeys(Object.entries(routes), resourceName, "resource names are [A-Za-z0-9_-]{1,64}", ctx),
     ),
   )
   .optional()
-  .transform((value) => new Map(Object.entries(value ?? { "*": 1 })));
+  .transform((value) => value ?? {});
+
+/** `{"POST /v1/messages": 1, "* /v1/domains": 0, "*": 1}`: quota units per route (gate/costs.ts), keys as routes match them. */
+const routeCosts = jsonObject
+  .pipe(z.record(z.string(), z.number().int().min(0).max(1_000_000)))
+  .transform(
+    (costs, ctx) =>
+      new Map(
+        normaliseKeys(Object.entries(costs), costRoute, 'keys are "METHOD /v1/resource", "* /v1/resource" or "*"', ctx),
+      ),
+  )
+  .optional()
+  .transform((value) => value ?? new Map([["*", 1]]));
 
 /** `"domains,messages"`: the resources the dashboard offers in a key's custom permissions. */
 const resourceList = z

@@ -7,11 +7,14 @@
  */
 import type { Config } from "./config";
 import type { RequestStats } from "./stats";
+import type { Trace } from "./trace";
 
 export interface RequestContext {
   env: Env;
   config: Config;
   requestId: string;
+  /** The W3C trace the origin receives (trace.ts). */
+  trace: Trace;
   stats: RequestStats;
   /** Keeps background work (cache fills, lease refreshes) alive after the response, off its critical path. */
   waitUntil(promise: Promise<unknown>): void;

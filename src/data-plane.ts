@@ -1,8 +1,8 @@
 /**
  * The data plane: every `/v1/*` request, in the contract's order.
  *
- *   request id → path check (400) → key check (401) → declared body size
- *   (413) → the account gate:
+ *   request id and trace → path check (400) → key check (401) → declared
+ *   body size (413) → the account gate:
  *   status, scope, limits and quota (one Durable Object round trip, or a
  *   lease: 401/403/429) → proxy → usage of what the origin answered
  *
@@ -24,16 +24,9 @@ import { logError, logRequest } from "./log";
 import { forward } from "./proxy";
 import { assertDeclaredSize } from "./proxy/body";
 import { assertSafePath } from "./proxy/path";
+import { requestIds } from "./request-id";
 import { newStats } from "./stats";
 import { targetOf } from "./url";
-
-/** The same rule as hono/request-id: the client's id if it is a sane token, else a new one. */
-const SANE_REQUEST_ID = /^[\w=-]{1,128}$/;
-
-export function requestIdFor(request: Request): string {
-  const id = request.headers.get("x-request-id");
-  return id !== null && SANE_REQUEST_ID.test(id) ? id : crypto.randomUUID();
-}
 
 /** Serves one `/v1/*` request (`url` is request.url, read once: each read copies it out of the runtime). */
 export async function serveDataPlane(
@@ -43,7 +36,8 @@ export async function serveDataPlane(
   ctx: ExecutionContext,
 ): Promise<Response> {
   const started = Date.now();
-  const requestId = requestIdFor(request);
+  // The client's id unless it is insane or looks like a key, and the trace the origin receives.
+  const { requestId, trace } = requestIds(request.headers);
   const stats = newStats();
   let key: KeyRecord | undefined;
   let limitHeaders: Record<string, string> | undefined;
@@ -51,7 +45,7 @@ export async function serveDataPlane(
   let logging = true;
   try {
     const config = getConfig(env);
-    const rc: RequestContext = { env, config, requestId, stats, waitUntil: (promise) => ctx.waitUntil(promise) };
+    const rc: RequestContext = { env, config, requestId, trace, stats, waitUntil: (promise) => ctx.waitUntil(promise) };
     logging = config.LOG_REQUESTS;
     const target = targetOf(request.method, url);
     // Refused before anything is looked up: a path an origin could read another way.
@@ -80,6 +74,7 @@ export async function serveDataPlane(
   if (logging) {
     logRequest({
       requestId,
+      traceId: trace.traceId,
       method: request.method,
       url,
       status: response.status,

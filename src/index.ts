@@ -14,7 +14,6 @@
 import { env } from "cloudflare:workers";
 import { Hono } from "hono";
 import { methodNotAllowed } from "hono/method-not-allowed";
-import { requestId } from "hono/request-id";
 import { admin } from "./admin";
 import type { AppEnv } from "./app-env";
 import { getConfig } from "./config";
@@ -22,6 +21,7 @@ import { dashboard } from "./dashboard";
 import { serveDataPlane } from "./data-plane";
 import { ApiError, errorResponse, toApiError } from "./errors";
 import { logError, requestLog } from "./log";
+import { requestId } from "./request-id";
 import { runScheduled } from "./scheduled";
 import { secretScanning } from "./secret-scanning/github";
 import { isDataPlane } from "./url";
@@ -42,7 +42,8 @@ try {
 
 const app = new Hono<AppEnv>();
 
-app.use(requestId({ limitLength: 128 }));
+// hono/request-id, with the gateway's rule: an id that looks like an API key is replaced.
+app.use(requestId());
 app.use(requestLog());
 app.use(async function loadConfig(c, next) {
   c.set("config", getConfig(c.env));

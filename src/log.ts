@@ -1,13 +1,14 @@
 /**
  * One structured JSON log line per request, for Workers Logs / Logpush:
- * request id, account and key ids (never the key itself), route, status,
- * latency, which cache layer answered, storage operations and the
+ * request id, trace id, account and key ids (never the key itself), route,
+ * status, latency, which cache layer answered, storage operations and the
  * rate-limit outcome. Errors are logged with their cause.
  */
 import { DrizzleQueryError } from "drizzle-orm/errors";
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "./app-env";
 import { newStats, type RequestStats } from "./stats";
+import { newTraceId, parseTraceparent } from "./trace";
 import { pathOf } from "./url";
 
 /** Anything shaped like an API key, wherever a client put it. */
@@ -20,6 +21,8 @@ export function route(url: string): string {
 
 export interface RequestLogEntry {
   requestId: string;
+  /** The W3C trace-id: the caller's, or the one the gateway started (trace.ts). */
+  traceId?: string;
   method: string;
   url: string;
   status: number;
@@ -35,6 +38,7 @@ export function logRequest(entry: RequestLogEntry): void {
     JSON.stringify({
       type: "request",
       requestId: entry.requestId,
+      traceId: entry.traceId,
       method: entry.method,
       route: route(entry.url),
       status: entry.status,
@@ -85,7 +89,8 @@ export function requestLog(): MiddlewareHandler<AppEnv> {
     await next();
     if (c.get("config")?.LOG_REQUESTS === false) return;
     const { method, url } = c.req.raw;
-    logRequest({ requestId: c.get("requestId"), method, url, status: c.res.status, started, stats });
+    const traceId = parseTraceparent(c.req.header("traceparent"))?.traceId ?? newTraceId();
+    logRequest({ requestId: c.get("requestId"), traceId, method, url, status: c.res.status, started, stats });
   };
 }
 

@@ -1,11 +1,13 @@
 /**
  * Request URLs taken apart once, by offsets, without re-parsing: the one home
  * of "where the path starts", "the path and query exactly as received" and
- * "the resource of a `/v1/{resource}...` path". The runtime hands every
- * request an absolute URL (`https://host/path?query`), already normalized
- * (dot segments resolved), and reading `request.url` copies it, so callers
- * read it once and pass the string.
+ * "the resource of a `/v1/{resource}...` path" (read as routes match it:
+ * routes.ts). The runtime hands every request an absolute URL
+ * (`https://host/path?query`), already normalized (dot segments resolved),
+ * and reading `request.url` copies it, so callers read it once and pass the
+ * string.
  */
+import { routeResource } from "./routes";
 
 /** Where the path of an absolute URL starts (its length if it has none). */
 export function pathStart(url: string): number {
@@ -21,14 +23,17 @@ export interface Target {
   pathname: string;
   /** Path and query exactly as received (a lone `?` kept); no fragment. */
   pathAndQuery: string;
-  /** The `{resource}` of `/v1/{resource}...` ("" when there is none). */
+  /**
+   * The `{resource}` of `/v1/{resource}...` as routes match it ("" when there
+   * is none): decoded, ASCII-lowercased, without a format (routes.ts). What
+   * scopes, ROUTE_COSTS and UPSTREAM_ROUTES are matched with; never forwarded.
+   */
   resource: string;
 }
 
-/** The `{resource}` of a `/v1/{resource}...` path ("" for `/v1` itself). */
+/** The `{resource}` of a `/v1/{resource}...` path as routes match it ("" for `/v1` itself): see routes.ts. */
 export function resourceOf(pathname: string): string {
-  const end = pathname.indexOf("/", 4);
-  return pathname.slice(4, end === -1 ? undefined : end);
+  return routeResource(pathname);
 }
 
 /** Splits an absolute URL into its parts. */

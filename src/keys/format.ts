@@ -19,6 +19,8 @@ export const RANDOM_LENGTH = 18;
 const CHECKSUM_START = SECRET_START + RANDOM_LENGTH;
 const CHECKSUM_LENGTH = 6;
 const KEY_PATTERN = /^mk_[a-z0-9]{8}_[A-Za-z0-9]{24}$/;
+/** The start of a key anywhere in a text, in any case: `mk_`, 8 prefix chars, `_`, then base62. */
+const KEY_LIKE = /mk_[a-z0-9]{8}_[a-z0-9]/i;
 
 export interface ParsedKey {
   prefix: string;
@@ -49,6 +51,9 @@ export const prefixOf = (raw: string) => raw.slice(PREFIX_START, PREFIX_END);
 export const secretOf = (raw: string) => raw.slice(SECRET_START);
 /** The random part of a secret: what the prefix is derived from (see issue.ts). */
 export const randomOf = (secret: string) => secret.slice(0, RANDOM_LENGTH);
+
+/** Whether `text` holds something that looks like an API key (or a piece of one): never log, forward or echo it. */
+export const looksLikeKey = (text: string) => KEY_LIKE.test(text);
 
 /** Splits a presented key, or returns null if it is malformed or its checksum is wrong. */
 export function parseKey(raw: string | null | undefined): ParsedKey | null {

@@ -3,12 +3,15 @@
  * every hop-by-hop header (Connection and each header it names, Keep-Alive,
  * TE, Trailer, Transfer-Encoding, Upgrade, HTTP2-Settings, Proxy-*), the
  * method-override headers (a GET must not pass the read scope check and then
- * act as a DELETE), every client-sent X-MoMail-* header, and every header an
+ * act as a DELETE), every client-sent X-MoMail-* header, every header an
  * origin or its framework could take for a trusted proxy's word on the URL or
- * the client (Forwarded, X-Forwarded-*, X-Real-IP, X-Original-URL, …); then
- * set the caller's identity and X-Forwarded-* rebuilt from what the edge
- * knows. On the way back: drop the hop-by-hop headers again; everything else
- * is the origin's, untouched.
+ * the client (Forwarded, X-Forwarded-*, X-Real-IP, X-Original-URL, …), and
+ * every header whose name holds a `_` (as nginx does by default: CGI and WSGI
+ * read `X_Forwarded_For` as `X-Forwarded-For`, both as HTTP_X_FORWARDED_FOR,
+ * so an underscore spelling would slip past every rule above); then set the
+ * caller's identity, X-Forwarded-* rebuilt from what the edge knows, and the
+ * W3C `traceparent` of the gateway's span (trace.ts). On the way back: drop
+ * the hop-by-hop headers again; everything else is the origin's, untouched.
  *
  * Platform limit: the Workers runtime consumes the client's Connection header
  * before the Worker sees it, so a header the client names only in Connection
@@ -17,6 +20,8 @@
  * Connection lists it (test/e2e/connection-headers.e2e.ts shows both over
  * real HTTP).
  */
+
+import type { Trace } from "../trace";
 
 const HOP_BY_HOP = new Set([
   "connection",
@@ -55,12 +60,13 @@ function deleteHopByHop(source: Headers, target: Headers, drop?: (name: string) 
 }
 
 const fromClientOnly = (name: string) =>
-  SPOOFABLE.has(name) || name.startsWith("x-momail-") || name.startsWith("x-forwarded-");
+  SPOOFABLE.has(name) || name.startsWith("x-momail-") || name.startsWith("x-forwarded-") || name.includes("_");
 
 export interface Identity {
   accountId: string;
   keyId: string;
   requestId: string;
+  trace: Trace;
   clientIp: string | null;
   proto: string;
   host: string;
@@ -73,6 +79,9 @@ export function upstreamRequestHeaders(incoming: Headers, identity: Identity): H
   headers.set("x-momail-account-id", identity.accountId);
   headers.set("x-momail-key-id", identity.keyId);
   headers.set("x-request-id", identity.requestId);
+  headers.set("traceparent", identity.trace.traceparent);
+  // A tracestate without a valid traceparent is discarded (W3C Trace Context); beside one it goes on unchanged.
+  if (!identity.trace.keepsState) headers.delete("tracestate");
   headers.set("x-forwarded-for", identity.clientIp ?? "unknown");
   headers.set("x-forwarded-proto", identity.proto);
   headers.set("x-forwarded-host", identity.host);

@@ -36,7 +36,13 @@ function parseUpstream(configured: string): Upstream {
   return { prefix: url.href.slice(0, url.href.length - url.pathname.length) + basePath, basePath };
 }
 
-/** The upstream for a `/v1/{resource}...` request: its route if UPSTREAM_ROUTES names the resource, else UPSTREAM_URL. */
+/**
+ * The upstream for a `/v1/{resource}...` request: its route if UPSTREAM_ROUTES
+ * names the resource, else UPSTREAM_URL. `resource` is as routes match it
+ * (routes.ts `routeResource`, which `Target.resource` holds), and the
+ * configured names were normalised the same way at load, so `/v1/Messages`
+ * and `/v1/messages.json` go where `/v1/messages` goes.
+ */
 export function upstreamFor(config: Config, resource: string): Upstream {
   // Own properties only: `constructor` or `__proto__` must not be read off Object.prototype.
   const routes = config.UPSTREAM_ROUTES;
@@ -66,18 +72,19 @@ async function fetchWithTimeout(url: string, init: RequestInit, timeoutMs: numbe
  * the client gets it (the caller adds its own headers: the copy is mutable).
  */
 export async function forward(
-  rc: Pick<RequestContext, "config" | "requestId">,
+  rc: Pick<RequestContext, "config" | "requestId" | "trace">,
   request: Request,
   target: Target,
   key: KeyRecord,
 ): Promise<Response> {
-  const { config, requestId } = rc;
+  const { config, requestId, trace } = rc;
   const { pathAndQuery } = target;
   const upstream = upstreamFor(config, target.resource);
   const headers = upstreamRequestHeaders(request.headers, {
     accountId: key.accountId,
     keyId: key.id,
     requestId,
+    trace,
     clientIp: request.headers.get("cf-connecting-ip"),
     proto: target.proto,
     host: request.headers.get("host") ?? target.host,

@@ -9,6 +9,7 @@
  * `;` or NUL, a `//`, a `.` or `..` segment, or an overlong UTF-8 lead byte.
  */
 import { ApiError } from "../errors";
+import { decodeOnce } from "../routes";
 
 /** Encoded `/`, `\`, `.`, `;` and NUL: nothing a client has a reason to encode. */
 const ENCODED = /%(?:2f|5c|2e|3b|00)/i;
@@ -23,10 +24,6 @@ const refuse = () =>
     "BAD_REQUEST",
     "path: encoded slashes, backslashes, dots and semicolons, ';' parameters, dot segments and empty segments are not allowed",
   );
-
-/** One layer of percent-decoding, byte by byte (each byte as one char): never throws, whatever the bytes. */
-const decodeOnce = (path: string) =>
-  path.replace(/%([0-9a-f]{2})/gi, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
 
 /** Throws 400 BAD_REQUEST ("path: …") unless `pathname` means the same to every origin. */
 export function assertSafePath(pathname: string): void {

@@ -6,20 +6,28 @@
  * true positive is handled by operations/leaks.ts (marked, audited,
  * announced, and revoked unless LEAKED_KEY_ACTION is `notify`).
  *
+ * A report finds a key by its prefix and secret whatever prefix secrets are
+ * configured now: a key issued under a KEY_PREFIX_SECRET since retired, or
+ * removed altogether, is still the gateway's key, and a leak of it must be
+ * revoked, not labelled a false positive (the data plane's forged-key check,
+ * keys/issue.ts, answers a different question: may this key cost a lookup).
+ * So the format and checksum sort junk out with no storage at all, and for a
+ * well-formed token the stored record decides: the secret's HMAC under the
+ * key's pepper, compared in constant time.
+ *
  * Built for large reports (GitHub sends up to 1,000 tokens at a time, and
- * wants an answer within 30 s): a token that is malformed or that the
- * gateway never issued is refused by its format and prefix MAC alone, with
- * no lookup (keys/issue.ts); the rest are looked up 100 prefixes per
- * statement, all statements in one D1 batch; and the leaks are handled a few
- * at a time, concurrently.
+ * wants an answer within 30 s): well-formed tokens are looked up 100
+ * prefixes per statement, all statements in one D1 batch; and the leaks are
+ * handled a few at a time, concurrently. Only GitHub (signed) and operators
+ * (the admin token) can send a report, so a lookup per well-formed token is
+ * no lever for anyone else.
  */
 import { eq, inArray } from "drizzle-orm";
 import type { AuditContext } from "../audit/entries";
 import type { Config } from "../config";
 import { getDb } from "../db/client";
 import { type ApiKey, accounts, apiKeys } from "../db/schema";
-import { type ParsedKey, parseKey } from "../keys/format";
-import { isIssued } from "../keys/issue";
+import { parseKey } from "../keys/format";
 import { verifySecret } from "../keys/lookup";
 import type { KeyRecord } from "../keys/records";
 import type { AccountRef } from "../operations/keys";
@@ -91,16 +99,15 @@ export async function handleReport(
   reported: ReportedToken[],
   by: AuditContext,
 ): Promise<TokenVerdict[]> {
+  // Junk (malformed, bad checksum) is sorted out here, with no storage operation.
   const parsed = reported.map((report) => parseKey(report.token));
-  const issued = await Promise.all(parsed.map((key) => (key ? isIssued(config, key) : false)));
-  const candidates = [...new Set(parsed.filter((key, i) => key && issued[i]).map((key) => (key as ParsedKey).prefix))];
-  const found = await findByPrefixes(env, candidates);
+  const found = await findByPrefixes(env, [...new Set(parsed.flatMap((key) => (key ? [key.prefix] : [])))]);
 
   const verdicts: TokenVerdict[] = await Promise.all(
     reported.map(async (report, i) => {
       const key = parsed[i];
-      const row = key && issued[i] ? found.get(key.prefix) : undefined;
-      // The stored hash is checked as on the data plane: an issued prefix with another secret is not this key.
+      const row = key ? found.get(key.prefix) : undefined;
+      // The stored hash decides, as on the data plane: a stored prefix with another secret is not this key.
       const matches =
         key && row ? await verifySecret(config, { record: row.key as unknown as KeyRecord }, key.secret) : false;
       return {

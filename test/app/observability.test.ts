@@ -40,6 +40,7 @@ describe("request logs", () => {
     expect(logged[0]).toEqual({
       type: "request",
       requestId: response.headers.get("x-request-id"),
+      traceId: expect.stringMatching(/^[0-9a-f]{32}$/),
       method: "GET",
       route: "/v1/domains",
       status: 200,
@@ -155,5 +156,104 @@ describe("request logs", () => {
     expect(audit?.results.length).toBeGreaterThan(5);
     expect(events?.results.length).toBeGreaterThan(2);
     for (const secret of secrets) expect(written).not.toContain(secret);
+  });
+});
+
+describe("an X-Request-Id that looks like an API key", () => {
+  /** Spellings of a key in a request id: whole, inside a longer id, any case of `mk`, a mere start of one. */
+  const idsFor = (key: string) => [
+    key,
+    `trace-${key}-end`,
+    `MK${key.slice(2)}`,
+    `Mk${key.slice(2, 13)}`,
+    `req=${key.slice(0, 14)}`,
+  ];
+
+  /** The response's headers, the origin's view (when it answered) and every log line, as one text. */
+  async function everythingSeen(response: Response): Promise<string> {
+    const headers = JSON.stringify([...response.headers]);
+    return `${headers}\n${await response.text()}\n${lines.join("\n")}`;
+  }
+
+  it("is replaced on the data plane: never logged, forwarded to the origin or echoed", async () => {
+    const { key } = await accountWithKey();
+    for (const id of idsFor(key.key)) {
+      lines = [];
+      const response = await call(key.key, "/v1/domains", { headers: { "X-Request-Id": id } });
+      expect(response.status).toBe(200);
+      const fresh = response.headers.get("x-request-id");
+      expect(fresh).toMatch(/^[0-9a-f-]{36}$/);
+      const seen = await everythingSeen(response);
+      // The origin's echo (the body) holds every header it received: the new id, never the old.
+      expect(seen).toContain(`"x-request-id":"${fresh}"`);
+      expect(seen, id).not.toContain(id);
+      expect(seen).not.toContain(key.key.slice(12));
+      expect(requestLines()[0]?.requestId).toBe(fresh);
+    }
+  });
+
+  it("is replaced on the gateway's own errors, before any key check", async () => {
+    const { key } = await accountWithKey();
+    lines = [];
+    const response = await call(key.key.replace(/.$/, "0"), "/v1/domains", { headers: { "X-Request-Id": key.key } });
+    expect(response.status).toBe(401);
+    expect(response.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+    expect(await everythingSeen(response)).not.toContain(key.key.slice(12, 30));
+  });
+
+  it("is replaced by the admin API, the dashboard and the secret-scanning endpoint", async () => {
+    const { key } = await accountWithKey();
+    const authorized = { Authorization: `Bearer ${ADMIN_TOKEN}` };
+    for (const id of idsFor(key.key)) {
+      for (const [path, init] of [
+        ["/admin/accounts/acct_missing", { headers: authorized }],
+        ["/dashboard/login", {}],
+        ["/secret-scanning/github", { method: "POST", body: "[]" }],
+      ] as const) {
+        lines = [];
+        const response = await gatewayWith({}, path, { ...init, headers: { ...init.headers, "X-Request-Id": id } });
+        expect(response.headers.get("x-request-id"), path).toMatch(/^[0-9a-f-]{36}$/);
+        expect(await everythingSeen(response), `${path} ${id}`).not.toContain(id);
+        expect(requestLines()[0]?.requestId).toBe(response.headers.get("x-request-id"));
+      }
+    }
+  });
+
+  it("does not touch an ordinary id, on the data plane or in the app", async () => {
+    const { key } = await accountWithKey();
+    for (const id of ["client-trace-42", "mk_short", "mk_abcd1234", "mk-abcd1234-Xyz", "a".repeat(128)]) {
+      expect(
+        (await call(key.key, "/v1/domains", { headers: { "X-Request-Id": id } })).headers.get("x-request-id"),
+      ).toBe(id);
+      expect(
+        (await gatewayWith({}, "/dashboard/login", { headers: { "X-Request-Id": id } })).headers.get("x-request-id"),
+      ).toBe(id);
+    }
+  });
+});
+
+describe("the trace-id in log lines", () => {
+  const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+  const traceparent = `00-${traceId}-00f067aa0ba902b7-01`;
+
+  it("is the caller's on the data plane, the admin API and the dashboard, refused requests included", async () => {
+    const { key } = await accountWithKey();
+    lines = [];
+    await call(key.key, "/v1/domains", { headers: { traceparent } });
+    await call("mk_nonsense", "/v1/domains", { headers: { traceparent } });
+    await admin("GET", "/accounts/acct_missing", undefined, ADMIN_TOKEN, { traceparent });
+    await gatewayWith({}, "/dashboard/login", { headers: { traceparent } });
+    expect(requestLines().map((line) => line.traceId)).toEqual([traceId, traceId, traceId, traceId]);
+  });
+
+  it("is the one the origin received when the gateway started the trace", async () => {
+    const { key } = await accountWithKey();
+    lines = [];
+    const response = await call(key.key, "/v1/domains", { headers: { traceparent: traceparent.toUpperCase() } });
+    const received = ((await response.json()) as { headers: Record<string, string> }).headers.traceparent;
+    const [line] = requestLines();
+    expect(line?.traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(line?.traceId).not.toBe(traceId);
+    expect(received).toBe(`00-${line?.traceId}-${received?.slice(36, 52)}-01`);
   });
 });

@@ -17,7 +17,12 @@ describe("requiredScope", () => {
   it("needs the full-access scope for paths that name no resource", () => {
     expect(scopeOf("GET", "/v1/")).toBe("*");
     expect(scopeOf("GET", "/v1")).toBe("*");
-    expect(scopeOf("GET", "/v1/%64omains")).toBe("*");
+    expect(scopeOf("GET", "/v1/.json")).toBe("*");
+  });
+
+  it("reads the resource as origins route it: decoded, any case, without a format (route-matching.test.ts)", () => {
+    expect(scopeOf("GET", "/v1/%64omains")).toBe("domains:read");
+    expect(scopeOf("POST", "/v1/Domains.json")).toBe("domains:write");
   });
 });
 

@@ -12,6 +12,7 @@ import { authorize } from "../../src/gate/authorize";
 import { checkKey } from "../../src/keys/check";
 import type { KeyRecord } from "../../src/keys/records";
 import { newStats } from "../../src/stats";
+import { traceFrom } from "../../src/trace";
 import { countingEnv } from "../support/counting-env";
 import { accountWithKey } from "../support/helpers";
 
@@ -19,6 +20,7 @@ const context = (): RequestContext => ({
   env,
   config: getConfig(env),
   requestId: "sync-test",
+  trace: traceFrom(null, crypto.randomUUID()),
   stats: newStats(),
   waitUntil: () => undefined,
 });

@@ -77,6 +77,38 @@ describe("header hygiene", () => {
     }
   });
 
+  it("drops every header whose name holds an underscore, which CGI and WSGI origins read as its dashed twin", async () => {
+    const { key } = await accountWithKey({ scopes: ["domains:read"] });
+    const response = await call(key.key, "/v1/domains", {
+      headers: {
+        "CF-Connecting-IP": "203.0.113.7",
+        X_HTTP_Method_Override: "DELETE",
+        X_HTTP_Method: "DELETE",
+        X_Method_Override: "DELETE",
+        X_Forwarded_For: "6.6.6.6",
+        X_Forwarded_Host: "admin.internal",
+        X_Forwarded_Proto: "gopher",
+        X_MoMail_Account_Id: "acct_victim",
+        X_MoMail_Key_Id: "key_victim",
+        X_Real_IP: "10.0.0.3",
+        X_API_Key: "mk_abcd1234_0000000000000000004Bd7Ij",
+        "X-Custom_Header": "x",
+        _: "x",
+        "X-Kept": "yes",
+      },
+    });
+    expect(response.status).toBe(200);
+    const seen = await echo(response);
+    expect(seen.method).toBe("GET");
+    expect(Object.keys(seen.headers).filter((name) => name.includes("_"))).toEqual([]);
+    expect(seen.headers["x-forwarded-for"]).toBe("203.0.113.7");
+    expect(seen.headers["x-forwarded-host"]).toBe("localhost");
+    expect(seen.headers["x-momail-account-id"]).not.toBe("acct_victim");
+    expect(JSON.stringify(seen.headers)).not.toMatch(/6\.6\.6\.6|admin\.internal|acct_victim|key_victim|DELETE/);
+    expect(seen.headers["x-kept"]).toBe("yes");
+    expect(seen.signature).toBe("ok");
+  });
+
   it("drops client-sent headers that origins and frameworks read as a proxy's word on the URL or client", async () => {
     const { key } = await accountWithKey();
     const seen = await echo(

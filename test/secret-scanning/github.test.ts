@@ -11,6 +11,7 @@ import { sha256Hex } from "../../src/crypto";
 import { auditLogOf } from "../support/audit";
 import { countingEnv } from "../support/counting-env";
 import {
+  failingKeysUrl,
   found,
   type GithubKey,
   keyFetches,
@@ -176,6 +177,61 @@ describe("a report that is not GitHub's", () => {
     expect(await keyRow(key.id)).toEqual({ revoked_at: null, leaked_at: null });
   });
 
+  it.each(["constructor", "__proto__", "toString", "hasOwnProperty", "valueOf", "__defineGetter__"])(
+    "is refused with 401, not 500, when its key identifier is %s, a name every object has",
+    async (keyId) => {
+      const { key } = await accountWithKey();
+      const { body, headers } = await signed([found(key.key)]);
+      await expectRefused(await sendReport(body, { ...headers, "Github-Public-Key-Identifier": keyId }), key.id);
+      // Again with the list cached: still a name GitHub does not list.
+      await expectRefused(await sendReport(body, { ...headers, "Github-Public-Key-Identifier": keyId }), key.id);
+      expect((await call(key.key)).status).toBe(200);
+    },
+  );
+
+  it("fetches a list that cannot be fetched at most once a minute, whatever arrives, answering 503 meanwhile", async () => {
+    const { key } = await accountWithKey();
+    const { body, headers } = await signed([found(key.key)]);
+    const gw = countingEnv({ GITHUB_SECRET_SCANNING_KEYS_URL: failingKeysUrl() });
+    const send = (extra: Record<string, string>) =>
+      gw.fetch("/secret-scanning/github", { method: "POST", headers: { ...headers, ...extra }, body });
+    const before = await keyFetches("failing");
+    const arrivals = [
+      {},
+      { "Github-Public-Key-Identifier": "constructor" },
+      { "Github-Public-Key-Identifier": "unknown-key", "Github-Public-Key-Signature": "bm90IGEgc2lnbmF0dXJl" },
+      { "Github-Public-Key-Signature": "AAAA" },
+    ];
+    for (let i = 0; i < 10; i++) {
+      const response = await send(arrivals[i % arrivals.length] as Record<string, string>);
+      expect(response.status).toBe(503);
+      expect((await errorOf(response)).code).toBe("SERVICE_UNAVAILABLE");
+    }
+    expect((await keyFetches("failing")) - before).toBe(1);
+    // A minute later, one more try, and again only one.
+    await resetKeyCache(61_000);
+    for (let i = 0; i < 5; i++)
+      expect((await send(arrivals[i % arrivals.length] as Record<string, string>)).status).toBe(503);
+    expect((await keyFetches("failing")) - before).toBe(2);
+    expect(await keyRow(key.id)).toEqual({ revoked_at: null, leaked_at: null });
+  });
+
+  it("keeps answering from a list fetched within the hour when a refetch fails", async () => {
+    const { key } = await accountWithKey();
+    const { body, headers } = await signed([found(key.key)]);
+    expect((await sendReport("[]", await github.sign("[]"))).status).toBe(200);
+    await resetKeyCache(61_000);
+    const gw = countingEnv({ GITHUB_SECRET_SCANNING_KEYS_URL: failingKeysUrl() });
+    const before = await keyFetches("failing");
+    const stranger = await newGithubKey();
+    const post = (h: Record<string, string>) =>
+      gw.fetch("/secret-scanning/github", { method: "POST", headers: h, body });
+    expect((await post(await stranger.sign(body))).status).toBe(401);
+    expect((await post(await stranger.sign(body))).status).toBe(401);
+    expect((await post(headers)).status).toBe(200);
+    expect((await keyFetches("failing")) - before).toBe(1);
+  });
+
   it("accepts GitHub's new key once the list is refetched after a minute (key rotation)", async () => {
     const { key } = await accountWithKey();
     const { body, headers } = await signed([found(key.key)]);
@@ -199,15 +255,82 @@ describe("a report that is not GitHub's", () => {
   });
 });
 
+describe("a key issued under a prefix secret since removed", () => {
+  /** The gateway reconfigured: a new KEY_PREFIX_SECRET, the one the test keys were issued under gone. */
+  const rotated = { KEY_PREFIX_SECRET: "prefix-secret-b-the-only-one-configured-now", KEY_PREFIX_SECRETS_RETIRED: "" };
+
+  it("is true_positive and revoked when GitHub reports it, with one key.leaked entry", async () => {
+    const { account, key } = await accountWithKey();
+    const gw = countingEnv(rotated);
+    // At the edge the key is no longer told from a forgery...
+    expect((await gw.fetch("/v1/domains", { headers: { "X-API-Key": key.key } })).status).toBe(401);
+    // ...but a report still finds it by its prefix and secret.
+    const { body, headers } = await signed([found(key.key)]);
+    const report = () => gw.fetch("/secret-scanning/github", { method: "POST", headers, body });
+    const response = await report();
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual([
+      { token_hash: await sha256Hex(key.key), token_type: "momail_api_key", label: "true_positive" },
+    ]);
+    expect(await keyRow(key.id)).toEqual({ revoked_at: expect.any(Number), leaked_at: expect.any(Number) });
+    const leaked = (await auditLogOf(account.id)).filter((entry) => entry.action === "key.leaked");
+    expect(leaked).toEqual([
+      expect.objectContaining({
+        actor: { type: "system", reason: "github-secret-scanning" },
+        target: { type: "key", id: key.id },
+      }),
+    ]);
+    // Restoring the secret it was issued under revives nothing; a repeated report adds nothing.
+    expect((await call(key.key)).status).toBe(401);
+    expect((await (await report()).json()) as unknown[]).toEqual([expect.objectContaining({ label: "true_positive" })]);
+    expect((await auditLogOf(account.id)).filter((entry) => entry.action === "key.leaked")).toHaveLength(1);
+  });
+
+  it("is true_positive and revoked when an operator reports it", async () => {
+    const { account, key } = await accountWithKey();
+    const response = await countingEnv(rotated).fetch("/admin/leaked-keys", {
+      method: "POST",
+      headers: { Authorization: `Bearer ${env.ADMIN_TOKEN}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ keys: [key.key] }),
+    });
+    expect(await dataOf(response)).toEqual([{ prefix: key.prefix, label: "true_positive", revoked: true }]);
+    expect((await call(key.key)).status).toBe(401);
+    expect((await auditLogOf(account.id)).filter((entry) => entry.action === "key.leaked")).toHaveLength(1);
+  });
+
+  it("is told from a token with its prefix and another secret, which stays a false positive", async () => {
+    const { key } = await accountWithKey();
+    const { body, headers } = await signed([found(forgedKey(key.prefix))]);
+    const response = await countingEnv(rotated).fetch("/secret-scanning/github", { method: "POST", headers, body });
+    expect(await response.json()).toEqual([expect.objectContaining({ label: "false_positive" })]);
+    expect(await keyRow(key.id)).toEqual({ revoked_at: null, leaked_at: null });
+    expect((await call(key.key)).status).toBe(200);
+  });
+});
+
 describe("large reports", () => {
-  it("labels 1,000 tokens the gateway never issued with no storage lookup at all", async () => {
-    const tokens = Array.from({ length: 1000 }, (_, i) => found(i % 2 ? forgedKey() : `mk_${"x".repeat(i % 40)}`));
+  it("labels 1,000 junk tokens (malformed, bad checksum) with no storage lookup at all", async () => {
+    const badChecksum = (key: string) => `${key.slice(0, -1)}${key.endsWith("0") ? "1" : "0"}`;
+    const tokens = Array.from({ length: 1000 }, (_, i) =>
+      found(i % 2 ? badChecksum(forgedKey()) : `mk_${"x".repeat(i % 40)}`),
+    );
     const { body, headers } = await signed(tokens);
     const gw = countingEnv();
     const response = await gw.fetch("/secret-scanning/github", { method: "POST", headers, body });
     expect(response.status).toBe(200);
-    expect(((await response.json()) as unknown[]).length).toBe(1000);
+    const labels = ((await response.json()) as Array<{ label: string }>).map((entry) => entry.label);
+    expect(labels).toEqual(Array(1000).fill("false_positive"));
     expect(gw.counts.d1).toBe(0);
+  });
+
+  it("looks 1,000 well-formed tokens the gateway never issued up in one D1 batch", async () => {
+    const { body, headers } = await signed(Array.from({ length: 1000 }, () => found(forgedKey())));
+    const gw = countingEnv();
+    const response = await gw.fetch("/secret-scanning/github", { method: "POST", headers, body });
+    const labels = ((await response.json()) as Array<{ label: string }>).map((entry) => entry.label);
+    expect(labels).toEqual(Array(1000).fill("false_positive"));
+    // 10 statements of 100 prefixes, sent as one batch.
+    expect(gw.counts.d1).toBeLessThanOrEqual(11);
   });
 
   it("handles 1,000 tokens with 20 leaked keys among them within 30 s, looking prefixes up in batches", async () => {

@@ -1,9 +1,11 @@
 /**
  * A stand-in for GitHub's secret-scanning public keys endpoint (Node's http
  * module on 127.0.0.1). `GET /meta/public_keys/secret_scanning` answers the
- * current list as GitHub does and counts the fetches; tests set the list
- * with `PUT /__keys` (`{"public_keys": [...]}`) and read the count at
- * `GET /__fetches`. The tests generate the key pairs and sign the reports.
+ * current list as GitHub does and counts the fetches; `GET
+ * /meta/public_keys/failing` always answers 503, counted apart (a list that
+ * cannot be fetched). Tests set the list with `PUT /__keys`
+ * (`{"public_keys": [...]}`) and read the counts at `GET /__fetches`. The
+ * tests generate the key pairs and sign the reports.
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -12,6 +14,7 @@ import type { AddressInfo } from "node:net";
 export async function startGithubKeys(): Promise<{ server: Server; port: number }> {
   let list = { public_keys: [] as unknown[] };
   let fetches = 0;
+  let failing = 0;
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
@@ -24,7 +27,11 @@ export async function startGithubKeys(): Promise<{ server: Server; port: number 
         list = JSON.parse(Buffer.concat(chunks).toString("utf8"));
         return send(200, { ok: true });
       }
-      if (req.url === "/__fetches") return send(200, { fetches });
+      if (req.url === "/__fetches") return send(200, { fetches, failing });
+      if (req.method === "GET" && req.url === "/meta/public_keys/failing") {
+        failing++;
+        return send(503, { message: "Service Unavailable" });
+      }
       if (req.method === "GET" && req.url === "/meta/public_keys/secret_scanning") {
         fetches++;
         return send(200, list);

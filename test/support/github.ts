@@ -62,16 +62,21 @@ export async function publishKeys(keys: GithubKey[]): Promise<void> {
   await fetch(`${server()}/__keys`, { method: "PUT", body: JSON.stringify({ public_keys }) });
 }
 
-/** How many times the gateway fetched the key list so far. */
-export async function keyFetches(): Promise<number> {
-  return ((await (await fetch(`${server()}/__fetches`)).json()) as { fetches: number }).fetches;
+/** How many times the gateway fetched the key list so far (`failing`: the list that answers 503). */
+export async function keyFetches(list: "fetches" | "failing" = "fetches"): Promise<number> {
+  return ((await (await fetch(`${server()}/__fetches`)).json()) as Record<string, number>)[list] as number;
 }
 
-/** Drops the gateway's cached key list, or makes it `ageMs` old. */
+/** A key list URL on the stand-in that always answers 503. */
+export const failingKeysUrl = () => `${server()}/meta/public_keys/failing`;
+
+/** Drops the gateway's cached key list, or makes it, and its last fetch attempt, `ageMs` old. */
 export async function resetKeyCache(ageMs?: number): Promise<void> {
   if (ageMs === undefined) return env.KEYS_CACHE.delete(KEYS_CACHE_KEY);
-  const cached = await env.KEYS_CACHE.get<{ keys: Record<string, string>; fetchedAt: number }>(KEYS_CACHE_KEY, "json");
-  if (cached) await env.KEYS_CACHE.put(KEYS_CACHE_KEY, JSON.stringify({ ...cached, fetchedAt: Date.now() - ageMs }));
+  const cached = await env.KEYS_CACHE.get<{ fetchedAt: number; triedAt: number }>(KEYS_CACHE_KEY, "json");
+  if (!cached) return;
+  const aged = { ...cached, fetchedAt: cached.fetchedAt && Date.now() - ageMs, triedAt: Date.now() - ageMs };
+  await env.KEYS_CACHE.put(KEYS_CACHE_KEY, JSON.stringify(aged));
 }
 
 /** One token as GitHub reports it. */
