@@ -74,7 +74,7 @@ async function handle(message: Message<WebhookMessage>, env: Env, config: Config
     logAttempt({ eventId, accountId: delivery.accountId, outcome: "skipped" });
     return message.ack();
   }
-  const result = await deliver(row.url, secret, { id: eventId, type: delivery.type, body: delivery.event });
+  const result = await deliver(row.url, [secret], { id: eventId, type: delivery.type, body: delivery.event });
   const outcome: Outcome = result.ok ? "delivered" : attempts >= config.WEBHOOK_MAX_ATTEMPTS ? "failed" : "retrying";
   await record(env, eventId, attempts, outcome, result);
   logAttempt({ eventId, accountId: delivery.accountId, attempt: attempts, status: result.status, outcome });
