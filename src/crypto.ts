@@ -12,6 +12,9 @@
  * the fixed-length digests: for a secret whose length is itself secret (the
  * admin token), so a guess of any length takes the same path.
  *
+ * `hmacSha256` (uncached, raw key bytes) and standard base64 serve the
+ * webhook signatures, whose keys are per account.
+ *
  * `seal`/`unseal` encrypt a short text under a key derived from a random
  * secret (the dashboard holds a new key, for one view, under its session token).
  */
@@ -50,6 +53,35 @@ function hmacKey(secret: string): Promise<CryptoKey> {
 /** HMAC-SHA-256 of `message` under `secret`, as lowercase hex. */
 export async function hmacHex(secret: string, message: string | Uint8Array): Promise<string> {
   return toHex(await crypto.subtle.sign("HMAC", await hmacKey(secret), bytesOf(message)));
+}
+
+/**
+ * HMAC-SHA-256 of `message` under the raw key bytes (a string key is taken as
+ * its UTF-8 bytes), not cached: for per-account keys (webhook secrets), of
+ * which there are too many to keep.
+ */
+export async function hmacSha256(key: string | Uint8Array, message: string | Uint8Array): Promise<Uint8Array> {
+  const imported = await crypto.subtle.importKey("raw", bytesOf(key), { name: "HMAC", hash: "SHA-256" }, false, [
+    "sign",
+  ]);
+  return new Uint8Array(await crypto.subtle.sign("HMAC", imported, bytesOf(message)));
+}
+
+/** Standard base64 (with `+`, `/` and `=` padding) of a byte buffer. */
+export function toBase64(bytes: Uint8Array): string {
+  let binary = "";
+  for (let i = 0; i < bytes.length; i++) binary += String.fromCharCode(bytes[i] as number);
+  return btoa(binary);
+}
+
+/** The bytes of standard base64 text (padding optional), or null if it is not base64. */
+export function fromBase64(text: string): Uint8Array | null {
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text)) return null;
+  try {
+    return Uint8Array.from(atob(text), (char) => char.charCodeAt(0));
+  } catch {
+    return null;
+  }
 }
 
 /**

@@ -21,6 +21,7 @@ import { type ApiDocument, apiReference, referenceHeaders } from "./reference";
 import { usageRoutes } from "./usage";
 import { userRoutes } from "./users";
 import { validationHook } from "./validation";
+import { webhookRoutes } from "./webhooks";
 
 const verifyToken: MiddlewareHandler<AppEnv> = bearerAuth({
   verifyToken: (token, c) => secretsEqual(token, (c as Context<AppEnv>).get("config").ADMIN_TOKEN ?? ""),
@@ -55,7 +56,7 @@ const DOCUMENT = {
     title: "MoMail gateway admin API",
     version: "1.0.0",
     description:
-      "Accounts, dashboard users, API keys, the audit log and leaked-key reports. Authenticate with `Authorization: Bearer {ADMIN_TOKEN}`.",
+      "Accounts, dashboard users, API keys, webhook secrets, the audit log and leaked-key reports. Authenticate with `Authorization: Bearer {ADMIN_TOKEN}`.",
   },
   servers: [{ url: "/admin" }],
   security: [{ adminToken: [] }],
@@ -77,3 +78,4 @@ admin.route("/", keyRoutes);
 admin.route("/", usageRoutes);
 admin.route("/", auditRoutes);
 admin.route("/", leakedKeyRoutes);
+admin.route("/", webhookRoutes);

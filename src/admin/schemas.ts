@@ -127,9 +127,19 @@ export const UpdatedAccountSchema = AccountSchema.extend({
   webhookUrl: WebhookUrl,
   webhookSecret: z.string().optional().openapi({
     description:
-      "Only when this call set a new `webhookUrl`: the secret that signs the account's webhooks (MoMail-Signature). It is never shown again.",
+      "Only when this call set a new `webhookUrl`: the secret (`whsec_` + base64 of 32 random bytes) that signs the account's webhooks (MoMail-Signature and the Standard Webhooks headers). It is never shown again.",
   }),
 }).openapi("UpdatedAccount");
+
+export const RolledWebhookSecretSchema = z
+  .object({
+    webhookSecret: z.string().openapi({
+      description:
+        "The new secret (`whsec_` + base64 of 32 random bytes) that signs the account's webhooks: MoMail-Signature with the whole string, the Standard Webhooks `webhook-signature` with the bytes it encodes. Shown only in this response; the previous secret keeps signing beside it for 24 hours.",
+      example: "whsec_kzS0b6P9mZ1y2rj3Qq0x8J5dGk7l4tW1vYcA2eHnRfU=",
+    }),
+  })
+  .openapi("RolledWebhookSecret");
 
 export const AccountWithUsageSchema = AccountSchema.extend({
   webhookUrl: WebhookUrl,

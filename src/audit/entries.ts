@@ -27,6 +27,7 @@ export const AUDIT_ACTIONS = [
   "key.revoked",
   "key.rotated",
   "key.leaked",
+  "webhook.secret_rolled",
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

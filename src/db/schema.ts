@@ -12,27 +12,39 @@ const timestamps = {
   updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
 };
 
-export const accounts = sqliteTable("accounts", {
-  id: text("id").primaryKey(),
-  name: text("name").notNull(),
-  /** The account's default limit for keys without their own; null = gateway default. */
-  rateLimitLimit: integer("rate_limit_limit"),
-  rateLimitWindowSeconds: integer("rate_limit_window_seconds"),
-  /** One budget for all of the account's keys together; null = none. */
-  sharedRateLimitLimit: integer("shared_rate_limit_limit"),
-  sharedRateLimitWindowSeconds: integer("shared_rate_limit_window_seconds"),
-  /** Units per calendar period (UTC); null = no quota. */
-  quotaLimit: integer("quota_limit"),
-  quotaPeriod: text("quota_period", { enum: ["day", "month"] }),
-  /** Most live keys the account may hold; null = MAX_KEYS_PER_ACCOUNT. */
-  maxKeys: integer("max_keys"),
-  disabled: integer("disabled", { mode: "boolean" }).notNull().default(false),
-  /** Where the account's webhooks are POSTed; null = no webhooks. */
-  webhookUrl: text("webhook_url"),
-  /** The webhooks' signing secret, encrypted (AES-GCM under a key derived from the pepper: src/webhooks/secret.ts). */
-  webhookSecret: text("webhook_secret"),
-  ...timestamps,
-});
+export const accounts = sqliteTable(
+  "accounts",
+  {
+    id: text("id").primaryKey(),
+    name: text("name").notNull(),
+    /** The account's default limit for keys without their own; null = gateway default. */
+    rateLimitLimit: integer("rate_limit_limit"),
+    rateLimitWindowSeconds: integer("rate_limit_window_seconds"),
+    /** One budget for all of the account's keys together; null = none. */
+    sharedRateLimitLimit: integer("shared_rate_limit_limit"),
+    sharedRateLimitWindowSeconds: integer("shared_rate_limit_window_seconds"),
+    /** Units per calendar period (UTC); null = no quota. */
+    quotaLimit: integer("quota_limit"),
+    quotaPeriod: text("quota_period", { enum: ["day", "month"] }),
+    /** Most live keys the account may hold; null = MAX_KEYS_PER_ACCOUNT. */
+    maxKeys: integer("max_keys"),
+    disabled: integer("disabled", { mode: "boolean" }).notNull().default(false),
+    /** Where the account's webhooks are POSTed; null = no webhooks. */
+    webhookUrl: text("webhook_url"),
+    /** The webhooks' signing secret, encrypted (AES-GCM under a key derived from the pepper: src/webhooks/secret.ts). */
+    webhookSecret: text("webhook_secret"),
+    /**
+     * The secret a roll replaced, sealed the same way: it signs beside the
+     * current one until `previousWebhookSecretExpiresAt`, then is forgotten
+     * (src/webhooks/rolling.ts); null when there is none.
+     */
+    previousWebhookSecret: text("previous_webhook_secret"),
+    previousWebhookSecretExpiresAt: integer("previous_webhook_secret_expires_at", { mode: "timestamp_ms" }),
+    ...timestamps,
+  },
+  // The cron job's look-up of rolled secrets past their 24 hours reads only those rows.
+  (t) => [index("accounts_previous_webhook_secret_idx").on(t.previousWebhookSecretExpiresAt)],
+);
 
 export const users = sqliteTable(
   "users",

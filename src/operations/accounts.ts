@@ -67,11 +67,14 @@ export async function createAccount(env: Env, input: AccountInput, by: AuditCont
 /** The webhook columns for a change of URL, and the new secret to show once (a 400 for a URL not allowed). */
 async function webhookColumns(config: Config, accountId: string, url: string | null | undefined) {
   if (url === undefined) return { columns: {}, secret: undefined };
-  if (url === null) return { columns: { webhookUrl: null, webhookSecret: null }, secret: undefined };
+  // A new URL, or none, starts without the overlap of a roll (webhooks/rolling.ts).
+  const noPrevious = { previousWebhookSecret: null, previousWebhookSecretExpiresAt: null };
+  if (url === null) return { columns: { webhookUrl: null, webhookSecret: null, ...noPrevious }, secret: undefined };
   const problem = webhookUrlProblem(url, config.isDevelopment);
   if (problem) throw new ApiError("BAD_REQUEST", `webhookUrl: ${problem}`);
   const secret = newWebhookSecret();
-  return { columns: { webhookUrl: url, webhookSecret: await sealSecret(config, accountId, secret) }, secret };
+  const sealed = await sealSecret(config, accountId, secret);
+  return { columns: { webhookUrl: url, webhookSecret: sealed, ...noPrevious }, secret };
 }
 
 /** This period's quota use, exact as the account's gate knows it now; null without a quota. */

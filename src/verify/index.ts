@@ -28,8 +28,9 @@
  * The secret must be the one the gateway has: at least 32 characters and not
  * a "dev-only-" default (createVerifier and verifySignature throw otherwise).
  *
- * `verifyWebhook` (webhook.ts, re-exported here) checks the signature of the
- * gateway's webhooks on an account's receiver.
+ * `verifyWebhook` (webhook.ts, re-exported here) checks the signatures of the
+ * gateway's webhooks on an account's receiver: MoMail-Signature (Stripe's
+ * scheme) or the Standard Webhooks headers, any of their `v1` values.
  *
  * @example
  * const verify = createVerifier({ secret: process.env.ORIGIN_SIGNING_SECRET });
@@ -224,10 +225,17 @@ export function createVerifier(options: VerifyOptions & { maxNonces?: number }) 
 }
 
 export {
+  STANDARD_SIGNATURE_HEADER,
+  signStandardWebhook,
   signWebhook,
+  standardWebhookKey,
   verifyWebhook,
   verifyWebhookRequest,
+  WEBHOOK_ID_HEADER,
   WEBHOOK_SIGNATURE_HEADER,
+  WEBHOOK_TIMESTAMP_HEADER,
+  type WebhookHeaders,
   type WebhookVerifyOptions,
   type WebhookVerifyResult,
+  webhookHeaders,
 } from "./webhook";

@@ -1,7 +1,8 @@
 /**
  * The WEBHOOKS queue's consumer: each message names a recorded event; it is
- * POSTed to the account's current webhook URL (deliver.ts) and its delivery
- * row updated. A non-2xx answer or none within 10 s is retried with growing
+ * POSTed to the account's current webhook URL (deliver.ts), signed with the
+ * secrets in force at that attempt (rolling.ts), and its delivery row
+ * updated. A non-2xx answer or none within 10 s is retried with growing
  * delays (`message.retry({delaySeconds})`), the same event id every time,
  * until WEBHOOK_MAX_ATTEMPTS attempts have failed: the delivery is then
  * `failed` and the message moves to the dead-letter queue. The dead-letter
@@ -17,7 +18,7 @@ import { accounts, webhookDeliveries } from "../db/schema";
 import { logWarning } from "../log";
 import { type AttemptResult, deliver } from "./deliver";
 import type { WebhookMessage } from "./outbox";
-import { openSecret } from "./secret";
+import { signingSecrets } from "./rolling";
 
 export const WEBHOOK_QUEUE = "momail-webhooks";
 export const DEAD_LETTER_QUEUE = "momail-webhooks-dlq";
@@ -57,7 +58,16 @@ async function handle(message: Message<WebhookMessage>, env: Env, config: Config
   const eventId = message.body?.eventId;
   if (typeof eventId !== "string") return message.ack();
   const [row] = await getDb(env.DB)
-    .select({ delivery: webhookDeliveries, url: accounts.webhookUrl, sealed: accounts.webhookSecret })
+    .select({
+      delivery: webhookDeliveries,
+      url: accounts.webhookUrl,
+      secrets: {
+        id: accounts.id,
+        webhookSecret: accounts.webhookSecret,
+        previousWebhookSecret: accounts.previousWebhookSecret,
+        previousWebhookSecretExpiresAt: accounts.previousWebhookSecretExpiresAt,
+      },
+    })
     .from(webhookDeliveries)
     .innerJoin(accounts, eq(accounts.id, webhookDeliveries.accountId))
     .where(eq(webhookDeliveries.eventId, eventId))
@@ -66,15 +76,16 @@ async function handle(message: Message<WebhookMessage>, env: Env, config: Config
   if (!row || row.delivery.status === "delivered" || row.delivery.status === "failed") return message.ack();
   const { delivery } = row;
   const attempts = delivery.attempts + 1;
-  const secret = row.url && row.sealed ? await openSecret(config, delivery.accountId, row.sealed) : null;
-  if (!row.url || secret === null) {
+  // Both secrets during the 24 hours after a roll (rolling.ts), the newest first.
+  const secrets = row.url ? await signingSecrets(config, row.secrets, Date.now()) : [];
+  if (!row.url || secrets.length === 0) {
     // No URL any more, or a secret sealed under a pepper no longer configured: nothing can be sent.
     const error = row.url ? "webhook secret cannot be opened; set the webhook again" : "no webhook URL";
     await record(env, eventId, delivery.attempts, "skipped", { ok: false, status: null, error });
     logAttempt({ eventId, accountId: delivery.accountId, outcome: "skipped" });
     return message.ack();
   }
-  const result = await deliver(row.url, secret, { id: eventId, type: delivery.type, body: delivery.event });
+  const result = await deliver(row.url, secrets, { id: eventId, type: delivery.type, body: delivery.event });
   const outcome: Outcome = result.ok ? "delivered" : attempts >= config.WEBHOOK_MAX_ATTEMPTS ? "failed" : "retrying";
   await record(env, eventId, attempts, outcome, result);
   logAttempt({ eventId, accountId: delivery.accountId, attempt: attempts, status: result.status, outcome });

@@ -8,18 +8,26 @@
  * so a secret sealed before a pepper rotation still opens while that pepper
  * is in KEY_PEPPERS_RETIRED (set the webhook again before dropping it).
  *
- * Format: `v1.{pepperVersion}.{iv base64url}.{ciphertext base64url}`.
+ * Format: `v1.{pepperVersion}.{iv base64url}.{ciphertext base64url}`. A
+ * rolled-out secret keeps its sealed text, moved to its own column.
  */
 import type { Config } from "../config";
-import { BASE62, randomString } from "../keys/random";
+import { toBase64 } from "../crypto";
+import { WEBHOOK_SECRET_PREFIX } from "../verify/webhook";
 
 const encoder = new TextEncoder();
 const LABEL = encoder.encode("momail webhook secret v1");
 const keys = new Map<string, Promise<CryptoKey>>();
 
-/** A new signing secret: `whsec_` and 32 base62 characters (190 bits). */
+/**
+ * A new signing secret: `whsec_` and the base64 of 32 random bytes (the
+ * Standard Webhooks format; its signature is keyed with those bytes, the
+ * MoMail-Signature with the whole string, see src/verify/webhook.ts).
+ * Secrets issued before were `whsec_` and 32 base62 characters: they keep
+ * signing until rolled, and stock libraries read them as 24 bytes.
+ */
 export function newWebhookSecret(): string {
-  return `whsec_${randomString(BASE62, 32)}`;
+  return `${WEBHOOK_SECRET_PREFIX}${toBase64(crypto.getRandomValues(new Uint8Array(32)))}`;
 }
 
 function sealingKey(pepper: string): Promise<CryptoKey> {

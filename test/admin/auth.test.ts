@@ -45,6 +45,7 @@ describe("admin authentication", () => {
       "/accounts/{accountId}/usage",
       "/accounts/{accountId}/users",
       "/accounts/{accountId}/users/{userId}",
+      "/accounts/{accountId}/webhook-secret",
       "/leaked-keys",
     ]);
     expect(Object.keys(doc.paths["/accounts/{accountId}/keys/{keyId}"] ?? {}).sort()).toEqual(["delete", "patch"]);

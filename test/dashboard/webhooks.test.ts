@@ -34,7 +34,9 @@ async function saveUrl(browser: Browser, url: string) {
 /** Saves `url` and reads the secret shown once. */
 async function saveAndReveal(browser: Browser, url: string) {
   await browser.follow(await saveUrl(browser, url));
-  const secret = /id="webhook-secret" type="text" readonly="" value="(whsec_[A-Za-z0-9]{32})"/.exec(browser.html)?.[1];
+  const secret = /id="webhook-secret" type="text" readonly="" value="(whsec_[A-Za-z0-9+/]{43}=)"/.exec(
+    browser.html,
+  )?.[1];
   if (!secret) throw new Error(`no secret shown: ${browser.html.slice(0, 300)}`);
   return secret;
 }
@@ -58,7 +60,7 @@ describe("Settings > Webhooks", () => {
 
     const shown = await browser.get(location);
     expect(shown.status).toBe(200);
-    const secret = /value="(whsec_[A-Za-z0-9]{32})"/.exec(browser.html)?.[1] as string;
+    const secret = /value="(whsec_[A-Za-z0-9+/]{43}=)"/.exec(browser.html)?.[1] as string;
     expect(secret).toBeDefined();
     expect(browser.html).toContain("Copy your signing secret now.");
     expect(browser.html).toContain(receiver.url);

@@ -327,7 +327,7 @@ describe.skipIf(skipWithoutChromium())("the dashboard in Chromium", () => {
     await page.getByRole("button", { name: "Save URL" }).click();
     await page.getByRole("heading", { name: "Your webhook signing secret" }).waitFor();
     const secret = await page.getByLabel("Signing secret").inputValue();
-    expect(secret).toMatch(/^whsec_[A-Za-z0-9]{32}$/);
+    expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
     expect(page.url()).not.toContain(secret);
     await page.getByRole("button", { name: "Copy" }).click();
     await page.getByRole("button", { name: "Copied" }).waitFor();

@@ -40,7 +40,7 @@ const adminVia = (gw: Gateway, method: string, path: string, body?: unknown) =>
 async function snapshot(accountId: string) {
   const [account, keys, users, sessions, audit, deliveries] = await Promise.all([
     env.DB.prepare(
-      "SELECT name, disabled, rate_limit_limit, webhook_url, webhook_secret, updated_at FROM accounts WHERE id = ?",
+      "SELECT name, disabled, rate_limit_limit, webhook_url, webhook_secret, previous_webhook_secret, previous_webhook_secret_expires_at, updated_at FROM accounts WHERE id = ?",
     )
       .bind(accountId)
       .first(),
@@ -256,6 +256,19 @@ describe("when D1 fails during an admin write, at any of its calls", () => {
     );
     expect(failures).toBeGreaterThan(0);
     expect(await dataOf(response)).toMatchObject({ webhookUrl, webhookSecret: expect.stringMatching(/^whsec_/) });
+  });
+
+  it("rolling the webhook secret: 503, both secrets unchanged; a retry rolls once and shows the new secret", async () => {
+    const account = await createAccount();
+    const webhookUrl = `http://127.0.0.1:${env.WEBHOOK_RECEIVER_PORT}/hooks/${marker()}`;
+    await adminVia(countingEnv(), "PATCH", `/accounts/${account.id}`, { webhookUrl });
+    const { response, failures } = await failAtEveryD1Call(account.id, "webhook.secret_rolled", (gw) =>
+      adminVia(gw, "POST", `/accounts/${account.id}/webhook-secret`),
+    );
+    expect(failures).toBeGreaterThan(0);
+    expect(response.status).toBe(201);
+    expect(await dataOf(response)).toEqual({ webhookSecret: expect.stringMatching(/^whsec_/) });
+    expect((await snapshot(account.id)).account?.previous_webhook_secret).toEqual(expect.any(String));
   });
 
   it("creating a key of an account with a webhook: 503, no key, entry or event; a retry makes one of each", async () => {

@@ -1,11 +1,13 @@
 /**
- * Webhook delivery (CONTRACT §7): signed POSTs of the event, retried with
+ * Webhook delivery (CONTRACT §7): POSTs of the event signed twice
+ * (MoMail-Signature and the Standard Webhooks headers), retried with
  * growing delays and the same event id until the receiver answers 2xx, or
  * WEBHOOK_MAX_ATTEMPTS, then `failed` and the dead-letter queue; a slow or
  * dead receiver never slows the admin call that caused the event, and a
  * failed enqueue is made up for by the cron sweep.
  */
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
+import { Webhook } from "standardwebhooks";
 import { describe, expect, it, vi } from "vitest";
 import worker from "../../src/index";
 import { verifyWebhook } from "../../src/verify/webhook";
@@ -13,6 +15,7 @@ import { DEAD_LETTER_QUEUE, retryDelaySeconds } from "../../src/webhooks/consume
 import { deliver } from "../../src/webhooks/deliver";
 import { countingEnv } from "../support/counting-env";
 import { ADMIN_TOKEN, admin, dataOf } from "../support/helpers";
+import { constructEvent } from "../support/stripe-webhooks";
 import { accountWithWebhook, consume, deliveriesOf, received, receiverUrl, recordingQueue } from "../support/webhooks";
 
 type Gateway = ReturnType<typeof countingEnv>;
@@ -33,7 +36,7 @@ function queuedEnv(overrides: Record<string, unknown> = {}) {
 }
 
 describe("delivery through the queue consumer", () => {
-  it("gets an event to a receiver that fails three times then answers 200: four POSTs, one id, valid signatures", async () => {
+  it("gets an event to a receiver that fails three times then answers 200: four POSTs, one id, both signatures valid on each", async () => {
     const { account, receiver, secret } = await accountWithWebhook("fail=3");
     const { gw, webhooks } = queuedEnv();
     const key = await dataOf<{ id: string }>(
@@ -69,6 +72,13 @@ describe("delivery through the queue consumer", () => {
       expect(await verifyWebhook(hook.body, hook.headers["momail-signature"] as string, { secret })).toMatchObject({
         ok: true,
       });
+      // The Standard Webhooks headers on every attempt: the event's id, the same t, checked by the stock library.
+      const t = /^t=(\d+),v1=[0-9a-f]{64}$/.exec(hook.headers["momail-signature"] as string)?.[1];
+      expect(hook.headers["webhook-id"]).toBe(eventId);
+      expect(hook.headers["webhook-timestamp"]).toBe(t);
+      expect(hook.headers["webhook-signature"]).toMatch(/^v1,[A-Za-z0-9+/]{43}=$/);
+      expect(new Webhook(secret).verify(hook.body, hook.headers as Record<string, string>)).toEqual(event);
+      expect(await constructEvent(hook.body, hook.headers["momail-signature"] as string, secret)).toEqual(event);
     }
     expect(new Set(hooks.map((hook) => hook.body)).size).toBe(1);
     expect((await deliveriesOf(account.id))[0]).toMatchObject({
@@ -117,14 +127,14 @@ describe("delivery through the queue consumer", () => {
   it("counts no answer within the timeout as a failure", async () => {
     const { url } = receiverUrl("hang=1");
     const started = Date.now();
-    const result = await deliver(url, "whsec_test", { id: "evt_x", type: "webhook.test", body: "{}" }, 300);
+    const result = await deliver(url, ["whsec_test"], { id: "evt_x", type: "webhook.test", body: "{}" }, 300);
     expect(result).toEqual({ ok: false, status: null, error: "no answer within 300 ms" });
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 
   it("does not follow a redirect: a 3xx answer is a failure", async () => {
     const { url } = receiverUrl("fail=1&status=302");
-    expect(await deliver(url, "whsec_test", { id: "evt_x", type: "webhook.test", body: "{}" })).toEqual({
+    expect(await deliver(url, ["whsec_test"], { id: "evt_x", type: "webhook.test", body: "{}" })).toEqual({
       ok: false,
       status: 302,
       error: "HTTP 302",
@@ -137,9 +147,13 @@ describe("delivery through the queue consumer", () => {
     await vi.waitUntil(async () => (await received(receiver.name)).length > 0, { timeout: 10_000, interval: 100 });
     const [hook] = await received(receiver.name);
     expect(JSON.parse(hook?.body as string)).toMatchObject({ type: "key.created", data: { key: { id: key.id } } });
-    expect(await verifyWebhook(hook?.body as string, hook?.headers["momail-signature"] as string, { secret })).toEqual({
+    expect(await verifyWebhook(hook?.body as string, hook?.headers ?? {}, { secret })).toEqual({
       ok: true,
       timestamp: expect.any(Number),
+      scheme: "standard",
+    });
+    expect(new Webhook(secret).verify(hook?.body as string, hook?.headers as Record<string, string>)).toMatchObject({
+      data: { key: { id: key.id } },
     });
   });
 });

@@ -26,7 +26,7 @@ describe("PATCH /admin/accounts/{id} with webhookUrl", () => {
     expect(data).toMatchObject({
       id: account.id,
       webhookUrl: url,
-      webhookSecret: expect.stringMatching(/^whsec_[A-Za-z0-9]{32}$/),
+      webhookSecret: expect.stringMatching(/^whsec_[A-Za-z0-9+/]{43}=$/),
     });
     const shown = await dataOf<Record<string, unknown>>(await admin("GET", `/accounts/${account.id}`));
     expect(shown.webhookUrl).toBe(url);

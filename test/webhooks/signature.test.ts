@@ -1,7 +1,9 @@
 /**
- * The shipped verifier's webhook check (src/verify/webhook.ts, exported by
- * `momail-gateway/verify`): `MoMail-Signature: t=…,v1=HMAC-SHA256("{t}.{raw
- * body}")`, compared in constant time, within a timestamp tolerance.
+ * The shipped verifier's MoMail-Signature check (src/verify/webhook.ts,
+ * exported by `momail-gateway/verify`): `t=…,v1=HMAC-SHA256("{t}.{raw
+ * body}")` under the whole secret string, any of its `v1` values, compared
+ * in constant time, within a timestamp tolerance. The Standard Webhooks
+ * headers: standard-webhooks.test.ts.
  */
 import { describe, expect, it } from "vitest";
 import { hmacHex } from "../../src/crypto";
@@ -22,7 +24,7 @@ describe("verifyWebhook", () => {
   it('accepts the gateway\'s signature: hex HMAC-SHA256 of "{t}.{raw body}" under the secret', async () => {
     const header = await signWebhook(secret, body, t);
     expect(header).toBe(`t=${t},v1=${await hmacHex(secret, `${t}.${body}`)}`);
-    expect(await verifyWebhook(body, header, { secret, now })).toEqual({ ok: true, timestamp: t });
+    expect(await verifyWebhook(body, header, { secret, now })).toEqual({ ok: true, timestamp: t, scheme: "momail" });
     expect(await verifyWebhook(new TextEncoder().encode(body), header, { secret, now })).toMatchObject({ ok: true });
   });
 
@@ -36,6 +38,23 @@ describe("verifyWebhook", () => {
     expect(await verifyWebhook(body, header.replace(`t=${t}`, `t=${t + 1}`), { secret, now })).toMatchObject({
       reason: "bad-signature",
     });
+  });
+
+  it("accepts any of several v1 values (a roll's two secrets), in any order, and ignores other schemes", async () => {
+    const other = "whsec_another0123456789abcdefghijABCD";
+    const header = await signWebhook([other, secret], body, t);
+    expect(header).toBe(
+      `t=${t},v1=${await hmacHex(other, `${t}.${body}`)},v1=${await hmacHex(secret, `${t}.${body}`)}`,
+    );
+    expect(await verifyWebhook(body, header, { secret, now })).toMatchObject({ ok: true });
+    expect(await verifyWebhook(body, header, { secret: other, now })).toMatchObject({ ok: true });
+    const [stamp, first, second] = header.split(",");
+    expect(
+      await verifyWebhook(body, `${second},v0=${"0".repeat(64)},${stamp},${first}`, { secret, now }),
+    ).toMatchObject({
+      ok: true,
+    });
+    expect(await verifyWebhook(body, `${stamp},${first}`, { secret, now })).toMatchObject({ reason: "bad-signature" });
   });
 
   it("refuses a timestamp outside the tolerance, either way (default 300 s)", async () => {
@@ -53,12 +72,16 @@ describe("verifyWebhook", () => {
     ).toMatchObject({ reason: "expired" });
   });
 
-  it.each([[undefined], [""], ["v1=abc"], ["t=1,v1=nothex"], [`t=abc,v1=${"0".repeat(64)}`]])(
-    "answers missing-signature for a header %j",
-    async (header) => {
-      expect(await verifyWebhook(body, header, { secret, now })).toEqual({ ok: false, reason: "missing-signature" });
-    },
-  );
+  it.each([
+    [undefined],
+    [""],
+    ["v1=abc"],
+    ["t=1,v1=nothex"],
+    [`t=abc,v1=${"0".repeat(64)}`],
+    [`t=1,t=2,v1=${"0".repeat(64)}`],
+  ])("answers missing-signature for a header %j", async (header) => {
+    expect(await verifyWebhook(body, header, { secret, now })).toEqual({ ok: false, reason: "missing-signature" });
+  });
 
   it("throws without a secret, rather than accepting anything", async () => {
     await expect(verifyWebhook(body, "t=1,v1=00", { secret: "" })).rejects.toThrow(/secret/);

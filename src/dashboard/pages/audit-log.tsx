@@ -41,6 +41,7 @@ export const ACTION_WORDS: Record<AuditAction, string> = {
   "key.revoked": "Key deleted",
   "key.rotated": "Key rolled",
   "key.leaked": "Key reported as leaked",
+  "webhook.secret_rolled": "Webhook secret rolled",
 };
 
 /** Why the gateway itself acted, in words. */
