@@ -6,8 +6,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { ConfigError, parseConfig } from "../../src/config";
-import { parseListQuery, selectKeys } from "../../src/dashboard/key-list";
-import { KeyTable } from "../../src/dashboard/pages/key-table";
+import { KeyTable } from "../../src/dashboard/api-keys/key-table";
+import { parseListQuery, selectKeys } from "../../src/dashboard/api-keys/list";
 import type { Account, ApiKey } from "../../src/db/schema";
 
 const BASE = {

@@ -6,7 +6,7 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { formatDay } from "../../src/dashboard/pages/format";
+import { formatDay } from "../../src/dashboard/ui/format";
 import { countingEnv } from "../support/counting-env";
 import { signedIn } from "../support/dashboard";
 import { accountWithKey, createKey } from "../support/helpers";
