@@ -6,13 +6,13 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { accountWithUser, Browser } from "../support/dashboard";
+import { accountWithUser, Browser, routes } from "../../support/dashboard";
 
 /** One login attempt from a browser at `ip`. */
 async function attempt(email: string, password: string, ip: string) {
   const browser = new Browser(ip);
-  await browser.get("/dashboard/login");
-  const response = await browser.post("/dashboard/login", { email, password });
+  await browser.get(routes.login.href());
+  const response = await browser.post(routes.login.href(), { email, password });
   return { status: response.status, html: browser.html, retryAfter: response.headers.get("retry-after") };
 }
 
@@ -28,8 +28,8 @@ async function ownersBrowser(email: string, password: string, ip = newIp()) {
 
 /** One login attempt from an existing browser (its cookies kept). */
 async function attemptFrom(browser: Browser, email: string, password: string) {
-  await browser.get("/dashboard/login");
-  return (await browser.post("/dashboard/login", { email, password })).status;
+  await browser.get(routes.login.href());
+  return (await browser.post(routes.login.href(), { email, password })).status;
 }
 
 describe("login throttling", () => {
@@ -155,8 +155,8 @@ describe("login throttling against an attacker who targets the owner", () => {
   it("sets the device cookie HttpOnly, SameSite=Strict, for the login path only, with no email in it", async () => {
     const { email, password } = await accountWithUser();
     const browser = new Browser();
-    await browser.get("/dashboard/login");
-    const response = await browser.post("/dashboard/login", { email, password });
+    await browser.get(routes.login.href());
+    const response = await browser.post(routes.login.href(), { email, password });
     const line = response.headers.getSetCookie().find((l) => l.startsWith("momail_device=")) ?? "";
     expect(line).toMatch(/HttpOnly/);
     expect(line).toMatch(/SameSite=Strict/);

@@ -5,14 +5,15 @@
  * ROUTE_COSTS name). The list says each key's permissions in words.
  */
 import { describe, expect, it } from "vitest";
-import { type Browser, liveKeyRows, signedIn } from "../support/dashboard";
-import { call, createKey } from "../support/helpers";
+import { ConfigError, parseConfig } from "../../../src/config";
+import { type Browser, liveKeyRows, MINIMAL_CONFIG, routes, signedIn } from "../../support/dashboard";
+import { call, createKey } from "../../support/helpers";
 
 const KEY_PATTERN = /mk_[a-z0-9]{8}_[A-Za-z0-9]{24}/;
 
 async function create(browser: Browser, fields: Record<string, string>) {
-  await browser.get("/dashboard/settings/api-keys/new");
-  const posted = await browser.post("/dashboard/settings/api-keys", { name: "Scoped", ...fields });
+  await browser.get(routes.newKey.href());
+  const posted = await browser.post(routes.apiKeys.href(), { name: "Scoped", ...fields });
   if (posted.status !== 303) return { status: posted.status, key: undefined };
   await browser.follow(posted);
   return { status: 303, key: KEY_PATTERN.exec(browser.html)?.[0] as string };
@@ -21,7 +22,7 @@ async function create(browser: Browser, fields: Record<string, string>) {
 describe("permissions on Create New Key", () => {
   it("offers Full access (checked) and Read only as labelled radio buttons; no Custom without resources", async () => {
     const { browser } = await signedIn();
-    await browser.get("/dashboard/settings/api-keys/new");
+    await browser.get(routes.newKey.href());
     expect(browser.html).toContain("<legend>Permissions</legend>");
     expect(browser.html).toMatch(
       /<input type="radio" id="permissions-full" name="permissions" value="full" checked=""/,
@@ -49,7 +50,7 @@ describe("permissions on Create New Key", () => {
 
   it("offers Custom access for the resources of DASHBOARD_RESOURCES, and grants exactly what was chosen", async () => {
     const { account, browser } = await signedIn({}, { DASHBOARD_RESOURCES: "domains, messages" });
-    await browser.get("/dashboard/settings/api-keys/new");
+    await browser.get(routes.newKey.href());
     expect(browser.html).toContain('<label for="permissions-custom">Custom</label>');
     expect(browser.html).toMatch(/<label for="access-domains"><code>domains<\/code><\/label>/);
     expect(browser.html).toMatch(/<select id="access-messages" name="access.messages">/);
@@ -77,7 +78,7 @@ describe("permissions on Create New Key", () => {
         ROUTE_COSTS: JSON.stringify({ "POST /v1/messages": 2, "*": 1 }),
       },
     );
-    await browser.get("/dashboard/settings/api-keys/new");
+    await browser.get(routes.newKey.href());
     expect(browser.html).toContain('id="access-templates"');
     expect(browser.html).toContain('id="access-messages"');
   });
@@ -101,8 +102,8 @@ describe("permissions on Create New Key", () => {
 
   it("keeps the chosen permissions when the form comes back", async () => {
     const { browser } = await signedIn({}, { DASHBOARD_RESOURCES: "domains" });
-    await browser.get("/dashboard/settings/api-keys/new");
-    await browser.post("/dashboard/settings/api-keys", { name: "", permissions: "custom", "access.domains": "write" });
+    await browser.get(routes.newKey.href());
+    await browser.post(routes.apiKeys.href(), { name: "", permissions: "custom", "access.domains": "write" });
     expect(browser.html).toMatch(/id="permissions-custom" name="permissions" value="custom" checked=""/);
     expect(browser.html).toMatch(/<option value="write" selected="">Read and write<\/option>/);
   });
@@ -112,9 +113,34 @@ describe("permissions on Create New Key", () => {
     await createKey(account.id, { name: "All", scopes: ["*"] });
     await createKey(account.id, { name: "Reader", scopes: ["*:read"] });
     await createKey(account.id, { name: "Mixed", scopes: ["domains:read", "messages:write"] });
-    await browser.get("/dashboard/settings/api-keys");
+    await browser.get(routes.apiKeys.href());
     expect(browser.html).toContain("<td>Full access</td>");
     expect(browser.html).toContain("<td>Read only</td>");
     expect(browser.html).toContain("<td>domains: read · messages: read &amp; write</td>");
+  });
+});
+
+describe("DASHBOARD_RESOURCES", () => {
+  it("is read as a comma-separated list, trimmed, without repeats", () => {
+    expect(
+      parseConfig({ ...MINIMAL_CONFIG, DASHBOARD_RESOURCES: " domains, messages,,domains " }).DASHBOARD_RESOURCES,
+    ).toEqual(["domains", "messages"]);
+  });
+
+  it("defaults to the resources UPSTREAM_ROUTES and ROUTE_COSTS name, else none", () => {
+    expect(parseConfig(MINIMAL_CONFIG).DASHBOARD_RESOURCES).toEqual([]);
+    const routed = parseConfig({
+      ...MINIMAL_CONFIG,
+      UPSTREAM_ROUTES: '{"templates": "http://127.0.0.1:9/t"}',
+      ROUTE_COSTS: '{"POST /v1/messages": 2, "* /v1/templates": 1, "*": 1}',
+    });
+    expect(routed.DASHBOARD_RESOURCES).toEqual(["templates", "messages"]);
+  });
+
+  it("refuses a malformed name with an error naming the variable", () => {
+    expect(() => parseConfig({ ...MINIMAL_CONFIG, DASHBOARD_RESOURCES: "domains,bad name" })).toThrow(ConfigError);
+    expect(() => parseConfig({ ...MINIMAL_CONFIG, DASHBOARD_RESOURCES: "domains,bad name" })).toThrow(
+      /DASHBOARD_RESOURCES/,
+    );
   });
 });

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { signedIn } from "../support/dashboard";
-import { admin, call, createKey, dataOf } from "../support/helpers";
+import { literally, routes, signedIn } from "../../support/dashboard";
+import { admin, call, dataOf } from "../../support/helpers";
 
 const KEY_PATTERN = /mk_[a-z0-9]{8}_[A-Za-z0-9]{24}/;
 const day = (offsetDays: number) => new Date(Date.now() + offsetDays * 86_400_000).toISOString().slice(0, 10);
@@ -12,79 +12,10 @@ const keyCount = async (accountId: string) =>
       .first<{ n: number }>()
   )?.n;
 
-describe("Settings > API Keys", () => {
-  it("has Settings and API Keys links in the navigation, and Settings leads to API Keys", async () => {
-    const { browser } = await signedIn();
-    expect((await browser.get("/dashboard/settings")).status).toBe(200);
-    expect(browser.html).toMatch(/<a href="\/dashboard\/settings"[^>]*>Settings<\/a>/);
-    expect(browser.html).toMatch(/<a href="\/dashboard\/settings\/api-keys"[^>]*>API Keys<\/a>/);
-  });
-
-  it("lists the account's keys with name, prefix, created, expires and last used; never a secret", async () => {
-    const { account, browser } = await signedIn();
-    const expiring = await createKey(account.id, { name: "Billing worker", expiresAt: "2031-05-04T00:00:00Z" });
-    const plain = await createKey(account.id, { name: "Production server" });
-    const revoked = await createKey(account.id, { name: "Old laptop" });
-    await admin("DELETE", `/accounts/${account.id}/keys/${revoked.id}`);
-
-    const response = await browser.get("/dashboard/settings/api-keys");
-    expect(response.status).toBe(200);
-    expect(response.headers.get("cache-control")).toBe("no-store");
-    const { html } = browser;
-    for (const key of [expiring, plain]) {
-      expect(html).toContain(key.name);
-      expect(html).toContain(`<code class="prefix">${key.prefix}</code>`);
-      expect(html).not.toContain(key.key.slice(12));
-    }
-    expect(html).not.toContain("Old laptop");
-    expect(html).toContain(">4 May 2031</time>");
-    for (const column of ["Name and prefix", "Permissions", "Rate limit", "Created", "Expires", "Last used"])
-      expect(html).toMatch(new RegExp(`<th scope="col"[^>]*>(<a [^>]*>)?${column}<`));
-    expect(html).toMatch(/<button type="submit" class="btn btn-primary">Create New Key<\/button>/);
-    expect(html.match(/>Delete<\/button>/g)).toHaveLength(2);
-    // Newest first.
-    expect(html.indexOf("Production server")).toBeLessThan(html.indexOf("Billing worker"));
-  });
-
-  it("shows when a key was last used", async () => {
-    const { account, browser } = await signedIn();
-    // Written as a rollup from the account's gate would: the gate itself has no newer use of the key.
-    const key = await createKey(account.id, { name: "Busy" });
-    await env.DB.prepare("UPDATE api_keys SET last_used_at = ? WHERE id = ?")
-      .bind(Date.UTC(2026, 0, 2, 3, 4), key.id)
-      .run();
-    await browser.get("/dashboard/settings/api-keys");
-    expect(browser.html).toContain("2 Jan 2026, 03:04 UTC");
-  });
-
-  it("shows an empty state when the account has no key", async () => {
-    const { browser } = await signedIn();
-    await browser.get("/dashboard/settings/api-keys");
-    expect(browser.html).toContain("No API keys yet");
-  });
-
-  it("never shows another account's keys", async () => {
-    const a = await signedIn();
-    const b = await signedIn();
-    const theirs = await createKey(b.account.id, { name: "B's secret project" });
-    await a.browser.get("/dashboard/settings/api-keys");
-    expect(a.browser.html).not.toContain("B's secret project");
-    expect(a.browser.html).not.toContain(theirs.prefix);
-  });
-
-  it("escapes key names", async () => {
-    const { account, browser } = await signedIn();
-    await createKey(account.id, { name: '<script>alert("x")</script>' });
-    await browser.get("/dashboard/settings/api-keys");
-    expect(browser.html).not.toContain('<script>alert("x")');
-    expect(browser.html).toContain("&lt;script&gt;");
-  });
-});
-
 describe("Create New Key", () => {
   it("is a form with a labelled Name and optional Expiration date", async () => {
     const { browser } = await signedIn();
-    expect((await browser.get("/dashboard/settings/api-keys/new")).status).toBe(200);
+    expect((await browser.get(routes.newKey.href())).status).toBe(200);
     expect(browser.html).toContain('<label for="name">Name</label>');
     expect(browser.html).toMatch(/<input id="name" name="name" type="text" required="" maxlength="100"/);
     expect(browser.html).toMatch(/<label for="expiresOn">Expiration date <span class="optional">\(optional\)<\/span>/);
@@ -93,13 +24,14 @@ describe("Create New Key", () => {
 
   it("shows the full key once, after a redirect, with a Copy button and a warning; it works at once; the list never shows it again", async () => {
     const { account, browser } = await signedIn();
-    await browser.get("/dashboard/settings/api-keys/new");
-    const posted = await browser.post("/dashboard/settings/api-keys", {
+    await browser.get(routes.newKey.href());
+    const posted = await browser.post(routes.apiKeys.href(), {
       name: "  Production server ",
       expiresOn: day(30),
     });
     expect(posted.status).toBe(303);
-    expect(posted.headers.get("location")).toMatch(/^\/dashboard\/settings\/api-keys\/shown\/[A-Za-z0-9_-]{43}$/);
+    const shown = new RegExp(`^${literally(routes.keyShown.href({ revealId: "" }))}[A-Za-z0-9_-]{43}$`);
+    expect(posted.headers.get("location")).toMatch(shown);
     expect(posted.headers.get("location")).not.toMatch(/mk_/);
     const response = await browser.follow(posted);
     expect(response.status).toBe(200);
@@ -121,7 +53,7 @@ describe("Create New Key", () => {
     const domains = await call(key);
     expect(domains.status).toBe(200);
 
-    await browser.get("/dashboard/settings/api-keys");
+    await browser.get(routes.apiKeys.href());
     expect(browser.html).toContain(key.slice(3, 11));
     expect(browser.html).not.toMatch(KEY_PATTERN);
     expect(await keyCount(account.id)).toBe(1);
@@ -129,8 +61,8 @@ describe("Create New Key", () => {
 
   it("creates a key that never expires when the date is left empty", async () => {
     const { account, browser } = await signedIn();
-    await browser.get("/dashboard/settings/api-keys/new");
-    expect((await browser.post("/dashboard/settings/api-keys", { name: "Forever", expiresOn: "" })).status).toBe(303);
+    await browser.get(routes.newKey.href());
+    expect((await browser.post(routes.apiKeys.href(), { name: "Forever", expiresOn: "" })).status).toBe(303);
     const [listed] = await dataOf<Array<{ expiresAt: string | null }>>(
       await admin("GET", `/accounts/${account.id}/keys`),
     );
@@ -157,8 +89,8 @@ describe("Create New Key", () => {
     ],
   ])("refuses %s with 400, a message next to the field, and the values kept", async (_, fields, field, message) => {
     const { account, browser } = await signedIn();
-    await browser.get("/dashboard/settings/api-keys/new");
-    const response = await browser.post("/dashboard/settings/api-keys", fields);
+    await browser.get(routes.newKey.href());
+    const response = await browser.post(routes.apiKeys.href(), fields);
     expect(response.status).toBe(400);
     expect(browser.html).toContain(`<p class="field-error" id="${field}-error">${message}</p>`);
     expect(browser.html).toMatch(

@@ -5,9 +5,9 @@
  * page, and reading the log writes nothing.
  */
 import { describe, expect, it } from "vitest";
-import { auditCount } from "../support/audit";
-import { signedIn } from "../support/dashboard";
-import { accountWithKey, admin, createKey } from "../support/helpers";
+import { auditCount } from "../../support/audit";
+import { literally, routes, signedIn } from "../../support/dashboard";
+import { accountWithKey, admin, createKey } from "../../support/helpers";
 
 /** The table's body rows, as plain text with single spaces. */
 function rowsOf(html: string): string[] {
@@ -24,12 +24,12 @@ describe("Settings > Audit log", () => {
   it("lists the account's entries newest first, with time, actor, action in words, target and IP", async () => {
     const { account, email, browser } = await signedIn();
     const key = await createKey(account.id, { name: "Billing worker" });
-    await browser.get("/dashboard/settings/api-keys");
-    await browser.post(`/dashboard/settings/api-keys/${key.id}/rename`, { name: "Billing worker v2" });
+    await browser.get(routes.apiKeys.href());
+    await browser.post(routes.renameKey.href({ keyId: key.id }), { name: "Billing worker v2" });
     await admin("POST", "/leaked-keys", { keys: [key.key], source: "ticket 42" });
     const stranger = await accountWithKey({ name: "Not yours" });
 
-    const response = await browser.get("/dashboard/settings/audit-log");
+    const response = await browser.get(routes.auditLog.href());
     expect(response.status).toBe(200);
     const rows = rowsOf(browser.html);
     expect(rows).toHaveLength(6);
@@ -52,20 +52,21 @@ describe("Settings > Audit log", () => {
     const { account, browser } = await signedIn();
     for (let i = 1; i <= 28; i++) await admin("PATCH", `/accounts/${account.id}`, { name: `Acme ${i}` });
     // 3 (account created, login created, logged in) + 28 changes.
-    await browser.get("/dashboard/settings/audit-log");
+    await browser.get(routes.auditLog.href());
     const first = rowsOf(browser.html);
     expect(first).toHaveLength(25);
     expect(browser.html).not.toContain(">Newest entries<");
-    const older = /href="(\/dashboard\/settings\/audit-log\?cursor=[A-Za-z0-9_-]+)">Older entries</.exec(
-      browser.html,
-    )?.[1];
+    const olderLink = new RegExp(
+      `href="(${literally(routes.auditLog.href({ cursor: "" }))}[A-Za-z0-9_-]+)">Older entries<`,
+    );
+    const older = olderLink.exec(browser.html)?.[1];
     expect(older).toBeDefined();
 
     await browser.get(older as string);
     const second = rowsOf(browser.html);
     expect(second).toHaveLength(6);
     expect(second.at(-1)).toContain("Account created");
-    expect(browser.html).toContain('href="/dashboard/settings/audit-log">Newest entries<');
+    expect(browser.html).toContain(`href="${routes.auditLog.href()}">Newest entries<`);
     expect(browser.html).not.toContain(">Older entries<");
     expect([...first, ...second].filter((row) => row.includes("Account settings changed"))).toHaveLength(28);
   });
@@ -73,10 +74,10 @@ describe("Settings > Audit log", () => {
   it("answers a cursor it did not hand out with a 400 page, and writes nothing when read", async () => {
     const { account, browser } = await signedIn();
     const before = await auditCount(account.id);
-    const response = await browser.get("/dashboard/settings/audit-log?cursor=not-a-cursor");
+    const response = await browser.get(routes.auditLog.href({ cursor: "not-a-cursor" }));
     expect(response.status).toBe(400);
     expect(response.headers.get("content-type")).toMatch(/^text\/html/);
-    await browser.get("/dashboard/settings/audit-log");
+    await browser.get(routes.auditLog.href());
     expect(await auditCount(account.id)).toBe(before);
   });
 });

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { accountWithUser, Browser, csrfTokenOf, signedIn } from "../support/dashboard";
-import { call, createKey } from "../support/helpers";
+import { accountWithUser, Browser, csrfTokenOf, routes, signedIn } from "../../support/dashboard";
+import { call, createKey } from "../../support/helpers";
 
 const keyCount = async (accountId: string) =>
   (
@@ -21,9 +21,9 @@ describe("CSRF protection", () => {
     const { email, password } = await accountWithUser();
     for (const origin of ["https://evil.example", ""]) {
       const browser = new Browser();
-      await browser.get("/dashboard/login");
+      await browser.get(routes.login.href());
       const headers: Record<string, string> = origin ? { Origin: origin } : {};
-      const response = await browser.fetch("/dashboard/login", {
+      const response = await browser.fetch(routes.login.href(), {
         method: "POST",
         headers: { "Content-Type": "application/x-www-form-urlencoded", ...headers },
         body: new URLSearchParams({ _csrf: csrfTokenOf(browser.html) ?? "", email, password }).toString(),
@@ -36,8 +36,8 @@ describe("CSRF protection", () => {
   it("accepts a same-origin post that a browser marks with Sec-Fetch-Site instead of Origin", async () => {
     const { email, password } = await accountWithUser();
     const browser = new Browser();
-    await browser.get("/dashboard/login");
-    const response = await browser.fetch("/dashboard/login", {
+    await browser.get(routes.login.href());
+    const response = await browser.fetch(routes.login.href(), {
       method: "POST",
       headers: { "Content-Type": "application/x-www-form-urlencoded", "Sec-Fetch-Site": "same-origin" },
       body: new URLSearchParams({ _csrf: csrfTokenOf(browser.html) ?? "", email, password }).toString(),
@@ -48,36 +48,33 @@ describe("CSRF protection", () => {
   it("refuses a login form without the token of its cookie (double submit)", async () => {
     const { email, password } = await accountWithUser();
     const browser = new Browser();
-    await browser.get("/dashboard/login");
-    expectForbiddenPage(await browser.post("/dashboard/login", { email, password, _csrf: "A".repeat(43) }), browser);
+    await browser.get(routes.login.href());
+    expectForbiddenPage(await browser.post(routes.login.href(), { email, password, _csrf: "A".repeat(43) }), browser);
     const cookieless = new Browser();
-    await cookieless.get("/dashboard/login");
+    await cookieless.get(routes.login.href());
     cookieless.cookies.clear();
-    expectForbiddenPage(await cookieless.post("/dashboard/login", { email, password }), cookieless);
+    expectForbiddenPage(await cookieless.post(routes.login.href(), { email, password }), cookieless);
   });
 
   it("refuses to create a key from a foreign Origin, or without the session's token, and creates nothing", async () => {
     const { account, browser } = await signedIn();
-    await browser.get("/dashboard/settings/api-keys/new");
+    await browser.get(routes.newKey.href());
     const token = csrfTokenOf(browser.html) as string;
     expectForbiddenPage(
-      await browser.post("/dashboard/settings/api-keys", { name: "Evil" }, { Origin: "https://evil.example" }),
+      await browser.post(routes.apiKeys.href(), { name: "Evil" }, { Origin: "https://evil.example" }),
       browser,
     );
-    expectForbiddenPage(await browser.post("/dashboard/settings/api-keys", { name: "Evil", _csrf: "" }), browser);
+    expectForbiddenPage(await browser.post(routes.apiKeys.href(), { name: "Evil", _csrf: "" }), browser);
 
     // Another user's token is no good either.
     const other = await signedIn();
-    await other.browser.get("/dashboard/settings/api-keys/new");
+    await other.browser.get(routes.newKey.href());
     const otherToken = csrfTokenOf(other.browser.html) as string;
     expect(otherToken).not.toBe(token);
-    expectForbiddenPage(
-      await browser.post("/dashboard/settings/api-keys", { name: "Evil", _csrf: otherToken }),
-      browser,
-    );
+    expectForbiddenPage(await browser.post(routes.apiKeys.href(), { name: "Evil", _csrf: otherToken }), browser);
 
     // A JSON body slips past the Origin check's content types, but not past the token.
-    const json = await browser.fetch("/dashboard/settings/api-keys", {
+    const json = await browser.fetch(routes.apiKeys.href(), {
       method: "POST",
       headers: { "Content-Type": "application/json", Origin: "https://evil.example" },
       body: JSON.stringify({ name: "Evil", _csrf: token }),
@@ -89,8 +86,8 @@ describe("CSRF protection", () => {
   it("refuses to delete a key without the session's token; the key keeps working", async () => {
     const { account, browser } = await signedIn();
     const key = await createKey(account.id);
-    await browser.get(`/dashboard/settings/api-keys/${key.id}/delete`);
-    const response = await browser.post(`/dashboard/settings/api-keys/${key.id}/delete`, { _csrf: "nope" });
+    await browser.get(routes.deleteKey.href({ keyId: key.id }));
+    const response = await browser.post(routes.deleteKey.href({ keyId: key.id }), { _csrf: "nope" });
     expectForbiddenPage(response, browser);
     expect((await call(key.key)).status).toBe(200);
   });

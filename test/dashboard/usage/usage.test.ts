@@ -6,10 +6,10 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { formatDay } from "../../src/dashboard/ui/format";
-import { countingEnv } from "../support/counting-env";
-import { signedIn } from "../support/dashboard";
-import { accountWithKey, createKey } from "../support/helpers";
+import { formatDay } from "../../../src/dashboard/ui/format";
+import { countingEnv } from "../../support/counting-env";
+import { routes, signedIn } from "../../support/dashboard";
+import { accountWithKey, createKey } from "../../support/helpers";
 
 const BIG = { limit: 100_000, windowSeconds: 60 };
 
@@ -41,7 +41,7 @@ const today = () => formatDay(new Date());
 describe("Settings > Usage", () => {
   it("charts the last 30 UTC days by outcome and totals each key, exactly as of the page", async () => {
     const { browser, keys } = await accountWithTraffic();
-    const response = await browser.get("/dashboard/settings/usage");
+    const response = await browser.get(routes.usage.href());
     expect(response.status).toBe(200);
     const html = browser.html;
 
@@ -77,7 +77,7 @@ describe("Settings > Usage", () => {
     const other = await accountWithKey({ name: "Stranger" });
     await call(other.key.key);
 
-    await browser.get(`/dashboard/settings/usage?key=${keys.reader.id}`);
+    await browser.get(routes.usage.href({ key: keys.reader.id }));
     expect(browser.html).toContain(
       `<option value="${keys.reader.id}" selected="">Reader (${keys.reader.prefix})</option>`,
     );
@@ -85,7 +85,7 @@ describe("Settings > Usage", () => {
     expect(browser.html).toContain('<desc id="usage-chart-desc">5 requests: 3 admitted, 2 forbidden, from ');
     expect(browser.html).not.toContain(`${today()}: 2 rate limited`);
 
-    await browser.get(`/dashboard/settings/usage?key=${other.key.id}`);
+    await browser.get(routes.usage.href({ key: other.key.id }));
     expect(browser.html).toContain('<option value="" selected="">All keys</option>');
     expect(browser.html).toContain('<desc id="usage-chart-desc">10 requests:');
     expect(browser.html).not.toContain("Stranger");
@@ -93,9 +93,9 @@ describe("Settings > Usage", () => {
 
   it("keeps a deleted key's requests in the totals, marked deleted", async () => {
     const { browser, keys } = await accountWithTraffic();
-    await browser.get(`/dashboard/settings/api-keys/${keys.limited.id}/delete`);
-    await browser.post(`/dashboard/settings/api-keys/${keys.limited.id}/delete`);
-    await browser.get("/dashboard/settings/usage");
+    await browser.get(routes.deleteKey.href({ keyId: keys.limited.id }));
+    await browser.post(routes.deleteKey.href({ keyId: keys.limited.id }));
+    await browser.get(routes.usage.href());
     const totals = browser.html.slice(browser.html.indexOf('id="totals-heading"'));
     expect(numbersOf(totals, keys.limited.prefix)).toEqual([3, 2, 0, 0, 5]);
     expect(totals).toMatch(new RegExp(`${keys.limited.prefix}</code><span class="badge badge-muted">Deleted</span>`));
@@ -117,7 +117,7 @@ describe("Settings > Usage", () => {
     await rollUp(startOfToday - 29 * day, 7, 0);
     await rollUp(startOfToday - 30 * day + 23 * 3_600_000, 1_000, 0);
 
-    await browser.get("/dashboard/settings/usage");
+    await browser.get(routes.usage.href());
     const label = (ms: number) => formatDay(new Date(ms));
     const days = browser.html.slice(browser.html.indexOf('<details class="data-table">'));
     expect(numbersOf(days, label(startOfToday - 3 * day))).toEqual([42, 1, 0, 0, 43]);
@@ -133,14 +133,14 @@ describe("Settings > Usage", () => {
 
   it("says so when there were no requests", async () => {
     const { browser } = await signedIn();
-    await browser.get("/dashboard/settings/usage");
+    await browser.get(routes.usage.href());
     expect(browser.html).toMatch(/<desc id="usage-chart-desc">No requests from \d+ \w{3} \d{4} to /);
     expect(browser.html).toContain("This account has no quota.");
   });
 
   it("downloads the rows as CSV behind the session, for all keys or one", async () => {
     const { account, browser, keys } = await accountWithTraffic();
-    const response = await browser.get("/dashboard/settings/usage.csv");
+    const response = await browser.get(routes.usageCsv.href());
     expect(response.status).toBe(200);
     expect(response.headers.get("content-type")).toBe("text/csv; charset=utf-8");
     expect(response.headers.get("content-disposition")).toMatch(
@@ -159,18 +159,18 @@ describe("Settings > Usage", () => {
     );
     expect(lines).toHaveLength(3);
 
-    const one = await (await browser.get(`/dashboard/settings/usage.csv?key=${keys.reader.id}`)).text();
+    const one = await (await browser.get(routes.usageCsv.href({ key: keys.reader.id }))).text();
     expect(one.trimEnd().split("\r\n").slice(1)).toEqual([expect.stringContaining(`,${keys.reader.id},3,0,0,2,`)]);
   });
 
   it("sends a signed-out visitor to the login, for the page and the CSV", async () => {
     const { browser } = await accountWithTraffic();
-    await browser.get("/dashboard/settings/usage");
-    await browser.post("/dashboard/logout");
-    for (const path of ["/dashboard/settings/usage", "/dashboard/settings/usage.csv"]) {
+    await browser.get(routes.usage.href());
+    await browser.post(routes.logout.href());
+    for (const path of [routes.usage.href(), routes.usageCsv.href()]) {
       const response = await browser.get(path);
       expect(response.status, path).toBe(303);
-      expect(response.headers.get("location")).toBe("/dashboard/login");
+      expect(response.headers.get("location")).toBe(routes.login.href());
     }
   });
 });

@@ -4,16 +4,16 @@
  * form say so beforehand. Expired and deleted keys do not count.
  */
 import { describe, expect, it } from "vitest";
-import { liveKeyRows, signedIn } from "../support/dashboard";
-import { admin, createKey } from "../support/helpers";
+import { liveKeyRows, routes, signedIn } from "../../support/dashboard";
+import { admin, createKey } from "../../support/helpers";
 
 describe("the account's maximum of keys", () => {
   it("shows the 409's message on Create New Key at the cap, keeps what was typed, and creates nothing", async () => {
     const { account, browser } = await signedIn({ maxKeys: 2 });
     await createKey(account.id, { name: "One" });
     await createKey(account.id, { name: "Two" });
-    await browser.get("/dashboard/settings/api-keys/new");
-    const response = await browser.post("/dashboard/settings/api-keys", { name: "Three", permissions: "read" });
+    await browser.get(routes.newKey.href());
+    const response = await browser.post(routes.apiKeys.href(), { name: "Three", permissions: "read" });
     expect(response.status).toBe(409);
     expect(browser.html).toContain(
       '<div class="alert alert-error" role="alert">This account already has 2 keys, its limit: delete a key you no longer use, or ask MoMail to raise the limit</div>',
@@ -25,13 +25,13 @@ describe("the account's maximum of keys", () => {
 
   it("says so on the list and on the form before anything is sent", async () => {
     const { account, browser } = await signedIn({ maxKeys: 1 });
-    await browser.get("/dashboard/settings/api-keys");
+    await browser.get(routes.apiKeys.href());
     expect(browser.html).not.toContain("its limit of");
     await createKey(account.id, { name: "Only" });
-    await browser.get("/dashboard/settings/api-keys");
+    await browser.get(routes.apiKeys.href());
     expect(browser.html).toContain("This account has 1 key, its limit of 1: delete a key you no longer use");
     expect(browser.html).toContain("<dt>Keys</dt><dd>1 of 1</dd>");
-    await browser.get("/dashboard/settings/api-keys/new");
+    await browser.get(routes.newKey.href());
     expect(browser.html).toContain("its limit of 1");
   });
 
@@ -39,8 +39,8 @@ describe("the account's maximum of keys", () => {
     const { account, browser } = await signedIn({ maxKeys: 1 });
     const only = await createKey(account.id, { name: "Only" });
     await admin("DELETE", `/accounts/${account.id}/keys/${only.id}`);
-    await browser.get("/dashboard/settings/api-keys/new");
+    await browser.get(routes.newKey.href());
     expect(browser.html).not.toContain("its limit of");
-    expect((await browser.post("/dashboard/settings/api-keys", { name: "Next" })).status).toBe(303);
+    expect((await browser.post(routes.apiKeys.href(), { name: "Next" })).status).toBe(303);
   });
 });

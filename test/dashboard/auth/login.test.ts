@@ -1,8 +1,9 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { sha256Hex } from "../../src/crypto";
-import { accountWithUser, Browser, signedIn } from "../support/dashboard";
-import { admin } from "../support/helpers";
+import { sha256Hex } from "../../../src/crypto";
+import { auditLogOf } from "../../support/audit";
+import { accountWithUser, Browser, routes, signedIn } from "../../support/dashboard";
+import { admin } from "../../support/helpers";
 
 const cookieLine = (response: Response, name: string) =>
   response.headers.getSetCookie().find((line) => line.startsWith(`${name}=`)) ?? "";
@@ -10,7 +11,7 @@ const cookieLine = (response: Response, name: string) =>
 describe("the login page", () => {
   it("is a form with labelled Email and Password inputs and a Log in button", async () => {
     const browser = new Browser();
-    const response = await browser.get("/dashboard/login");
+    const response = await browser.get(routes.login.href());
     expect(response.status).toBe(200);
     expect(response.headers.get("content-type")).toMatch(/^text\/html/);
     expect(browser.html).toMatch(/^<!DOCTYPE html>/);
@@ -24,14 +25,14 @@ describe("the login page", () => {
   });
 
   it("redirects /dashboard to the login page when signed out, and to Settings > API Keys when signed in", async () => {
-    const anonymous = await new Browser().get("/dashboard");
+    const anonymous = await new Browser().get(routes.root.href());
     expect(anonymous.status).toBe(303);
-    expect(anonymous.headers.get("location")).toBe("/dashboard/login");
+    expect(anonymous.headers.get("location")).toBe(routes.login.href());
     const { browser } = await signedIn();
-    const response = await browser.get("/dashboard");
+    const response = await browser.get(routes.root.href());
     expect(response.status).toBe(303);
-    expect(response.headers.get("location")).toBe("/dashboard/settings/api-keys");
-    expect((await browser.get("/dashboard/login")).headers.get("location")).toBe("/dashboard/settings/api-keys");
+    expect(response.headers.get("location")).toBe(routes.apiKeys.href());
+    expect((await browser.get(routes.login.href())).headers.get("location")).toBe(routes.apiKeys.href());
   });
 });
 
@@ -39,10 +40,10 @@ describe("logging in", () => {
   it("starts a session: HttpOnly, SameSite=Lax, Path=/dashboard cookie, and only the token's SHA-256 in D1", async () => {
     const { account, email, password } = await accountWithUser();
     const browser = new Browser();
-    await browser.get("/dashboard/login");
-    const response = await browser.post("/dashboard/login", { email, password });
+    await browser.get(routes.login.href());
+    const response = await browser.post(routes.login.href(), { email, password });
     expect(response.status).toBe(303);
-    expect(response.headers.get("location")).toBe("/dashboard/settings/api-keys");
+    expect(response.headers.get("location")).toBe(routes.apiKeys.href());
     const line = cookieLine(response, "momail_session");
     expect(line).toMatch(/HttpOnly/);
     expect(line).toMatch(/SameSite=Lax/);
@@ -67,8 +68,8 @@ describe("logging in", () => {
   it("accepts the email in any case, with surrounding spaces", async () => {
     const { email, password } = await accountWithUser();
     const browser = new Browser();
-    await browser.get("/dashboard/login");
-    const response = await browser.post("/dashboard/login", { email: `  ${email.toUpperCase()} `, password });
+    await browser.get(routes.login.href());
+    const response = await browser.post(routes.login.href(), { email: `  ${email.toUpperCase()} `, password });
     expect(response.status).toBe(303);
   });
 
@@ -80,8 +81,8 @@ describe("logging in", () => {
       { email: `nobody-${crypto.randomUUID()}@acme.test`, password: "whatever it is" },
     ]) {
       const browser = new Browser();
-      await browser.get("/dashboard/login");
-      const response = await browser.post("/dashboard/login", attempt);
+      await browser.get(routes.login.href());
+      const response = await browser.post(routes.login.href(), attempt);
       expect(response.status).toBe(401);
       expect(browser.html).toContain("Invalid email or password");
       expect(browser.cookies.has("momail_session")).toBe(false);
@@ -92,8 +93,8 @@ describe("logging in", () => {
 
   it("re-renders the form with the email when a field is empty", async () => {
     const browser = new Browser();
-    await browser.get("/dashboard/login");
-    const response = await browser.post("/dashboard/login", { email: "ops@acme.test", password: "" });
+    await browser.get(routes.login.href());
+    const response = await browser.post(routes.login.href(), { email: "ops@acme.test", password: "" });
     expect(response.status).toBe(400);
     expect(browser.html).toContain("Enter your email and password.");
     expect(browser.html).toContain('value="ops@acme.test"');
@@ -101,16 +102,16 @@ describe("logging in", () => {
 
   it("refuses the users of a disabled account, and ends their sessions at once", async () => {
     const { account, email, password, browser } = await signedIn();
-    expect((await browser.get("/dashboard/settings/api-keys")).status).toBe(200);
+    expect((await browser.get(routes.apiKeys.href())).status).toBe(200);
     await admin("PATCH", `/accounts/${account.id}`, { disabled: true });
 
-    const page = await browser.get("/dashboard/settings/api-keys");
+    const page = await browser.get(routes.apiKeys.href());
     expect(page.status).toBe(303);
-    expect(page.headers.get("location")).toBe("/dashboard/login");
+    expect(page.headers.get("location")).toBe(routes.login.href());
 
     const again = new Browser();
-    await again.get("/dashboard/login");
-    const response = await again.post("/dashboard/login", { email, password });
+    await again.get(routes.login.href());
+    const response = await again.post(routes.login.href(), { email, password });
     expect(response.status).toBe(401);
     expect(again.cookies.has("momail_session")).toBe(false);
 
@@ -124,8 +125,8 @@ describe("logging in", () => {
     const pages: string[] = [];
     for (const attempt of [password, "wrong password"]) {
       const browser = new Browser();
-      await browser.get("/dashboard/login");
-      const response = await browser.post("/dashboard/login", { email, password: attempt });
+      await browser.get(routes.login.href());
+      const response = await browser.post(routes.login.href(), { email, password: attempt });
       expect(response.status).toBe(401);
       expect(browser.html).toContain("Invalid email or password");
       expect(browser.html).not.toContain("disabled");
@@ -141,13 +142,27 @@ describe("logging in", () => {
       env.DB.prepare("SELECT count(*) AS n FROM login_attempts WHERE email = ?").bind(email).first<{ n: number }>();
     for (let i = 1; i <= 5; i++) {
       const browser = new Browser();
-      await browser.get("/dashboard/login");
-      expect((await browser.post("/dashboard/login", { email, password })).status).toBe(401);
+      await browser.get(routes.login.href());
+      expect((await browser.post(routes.login.href(), { email, password })).status).toBe(401);
       expect((await failures())?.n).toBe(i);
     }
     await admin("PATCH", `/accounts/${account.id}`, { disabled: false });
     const browser = new Browser();
-    await browser.get("/dashboard/login");
-    expect((await browser.post("/dashboard/login", { email, password })).status).toBe(429);
+    await browser.get(routes.login.href());
+    expect((await browser.post(routes.login.href(), { email, password })).status).toBe(429);
+  });
+});
+
+describe("the audit log of logins", () => {
+  it("records a failed login, and a login, with the client's full address", async () => {
+    const { account, email, password } = await accountWithUser();
+    const stranger = new Browser("2001:db8:1:2:3:4:5:6");
+    await stranger.get(routes.login.href());
+    expect((await stranger.post(routes.login.href(), { email, password: `${password}!` })).status).toBe(401);
+    await stranger.login(email, password);
+
+    const [login, failed] = await auditLogOf(account.id);
+    expect(failed).toMatchObject({ action: "user.login_failed", actor: { type: "user", email }, ip: stranger.ip });
+    expect(login).toMatchObject({ action: "user.login", ip: stranger.ip });
   });
 });

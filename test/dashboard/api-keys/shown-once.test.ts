@@ -6,14 +6,14 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { Browser, liveKeyRows, signedIn } from "../support/dashboard";
-import { call } from "../support/helpers";
+import { Browser, liveKeyRows, routes, signedIn } from "../../support/dashboard";
+import { call } from "../../support/helpers";
 
 const KEY_PATTERN = /mk_[a-z0-9]{8}_[A-Za-z0-9]{24}/;
 
 async function createInDashboard(browser: Browser, name = "Shown once") {
-  await browser.get("/dashboard/settings/api-keys/new");
-  const posted = await browser.post("/dashboard/settings/api-keys", { name });
+  await browser.get(routes.newKey.href());
+  const posted = await browser.post(routes.apiKeys.href(), { name });
   expect(posted.status).toBe(303);
   return posted.headers.get("location") as string;
 }
@@ -91,8 +91,8 @@ describe("the page that shows a new key", () => {
   it("goes with its session: after logging out, nothing of it is left", async () => {
     const { browser } = await signedIn();
     const shown = await createInDashboard(browser);
-    await browser.get("/dashboard/settings");
-    expect((await browser.post("/dashboard/logout")).status).toBe(303);
+    await browser.get(routes.settings.href());
+    expect((await browser.post(routes.logout.href())).status).toBe(303);
     const left = await env.DB.prepare("SELECT count(*) AS n FROM key_reveals WHERE id = ?")
       .bind(shown.split("/").at(-1))
       .first<{ n: number }>();
@@ -109,6 +109,6 @@ describe("the page that shows a new key", () => {
 
   it("answers a malformed id with the same page, after no key lookup", async () => {
     const { browser } = await signedIn();
-    expect((await browser.get("/dashboard/settings/api-keys/shown/%27%3B--")).status).toBe(410);
+    expect((await browser.get(routes.keyShown.href({ revealId: "';--" }))).status).toBe(410);
   });
 });

@@ -6,23 +6,23 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { type Browser, liveKeyRows, signedIn } from "../support/dashboard";
-import { call, createKey } from "../support/helpers";
+import { type Browser, liveKeyRows, routes, signedIn } from "../../support/dashboard";
+import { call, createKey } from "../../support/helpers";
 
 const KEY_PATTERN = /mk_[a-z0-9]{8}_[A-Za-z0-9]{24}/;
 
 async function roll(browser: Browser, keyId: string, grace: string) {
-  await browser.get(`/dashboard/settings/api-keys/${keyId}/roll`);
-  return browser.post(`/dashboard/settings/api-keys/${keyId}/roll`, { grace });
+  await browser.get(routes.rollKey.href({ keyId }));
+  return browser.post(routes.rollKey.href({ keyId }), { grace });
 }
 
 describe("rolling a key", () => {
   it("offers the four grace periods as labelled radio buttons", async () => {
     const { account, browser } = await signedIn();
     const key = await createKey(account.id, { name: "Rollable" });
-    await browser.get("/dashboard/settings/api-keys");
-    expect(browser.html).toContain(`href="/dashboard/settings/api-keys/${key.id}/roll"`);
-    expect((await browser.get(`/dashboard/settings/api-keys/${key.id}/roll`)).status).toBe(200);
+    await browser.get(routes.apiKeys.href());
+    expect(browser.html).toContain(`href="${routes.rollKey.href({ keyId: key.id })}"`);
+    expect((await browser.get(routes.rollKey.href({ keyId: key.id }))).status).toBe(200);
     for (const [value, label] of [
       ["0", "None: the old key stops working at once"],
       ["3600", "1 hour"],
@@ -74,10 +74,10 @@ describe("rolling a key", () => {
     const { account, browser } = await signedIn();
     const old = await createKey(account.id, { name: "Twice" });
     await browser.follow(await roll(browser, old.id, "86400"));
-    await browser.get("/dashboard/settings/api-keys");
+    await browser.get(routes.apiKeys.href());
     expect(browser.html).toMatch(/Rolled: old key, works until \d+ [A-Z][a-z]{2} \d{4}, \d\d:\d\d UTC/);
-    expect(browser.html).not.toContain(`href="/dashboard/settings/api-keys/${old.id}/roll"`);
-    await browser.get(`/dashboard/settings/api-keys/${old.id}/roll`);
+    expect(browser.html).not.toContain(`href="${routes.rollKey.href({ keyId: old.id })}"`);
+    await browser.get(routes.rollKey.href({ keyId: old.id }));
     expect(browser.html).toContain("cannot be rolled again");
     expect(browser.html).toContain("It keeps working until");
     expect(browser.html).not.toContain(">Roll key</button>");
@@ -86,9 +86,9 @@ describe("rolling a key", () => {
   it("shows the 409's message when a key rolled already is rolled again (an old tab), and rolls nothing", async () => {
     const { account, browser } = await signedIn();
     const old = await createKey(account.id, { name: "Stale tab" });
-    await browser.get(`/dashboard/settings/api-keys/${old.id}/roll`);
-    expect((await browser.post(`/dashboard/settings/api-keys/${old.id}/roll`, { grace: "3600" })).status).toBe(303);
-    const again = await browser.post(`/dashboard/settings/api-keys/${old.id}/roll`, { grace: "3600" });
+    await browser.get(routes.rollKey.href({ keyId: old.id }));
+    expect((await browser.post(routes.rollKey.href({ keyId: old.id }), { grace: "3600" })).status).toBe(303);
+    const again = await browser.post(routes.rollKey.href({ keyId: old.id }), { grace: "3600" });
     expect(again.status).toBe(409);
     expect(browser.html).toMatch(/This key was rotated out and expires at [0-9T:.-]+Z; it cannot be rotated again/);
     expect(browser.html).not.toMatch(KEY_PATTERN);
@@ -109,9 +109,9 @@ describe("rolling a key", () => {
     const a = await signedIn();
     const b = await signedIn();
     const theirs = await createKey(b.account.id, { name: "B's key" });
-    expect((await a.browser.get(`/dashboard/settings/api-keys/${theirs.id}/roll`)).status).toBe(404);
-    await a.browser.get("/dashboard/settings/api-keys");
-    expect((await a.browser.post(`/dashboard/settings/api-keys/${theirs.id}/roll`, { grace: "0" })).status).toBe(404);
+    expect((await a.browser.get(routes.rollKey.href({ keyId: theirs.id }))).status).toBe(404);
+    await a.browser.get(routes.apiKeys.href());
+    expect((await a.browser.post(routes.rollKey.href({ keyId: theirs.id }), { grace: "0" })).status).toBe(404);
     expect(await liveKeyRows(b.account.id)).toHaveLength(1);
     expect((await call(theirs.key)).status).toBe(200);
   });
@@ -119,8 +119,8 @@ describe("rolling a key", () => {
   it("refuses a roll without the session's form token", async () => {
     const { account, browser } = await signedIn();
     const old = await createKey(account.id, { name: "Guarded" });
-    await browser.get(`/dashboard/settings/api-keys/${old.id}/roll`);
-    const response = await browser.post(`/dashboard/settings/api-keys/${old.id}/roll`, { grace: "0", _csrf: "x" });
+    await browser.get(routes.rollKey.href({ keyId: old.id }));
+    const response = await browser.post(routes.rollKey.href({ keyId: old.id }), { grace: "0", _csrf: "x" });
     expect(response.status).toBe(403);
     const rows = await env.DB.prepare("SELECT count(*) AS n FROM api_keys WHERE account_id = ?")
       .bind(account.id)

@@ -6,9 +6,9 @@
  * audit entry. The admin API still lists no revoked key.
  */
 import { describe, expect, it } from "vitest";
-import { auditCount, auditLogOf } from "../support/audit";
-import { signedIn } from "../support/dashboard";
-import { ADMIN_TOKEN, admin, call, createKey, dataOf, gatewayWith } from "../support/helpers";
+import { auditCount, auditLogOf } from "../../support/audit";
+import { routes, signedIn } from "../../support/dashboard";
+import { ADMIN_TOKEN, admin, call, createKey, dataOf, gatewayWith } from "../../support/helpers";
 
 const listOf = (html: string) => html.slice(html.indexOf("<tbody>"), html.indexOf("</tbody>"));
 
@@ -33,7 +33,7 @@ describe("a key revoked by its leak report", () => {
     await report(leaked.key);
     expect((await call(leaked.key)).status).toBe(401);
 
-    await browser.get("/dashboard/settings/api-keys");
+    await browser.get(routes.apiKeys.href());
     const list = listOf(browser.html);
     expect(list).toContain("Pasted in a gist");
     expect(list.match(/Leaked — revoked/g)).toHaveLength(1);
@@ -45,8 +45,8 @@ describe("a key revoked by its leak report", () => {
     expect(browser.html).toMatch(/<dt>Keys<\/dt><dd>1 of \d+<\/dd>/);
     expect(await adminKeyIds(account.id)).toEqual([kept.id]);
     // Neither can it be rolled or renamed by URL.
-    expect((await browser.get(`/dashboard/settings/api-keys/${leaked.id}/roll`)).status).toBe(404);
-    expect((await browser.get(`/dashboard/settings/api-keys/${leaked.id}/rename`)).status).toBe(404);
+    expect((await browser.get(routes.rollKey.href({ keyId: leaked.id }))).status).toBe(404);
+    expect((await browser.get(routes.renameKey.href({ keyId: leaked.id }))).status).toBe(404);
   });
 
   it("leaves the list for good once deleted, with one audit entry by the user", async () => {
@@ -55,11 +55,11 @@ describe("a key revoked by its leak report", () => {
     await report(leaked.key);
     const before = await auditCount(account.id);
 
-    expect((await browser.get(`/dashboard/settings/api-keys/${leaked.id}/delete`)).status).toBe(200);
+    expect((await browser.get(routes.deleteKey.href({ keyId: leaked.id }))).status).toBe(200);
     expect(browser.html).toContain("revoked when its leak was reported");
-    const response = await browser.post(`/dashboard/settings/api-keys/${leaked.id}/delete`);
+    const response = await browser.post(routes.deleteKey.href({ keyId: leaked.id }));
     expect(response.status).toBe(303);
-    expect(response.headers.get("location")).toBe(`/dashboard/settings/api-keys?deleted=${leaked.prefix}`);
+    expect(response.headers.get("location")).toBe(routes.apiKeys.href({ deleted: leaked.prefix }));
 
     expect(await auditCount(account.id)).toBe(before + 1);
     const [entry] = await auditLogOf(account.id);
@@ -69,12 +69,12 @@ describe("a key revoked by its leak report", () => {
       target: { type: "key", id: leaked.id },
       ip: browser.ip,
     });
-    await browser.get("/dashboard/settings/api-keys");
+    await browser.get(routes.apiKeys.href());
     expect(browser.html).not.toContain("Pasted in a gist");
     expect((await call(leaked.key)).status).toBe(401);
 
     // A second deletion (an old tab) finds nothing and records nothing.
-    expect((await browser.post(`/dashboard/settings/api-keys/${leaked.id}/delete`)).status).toBe(404);
+    expect((await browser.post(routes.deleteKey.href({ keyId: leaked.id }))).status).toBe(404);
     expect(await auditCount(account.id)).toBe(before + 1);
   });
 
@@ -89,7 +89,7 @@ describe("a key revoked by its leak report", () => {
     expect(await auditCount(account.id)).toBe(before + 1);
     const [entry] = await auditLogOf(account.id);
     expect(entry).toMatchObject({ action: "key.revoked", actor: { type: "admin" }, target: { id: leaked.id } });
-    await browser.get("/dashboard/settings/api-keys");
+    await browser.get(routes.apiKeys.href());
     expect(browser.html).not.toContain("Pasted in a gist");
     expect((await call(leaked.key)).status).toBe(401);
 
@@ -103,10 +103,10 @@ describe("a key revoked by its leak report", () => {
   it("is not listed again when the key had been deleted before its leak was reported", async () => {
     const { account, browser } = await signedIn();
     const key = await createKey(account.id, { name: "Old laptop" });
-    await browser.get(`/dashboard/settings/api-keys/${key.id}/delete`);
-    await browser.post(`/dashboard/settings/api-keys/${key.id}/delete`);
+    await browser.get(routes.deleteKey.href({ keyId: key.id }));
+    await browser.post(routes.deleteKey.href({ keyId: key.id }));
     await report(key.key);
-    await browser.get("/dashboard/settings/api-keys");
+    await browser.get(routes.apiKeys.href());
     expect(browser.html).not.toContain("Old laptop");
   });
 });
@@ -119,16 +119,16 @@ describe("a key only flagged as leaked (LEAKED_KEY_ACTION=notify)", () => {
     await report(key.key, notify);
     expect((await call(key.key)).status).toBe(200);
 
-    await browser.get("/dashboard/settings/api-keys");
+    await browser.get(routes.apiKeys.href());
     const list = listOf(browser.html);
     expect(list).toContain(">Leaked<");
     expect(list).not.toContain("Leaked — revoked");
     expect(list).toContain(`/api-keys/${key.id}/roll`);
 
-    await browser.get(`/dashboard/settings/api-keys/${key.id}/delete`);
-    expect((await browser.post(`/dashboard/settings/api-keys/${key.id}/delete`)).status).toBe(303);
+    await browser.get(routes.deleteKey.href({ keyId: key.id }));
+    expect((await browser.post(routes.deleteKey.href({ keyId: key.id }))).status).toBe(303);
     expect((await call(key.key)).status).toBe(401);
-    await browser.get("/dashboard/settings/api-keys");
+    await browser.get(routes.apiKeys.href());
     expect(browser.html).not.toContain("Flagged");
   });
 });

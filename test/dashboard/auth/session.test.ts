@@ -1,38 +1,39 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { Browser, signedIn } from "../support/dashboard";
-import { createKey } from "../support/helpers";
+import { Browser, DASHBOARD_BASE, routes, signedIn } from "../../support/dashboard";
+import { createKey } from "../../support/helpers";
+
+const UNKNOWN_KEY = "key_AAAAAAAAAAAAAAAAAAAA";
 
 const expectLoginRedirect = (response: Response) => {
   expect(response.status).toBe(303);
-  expect(response.headers.get("location")).toBe("/dashboard/login");
+  expect(response.headers.get("location")).toBe(routes.login.href());
 };
 
 describe("pages behind the login", () => {
   it.each([
-    "/dashboard/settings",
-    "/dashboard/settings/api-keys",
-    "/dashboard/settings/api-keys/new",
-    "/dashboard/settings/api-keys/key_AAAAAAAAAAAAAAAAAAAA/delete",
+    routes.settings.href(),
+    routes.apiKeys.href(),
+    routes.newKey.href(),
+    routes.deleteKey.href({ keyId: UNKNOWN_KEY }),
   ])("GET %s redirects (303) to the login page without a session", async (path) => {
     expectLoginRedirect(await new Browser().get(path));
   });
 
-  it.each([
-    "/dashboard/settings/api-keys",
-    "/dashboard/settings/api-keys/key_AAAAAAAAAAAAAAAAAAAA/delete",
-    "/dashboard/logout",
-  ])("POST %s redirects (303) to the login page without a session, and changes nothing", async (path) => {
-    const before = await env.DB.prepare("SELECT count(*) AS n FROM api_keys").first<{ n: number }>();
-    expectLoginRedirect(await new Browser().post(path, { _csrf: "x", name: "Sneaky" }));
-    const after = await env.DB.prepare("SELECT count(*) AS n FROM api_keys").first<{ n: number }>();
-    expect(after?.n).toBe(before?.n);
-  });
+  it.each([routes.apiKeys.href(), routes.deleteKey.href({ keyId: UNKNOWN_KEY }), routes.logout.href()])(
+    "POST %s redirects (303) to the login page without a session, and changes nothing",
+    async (path) => {
+      const before = await env.DB.prepare("SELECT count(*) AS n FROM api_keys").first<{ n: number }>();
+      expectLoginRedirect(await new Browser().post(path, { _csrf: "x", name: "Sneaky" }));
+      const after = await env.DB.prepare("SELECT count(*) AS n FROM api_keys").first<{ n: number }>();
+      expect(after?.n).toBe(before?.n);
+    },
+  );
 
   it("treats a forged session cookie as no session, and clears it", async () => {
     const browser = new Browser();
-    browser.cookies.set("momail_session", { value: "A".repeat(43), path: "/dashboard" });
-    expectLoginRedirect(await browser.get("/dashboard/settings/api-keys"));
+    browser.cookies.set("momail_session", { value: "A".repeat(43), path: DASHBOARD_BASE });
+    expectLoginRedirect(await browser.get(routes.apiKeys.href()));
     expect(browser.cookies.has("momail_session")).toBe(false);
   });
 
@@ -41,7 +42,7 @@ describe("pages behind the login", () => {
     await env.DB.prepare("UPDATE sessions SET expires_at = ? WHERE account_id = ?")
       .bind(Date.now() - 1, account.id)
       .run();
-    expectLoginRedirect(await browser.get("/dashboard/settings/api-keys"));
+    expectLoginRedirect(await browser.get(routes.apiKeys.href()));
   });
 });
 
@@ -49,13 +50,13 @@ describe("logging out", () => {
   it("deletes the session and its cookie; the old cookie no longer opens any page", async () => {
     const { account, browser } = await signedIn();
     await createKey(account.id, { name: "Still here" });
-    await browser.get("/dashboard/settings/api-keys");
+    await browser.get(routes.apiKeys.href());
     expect(browser.html).toMatch(/<button type="submit" class="btn btn-secondary">Log out<\/button>/);
     const stolen = browser.cookies.get("momail_session")?.value as string;
 
-    const response = await browser.post("/dashboard/logout");
+    const response = await browser.post(routes.logout.href());
     expect(response.status).toBe(303);
-    expect(response.headers.get("location")).toBe("/dashboard/login?logged_out");
+    expect(response.headers.get("location")).toBe(routes.login.href({ logged_out: true }));
     expect(browser.cookies.has("momail_session")).toBe(false);
     const rows = await env.DB.prepare("SELECT count(*) AS n FROM sessions WHERE account_id = ?")
       .bind(account.id)
@@ -63,16 +64,16 @@ describe("logging out", () => {
     expect(rows?.n).toBe(0);
 
     const replay = new Browser();
-    replay.cookies.set("momail_session", { value: stolen, path: "/dashboard" });
-    expectLoginRedirect(await replay.get("/dashboard/settings/api-keys"));
-    await browser.get("/dashboard/login?logged_out");
+    replay.cookies.set("momail_session", { value: stolen, path: DASHBOARD_BASE });
+    expectLoginRedirect(await replay.get(routes.apiKeys.href()));
+    await browser.get(routes.login.href({ logged_out: true }));
     expect(browser.html).toContain("You have been logged out.");
   });
 
   it("needs the session's form token (403 without it), so another site cannot log a user out", async () => {
     const { browser } = await signedIn();
-    const response = await browser.post("/dashboard/logout", { _csrf: "forged" });
+    const response = await browser.post(routes.logout.href(), { _csrf: "forged" });
     expect(response.status).toBe(403);
-    expect((await browser.get("/dashboard/settings/api-keys")).status).toBe(200);
+    expect((await browser.get(routes.apiKeys.href())).status).toBe(200);
   });
 });

@@ -7,13 +7,11 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { verifyWebhook } from "../../src/verify/webhook";
-import { auditCount, auditLogOf } from "../support/audit";
-import { countingEnv } from "../support/counting-env";
-import { accountWithUser, Browser } from "../support/dashboard";
-import { consume, received, receiverUrl, recordingQueue } from "../support/webhooks";
-
-const PAGE = "/dashboard/settings/webhooks";
+import { verifyWebhook } from "../../../src/verify/webhook";
+import { auditCount, auditLogOf } from "../../support/audit";
+import { countingEnv } from "../../support/counting-env";
+import { accountWithUser, Browser, literally, routes } from "../../support/dashboard";
+import { consume, received, receiverUrl, recordingQueue } from "../../support/webhooks";
 
 /** A signed-in browser whose gateway's queues only record (overrides: more bindings). */
 async function signedInWithQueues(overrides: Record<string, unknown> = {}) {
@@ -27,8 +25,8 @@ async function signedInWithQueues(overrides: Record<string, unknown> = {}) {
 
 /** Saves `url` on the page and answers the POST's response. */
 async function saveUrl(browser: Browser, url: string) {
-  await browser.get(PAGE);
-  return browser.post(PAGE, { url });
+  await browser.get(routes.webhooks.href());
+  return browser.post(routes.webhooks.href(), { url });
 }
 
 /** Saves `url` and reads the secret shown once. */
@@ -51,10 +49,13 @@ describe("Settings > Webhooks", () => {
     const response = await saveUrl(browser, receiver.url);
     expect(response.status).toBe(303);
     const location = response.headers.get("location") as string;
-    expect(location).toMatch(/^\/dashboard\/settings\/webhooks\/secret\/[A-Za-z0-9_-]{43}$/);
+    expect(location).toMatch(
+      new RegExp(`^${literally(routes.webhookSecret.href({ revealId: "" }))}[A-Za-z0-9_-]{43}$`),
+    );
 
     // A key's reveal page does not take a secret's reveal.
-    expect((await browser.get(location.replace("/webhooks/secret/", "/api-keys/shown/"))).status).toBe(410);
+    const revealId = location.split("/").at(-1) as string;
+    expect((await browser.get(routes.keyShown.href({ revealId }))).status).toBe(410);
 
     const shown = await browser.get(location);
     expect(shown.status).toBe(200);
@@ -79,7 +80,7 @@ describe("Settings > Webhooks", () => {
     const [entry] = await auditLogOf(account.id);
     expect(entry).toMatchObject({ action: "account.updated", actor: { type: "user", email }, ip: browser.ip });
 
-    await browser.get(PAGE);
+    await browser.get(routes.webhooks.href());
     expect(browser.html).toContain(`value="${receiver.url}"`);
     expect(browser.html).not.toContain(secret);
   });
@@ -112,8 +113,8 @@ describe("Settings > Webhooks", () => {
     const secret = await saveAndReveal(browser, receiver.url);
     const before = await auditCount(account.id);
 
-    await browser.get(PAGE);
-    const sent = await browser.post(`${PAGE}/test`);
+    await browser.get(routes.webhooks.href());
+    const sent = await browser.post(routes.webhookTest.href());
     expect(sent.status).toBe(303);
     const eventId = /\?sent=(evt_[A-Za-z0-9]{20})$/.exec(sent.headers.get("location") ?? "")?.[1] as string;
     expect(webhooks.bodies).toEqual([{ eventId }]);
@@ -129,7 +130,7 @@ describe("Settings > Webhooks", () => {
     const check = await verifyWebhook(hook?.body ?? "", hook?.headers["momail-signature"] as string, { secret });
     expect(check).toMatchObject({ ok: true });
 
-    await browser.get(PAGE);
+    await browser.get(routes.webhooks.href());
     expect(browser.html).toMatch(new RegExp(`${eventId}</div>[\\s\\S]*?badge-ok">Delivered<[\\s\\S]*?HTTP 200`));
     // Sending a test event changes nothing of the account: no audit entry.
     expect(await auditCount(account.id)).toBe(before);
@@ -138,12 +139,12 @@ describe("Settings > Webhooks", () => {
   it("marks a delivery that failed for good", async () => {
     const { browser, gw } = await signedInWithQueues({ WEBHOOK_MAX_ATTEMPTS: "1" });
     await saveAndReveal(browser, receiverUrl("fail=99&status=503").url);
-    await browser.get(PAGE);
-    const sent = await browser.post(`${PAGE}/test`);
+    await browser.get(routes.webhooks.href());
+    const sent = await browser.post(routes.webhookTest.href());
     const eventId = /\?sent=(evt_[A-Za-z0-9]{20})$/.exec(sent.headers.get("location") ?? "")?.[1] as string;
     await consume(gw.env, eventId, 1);
 
-    await browser.get(PAGE);
+    await browser.get(routes.webhooks.href());
     expect(browser.html).toMatch(
       new RegExp(`<tr class="flagged"><td><code>webhook.test</code><div class="muted small">${eventId}</div>`),
     );
@@ -152,9 +153,9 @@ describe("Settings > Webhooks", () => {
 
   it("refuses a test event without a URL, with the 409's message", async () => {
     const { browser, webhooks } = await signedInWithQueues();
-    await browser.get(PAGE);
+    await browser.get(routes.webhooks.href());
     expect(browser.html).not.toContain("Send test event");
-    const response = await browser.post(`${PAGE}/test`);
+    const response = await browser.post(routes.webhookTest.href());
     expect(response.status).toBe(409);
     expect(browser.html).toContain("This account has no webhook URL: set one first");
     expect(webhooks.bodies).toEqual([]);
@@ -165,11 +166,11 @@ describe("Settings > Webhooks", () => {
     await saveAndReveal(browser, receiverUrl().url);
     const before = await auditCount(account.id);
 
-    expect((await browser.get(`${PAGE}/remove`)).status).toBe(200);
+    expect((await browser.get(routes.removeWebhook.href())).status).toBe(200);
     expect(browser.html).toContain("Remove the webhook?");
-    const response = await browser.post(`${PAGE}/remove`);
+    const response = await browser.post(routes.removeWebhook.href());
     expect(response.status).toBe(303);
-    expect(response.headers.get("location")).toBe(`${PAGE}?removed`);
+    expect(response.headers.get("location")).toBe(routes.webhooks.href({ removed: true }));
     expect(await accountRow(account.id)).toEqual({ webhook_url: null, webhook_secret: null });
     expect(await auditCount(account.id)).toBe(before + 1);
 
@@ -177,9 +178,9 @@ describe("Settings > Webhooks", () => {
     expect(browser.html).toContain("The webhook was removed");
     expect(browser.html).toContain(">Save URL<");
     // Nothing left to remove: the confirmation leads back, and a stale post changes nothing.
-    expect((await browser.get(`${PAGE}/remove`)).status).toBe(303);
-    await browser.get(PAGE);
-    await browser.post(`${PAGE}/remove`);
+    expect((await browser.get(routes.removeWebhook.href())).status).toBe(303);
+    await browser.get(routes.webhooks.href());
+    await browser.post(routes.removeWebhook.href());
     expect(await auditCount(account.id)).toBe(before + 1);
   });
 });
