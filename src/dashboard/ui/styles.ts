@@ -2,7 +2,10 @@
  * The dashboard's stylesheet: plain CSS, inlined in every page's head (with
  * the page's CSP nonce), so the dashboard needs no static assets. A neutral,
  * system-font look with one accent colour, visible focus rings, and a
- * layout that holds from phone to desktop.
+ * layout that holds from phone to desktop. A link in running text is
+ * underlined, not told apart by its colour alone (WCAG 1.4.1, axe's
+ * link-in-text-block); buttons, navigation, tiles and column headers are
+ * links that their shape and place already mark.
  */
 export const STYLES = `
 :root {
@@ -18,8 +21,9 @@ body {
   margin: 0; background: var(--bg); color: var(--text); line-height: 1.5; font-size: 15px;
   font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
 }
-a { color: var(--accent); text-decoration: none; }
+a { color: var(--accent); text-decoration: underline; text-underline-offset: .18em; }
 a:hover { text-decoration: underline; }
+.btn, .brand, .tile, .skip-link, .nav-primary a, .nav-side a, thead th a { text-decoration: none; }
 :focus-visible { outline: 3px solid #a5b4fc; outline-offset: 2px; }
 h1 { font-size: 1.5rem; line-height: 1.25; margin: 0 0 .25rem; letter-spacing: -.01em; }
 h2 { font-size: 1.05rem; margin: 0 0 .25rem; }
@@ -66,7 +70,7 @@ main.container { padding-top: 32px; padding-bottom: 64px; }
 .btn {
   display: inline-flex; align-items: center; justify-content: center; gap: 6px; white-space: nowrap;
   font: inherit; font-weight: 600; font-size: .9rem; line-height: 1; padding: 10px 16px; border-radius: 8px;
-  border: 1px solid transparent; cursor: pointer; text-decoration: none;
+  border: 1px solid transparent; cursor: pointer;
 }
 .btn:hover { text-decoration: none; }
 .btn-primary { background: var(--accent); color: #fff; }
