@@ -1,3 +1,9 @@
+/**
+ * What every dashboard page shares: HTML error pages (404, 405, 413, a 400
+ * for a malformed form) rather than the API's JSON envelope, the signed-in
+ * navigation kept on them, and the nonce CSP, framing and no-store headers;
+ * the API's own errors stay JSON.
+ */
 import { describe, expect, it } from "vitest";
 import { Browser, DASHBOARD_BASE, routes, signedIn } from "../support/dashboard";
 import { accountWithKey, call, errorOf, gateway } from "../support/helpers";

@@ -1,3 +1,10 @@
+/**
+ * Create New Key: a labelled form (name, optional expiration date); the new
+ * key shown once after a redirect, working at once and never shown again;
+ * no expiry when the date is left empty; and each refused value answered
+ * 400 with its message next to its field, what was typed kept, and nothing
+ * created.
+ */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { literally, routes, signedIn } from "../../support/dashboard";

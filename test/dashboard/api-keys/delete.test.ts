@@ -1,3 +1,8 @@
+/**
+ * Deleting a key: a confirmation page first (nothing changes until it is
+ * confirmed), then the key gets 401 at once and leaves the list; another
+ * account's key, or an id that cannot be one, is a 404 page.
+ */
 import { describe, expect, it } from "vitest";
 import { routes, signedIn } from "../../support/dashboard";
 import { call, createKey } from "../../support/helpers";

@@ -1,3 +1,9 @@
+/**
+ * CSRF protection, both layers: a form posted from another site (a foreign
+ * or missing Origin) is refused by Hono's csrf(); behind it, the login form
+ * must echo its double-submit token and every signed-in form the session's
+ * token, else a 403 page, and nothing is created or deleted.
+ */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { accountWithUser, Browser, csrfTokenOf, routes, signedIn } from "../../support/dashboard";

@@ -1,3 +1,9 @@
+/**
+ * The login page and logging in: a labelled form with its double-submit
+ * cookie; a session cookie (HttpOnly, SameSite=Lax, Path=/dashboard) whose
+ * token D1 keeps only as a SHA-256; one generic error for a wrong password,
+ * an unknown email and a disabled account; and the audit entries of logins.
+ */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { sha256Hex } from "../../../src/crypto";

@@ -1,3 +1,9 @@
+/**
+ * The pages behind the login: without a live session (none, forged,
+ * expired) every page and form answers 303 to the login page and changes
+ * nothing; logging out (a POST with the session's form token) deletes the
+ * session and its cookie, so the old cookie opens nothing.
+ */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { Browser, DASHBOARD_BASE, routes, signedIn } from "../../support/dashboard";
