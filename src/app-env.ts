@@ -5,8 +5,18 @@
  * `requireSession` loaded).
  */
 import type { Config } from "./config";
-import type { DashboardSession } from "./dashboard/session";
 import type { RequestStats } from "./stats";
+
+/** The dashboard's signed-in user, as `requireSession` (dashboard/auth/guard.ts) hands it down. */
+export interface DashboardSession {
+  id: string;
+  userId: string;
+  accountId: string;
+  accountName: string;
+  email: string;
+  /** The token every form of this session must carry (dashboard/auth/csrf.ts). */
+  csrfToken: string;
+}
 
 export interface AppEnv {
   Bindings: Env;
@@ -14,7 +24,7 @@ export interface AppEnv {
     requestId: string;
     config: Config;
     stats: RequestStats;
-    /** Set by `requireSession` (dashboard/guard.ts); absent everywhere else. */
+    /** Set by `requireSession` (dashboard/auth/guard.ts); absent everywhere else. */
     session: DashboardSession;
   };
 }

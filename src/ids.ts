@@ -11,3 +11,8 @@ export type IdKind = "acct" | "usr" | "key" | "ses" | "aud" | "evt";
 export function newId(kind: IdKind): string {
   return `${kind}_${randomString(BASE62, 20)}`;
 }
+
+/** Whether `value` has the shape of an id of `kind` (a check before any lookup, not a lookup). */
+export function isId(kind: IdKind, value: unknown): value is string {
+  return typeof value === "string" && new RegExp(`^${kind}_[0-9A-Za-z]{20}$`).test(value);
+}

@@ -17,7 +17,7 @@ import { methodNotAllowed } from "hono/method-not-allowed";
 import { admin } from "./admin";
 import type { AppEnv } from "./app-env";
 import { getConfig } from "./config";
-import { dashboard } from "./dashboard";
+import { DASHBOARD_BASE, dashboard } from "./dashboard";
 import { serveDataPlane } from "./data-plane";
 import { ApiError, errorResponse, toApiError } from "./errors";
 import { logError, requestLog } from "./log";
@@ -58,7 +58,7 @@ app.use(
 );
 
 app.route("/admin", admin);
-app.route("/dashboard", dashboard);
+app.route(DASHBOARD_BASE, dashboard);
 app.route("/secret-scanning", secretScanning);
 
 app.notFound((c) => errorResponse(new ApiError("NOT_FOUND"), c.get("requestId")));

@@ -12,10 +12,10 @@ import type { Context, ErrorHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { AppEnv } from "../app-env";
-import { ApiError, toApiError } from "../errors";
+import { ApiError, type ErrorCode, toApiError } from "../errors";
 import { logError } from "../log";
-import { ErrorPage } from "./pages/error";
-import { pageContext, renderPage } from "./render";
+import { ErrorPage } from "./ui/error-page";
+import { pageContext, renderPage } from "./ui/render";
 
 const PAGES: Record<number, { title: string; message: string }> = {
   400: { title: "That request could not be read", message: "Go back, reload the page and try again." },
@@ -36,6 +36,10 @@ const PAGES: Record<number, { title: string; message: string }> = {
     message: "We could not complete this just now. Nothing was changed; please try again.",
   },
 };
+
+/** Whether `error` is an ApiError of `code`: a refusal a page answers itself, with its form again. */
+export const isApiError = (error: unknown, code: ErrorCode): error is ApiError =>
+  error instanceof ApiError && error.code === code;
 
 /** The error page for `status`, with optional response headers (e.g. Allow) and a message of its own. */
 export function renderError(

@@ -1,12 +1,14 @@
 /**
  * The dashboard (CONTRACT §5) at /dashboard: server-rendered pages where an
- * account's users log in, manage their API keys, see their usage, set up
- * their webhook and read their audit log (the sections of Settings).
+ * account's users log in (auth/), manage their API keys (api-keys/), see
+ * their usage (usage/), set up their webhook (webhooks/) and read their
+ * audit log (audit-log/), the sections of Settings (settings.tsx). Every URL
+ * is declared in routes.ts; the shared frame and form pieces are in ui/.
  * Every response carries strict security headers (a CSP whose only inline
  * style and script are the page's own, by nonce; no framing) and
  * `Cache-Control: no-store`. Form posts are size-limited and CSRF-checked,
- * by Origin here and by token behind it (csrf.ts). Errors, unknown pages and
- * wrong methods are HTML pages of the dashboard's own (errors.tsx).
+ * by Origin here and by token behind it (auth/csrf.ts). Errors, unknown
+ * pages and wrong methods are HTML pages of the dashboard's own (errors.tsx).
  */
 
 import { Hono } from "hono";
@@ -15,11 +17,11 @@ import { csrf } from "hono/csrf";
 import { methodNotAllowed } from "hono/method-not-allowed";
 import { NONCE, secureHeaders } from "hono/secure-headers";
 import type { AppEnv } from "../app-env";
-import { authRoutes, HOME_PATH } from "./auth";
+import { authRouter } from "./auth/router";
 import { dashboardErrors, renderError } from "./errors";
-import { LOGIN_PATH } from "./guard";
-import { findSession, sessionToken } from "./session";
-import { settingsRoutes } from "./settings";
+import { settingsRouter } from "./settings";
+
+export { DASHBOARD_BASE } from "./routes";
 
 const MAX_FORM_BYTES = 16 * 1024;
 
@@ -51,11 +53,7 @@ dashboard.use(
   csrf(),
 );
 
-dashboard.get("/", async (c) => {
-  const signedIn = await findSession(c.env, sessionToken(c));
-  return c.redirect(signedIn ? HOME_PATH : LOGIN_PATH, 303);
-});
-dashboard.route("/", authRoutes);
-dashboard.route("/settings", settingsRoutes);
+dashboard.route("/", authRouter);
+dashboard.route("/", settingsRouter);
 dashboard.all("*", (c) => renderError(c, 404));
 dashboard.onError(dashboardErrors);

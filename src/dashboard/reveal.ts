@@ -7,8 +7,8 @@
  * `key_reveals` row (of its kind: `key` or `webhook_secret`) with the secret
  * sealed (AES-256-GCM) under a key derived from the session's token, which
  * only the browser's HttpOnly cookie holds (D1 keeps its SHA-256 only). The
- * POST answers 303 to the page that shows it (`…/shown/{id}` for a key,
- * `…/webhooks/secret/{id}` for a webhook secret); that GET deletes the row
+ * POST answers 303 to the page that shows it (`routes.keyShown` for a key,
+ * `routes.webhookSecret` for a webhook secret); that GET deletes the row
  * and reads it in one statement (DELETE … RETURNING), so only one view ever
  * gets it. The row is bound to its session and kind, lives 10 minutes at
  * most, and goes with the session (logout, password change). A copy of D1
@@ -21,12 +21,11 @@ import type { AppEnv } from "../app-env";
 import { seal, unseal } from "../crypto";
 import { getDb } from "../db/client";
 import { type KeyReveal, keyReveals } from "../db/schema";
-import { randomToken, sessionToken } from "./session";
+import { sessionToken } from "./auth/session";
+import { isToken, randomToken } from "./auth/tokens";
+import { routes } from "./routes";
 
 export const REVEAL_TTL_MS = 10 * 60 * 1000;
-export const SHOWN_PATH = "/dashboard/settings/api-keys/shown";
-export const SECRET_SHOWN_PATH = "/dashboard/settings/webhooks/secret";
-const REVEAL_ID = /^[A-Za-z0-9_-]{43}$/;
 
 /** What a key reveal shows: the key (and, for a roll, the key it replaces). */
 export interface Reveal {
@@ -61,7 +60,7 @@ async function hold(c: Context<AppEnv>, held: Held, secret: string): Promise<str
 
 /** The reveal `id` of this kind and session, taken (deleted) as it is read; null if shown already, expired or not this session's. */
 async function take(c: Context<AppEnv>, kind: Kind, id: string): Promise<(Held & { secret: string }) | null> {
-  if (!REVEAL_ID.test(id)) return null;
+  if (!isToken(id)) return null;
   const [row] = await getDb(c.env.DB)
     .delete(keyReveals)
     .where(
@@ -81,7 +80,7 @@ async function take(c: Context<AppEnv>, kind: Kind, id: string): Promise<(Held &
 /** Holds a new key for one view by this session; answers the path of that view. */
 export async function holdForOneView(c: Context<AppEnv>, reveal: Reveal): Promise<string> {
   const id = await hold(c, { kind: "key", keyId: reveal.keyId, replacesKeyId: reveal.replacesKeyId }, reveal.key);
-  return `${SHOWN_PATH}/${id}`;
+  return routes.keyShown.href({ revealId: id });
 }
 
 /** The key reveal `id` of this session, taken as it is read; null if shown already, expired or not this session's. */
@@ -93,7 +92,7 @@ export async function takeReveal(c: Context<AppEnv>, id: string): Promise<Reveal
 /** Holds the account's new webhook signing secret for one view by this session; answers the path of that view. */
 export async function holdSecretForOneView(c: Context<AppEnv>, secret: string): Promise<string> {
   const id = await hold(c, { kind: "webhook_secret", keyId: c.var.session.accountId, replacesKeyId: null }, secret);
-  return `${SECRET_SHOWN_PATH}/${id}`;
+  return routes.webhookSecret.href({ revealId: id });
 }
 
 /** The webhook secret reveal `id` of this session, taken as it is read; null if shown already, expired or not this session's. */

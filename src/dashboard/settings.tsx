@@ -1,26 +1,29 @@
 /**
- * Settings, for a signed-in user: the Settings page, and its sections
- * mounted below it: API Keys (api-keys.tsx), Usage (usage.tsx), Webhooks
- * (webhooks.tsx), Audit log (audit-log.tsx). Every route
- * here needs a live session, and every state change its CSRF token.
+ * Settings, for a signed-in user: the Settings page, and its sections, each
+ * a folder of its own: API Keys (api-keys/), Usage (usage/), Webhooks
+ * (webhooks/) and Audit log (audit-log/). Every route below /settings, an
+ * unknown one included, needs a live session (else a 303 to the login
+ * page), and every state change the session's CSRF token.
  */
 
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
-import { apiKeyRoutes } from "./api-keys";
-import { auditLogRoutes } from "./audit-log";
-import { requireFormToken, requireSession } from "./guard";
-import { SettingsPage } from "./pages/settings";
-import { pageContext, renderPage } from "./render";
-import { usageRoutes } from "./usage";
-import { webhookRoutes } from "./webhooks";
+import { apiKeysRouter } from "./api-keys/router";
+import { auditLogRouter } from "./audit-log/router";
+import { requireFormToken, requireSession } from "./auth/guard";
+import { routes } from "./routes";
+import { pageContext, renderPage } from "./ui/render";
+import { SettingsPage } from "./ui/settings";
+import { usageRouter } from "./usage/router";
+import { webhooksRouter } from "./webhooks/router";
 
-export const settingsRoutes = new Hono<AppEnv>();
+export const settingsRouter = new Hono<AppEnv>();
 
-settingsRoutes.use(requireSession(), requireFormToken());
+// `/settings/*` is /settings itself and everything below it.
+settingsRouter.use(`${routes.settings.pattern}/*`, requireSession(), requireFormToken());
 
-settingsRoutes.get("/", (c) => renderPage(c, <SettingsPage page={pageContext(c)} />));
-settingsRoutes.route("/api-keys", apiKeyRoutes);
-settingsRoutes.route("/", usageRoutes);
-settingsRoutes.route("/webhooks", webhookRoutes);
-settingsRoutes.route("/audit-log", auditLogRoutes);
+settingsRouter.get(routes.settings.pattern, (c) => renderPage(c, <SettingsPage page={pageContext(c)} />));
+settingsRouter.route("/", apiKeysRouter);
+settingsRouter.route("/", usageRouter);
+settingsRouter.route("/", webhooksRouter);
+settingsRouter.route("/", auditLogRouter);

@@ -152,7 +152,7 @@ export const keyReveals = sqliteTable(
   (t) => [index("key_reveals_session_idx").on(t.sessionId), index("key_reveals_expires_idx").on(t.expiresAt)],
 );
 
-/** Dashboard login attempts of the last window, for throttling (src/dashboard/throttle.ts). */
+/** Dashboard login attempts of the last window, for throttling (src/dashboard/auth/throttle.ts). */
 export const loginAttempts = sqliteTable(
   "login_attempts",
   {

@@ -5,7 +5,9 @@
  * leak report revoked), with each key checked against the data plane;
  * Webhooks (a URL to the demo origin's receiver, the secret once, a test
  * event delivered and verified), Usage after real traffic, and the Audit
- * log of what the test did, page by page; axe-core on every page;
+ * log of what the test did, page by page; axe-core on every page of the
+ * dashboard, in each of its states (a refused form, a notice, a secret shown
+ * and shown already, a confirmation, an error page signed in and out);
  * keyboard-only use of Create New Key; and screenshots of the pages
  * (`npm run screenshots` keeps them in docs/).
  */
@@ -89,6 +91,12 @@ describe.skipIf(skipWithoutChromium())("the dashboard in Chromium", () => {
     await screenshot(page, "login");
 
     await page.getByLabel("Email").fill(EMAIL);
+    await page.getByLabel("Password").fill("not the password");
+    await page.getByRole("button", { name: "Log in" }).click();
+    await page.getByText("Invalid email or password").waitFor();
+    await expectAccessible("login, refused");
+
+    await page.getByLabel("Email").fill(EMAIL);
     await page.getByLabel("Password").fill(PASSWORD);
     await page.getByRole("button", { name: "Log in" }).click();
     await page.waitForURL("**/dashboard/settings/api-keys");
@@ -144,6 +152,7 @@ describe.skipIf(skipWithoutChromium())("the dashboard in Chromium", () => {
     await page.getByText("was deleted. It no longer works.").waitFor();
     expect(await row("Production server").count()).toBe(0);
     expect(await status(key)).toBe(401);
+    await expectAccessible("api keys after a delete");
   });
 
   it("creates a Read only key with the keyboard alone: it reads (200) but cannot write (403)", async () => {
@@ -188,6 +197,10 @@ describe.skipIf(skipWithoutChromium())("the dashboard in Chromium", () => {
     await page.goto(url("/dashboard/settings/api-keys/new"));
     await page.getByLabel("Name").fill("Domains reader");
     await page.getByLabel("Custom").check();
+    // A Custom choice that grants nothing comes back with the reason, and creates nothing.
+    await page.getByRole("button", { name: "Create key" }).click();
+    await page.getByText("Give the key read or read and write access").waitFor();
+    await expectAccessible("create new key, refused");
     await page.getByLabel("domains").selectOption("read");
     await page.getByRole("button", { name: "Create key" }).click();
     await page.getByRole("heading", { name: "Your new API key" }).waitFor();
@@ -207,6 +220,13 @@ describe.skipIf(skipWithoutChromium())("the dashboard in Chromium", () => {
     await page.getByText("was renamed.").waitFor();
     expect(await row("CI pipeline (GitHub Actions)").count()).toBe(1);
     await expectAccessible("api keys after a rename");
+
+    // The rename form as a page of its own (for browsers without <details>).
+    const keys = await stack.admin<Array<{ id: string; name: string }>>("GET", `/accounts/${accountId}/keys`);
+    const renamed = keys.find((key) => key.name === "CI pipeline (GitHub Actions)") as { id: string };
+    await page.goto(url(`/dashboard/settings/api-keys/${renamed.id}/rename`));
+    await page.getByRole("heading", { name: "Rename API key" }).waitFor();
+    await expectAccessible("rename page");
   });
 
   it("rolls a key with a 1-hour grace (both keys work), then another with none (the old key gets 401 at once)", async () => {
@@ -226,12 +246,23 @@ describe.skipIf(skipWithoutChromium())("the dashboard in Chromium", () => {
     expect(await status(successor)).toBe(200);
     expect(await status(graceful)).toBe(200);
 
+    // The old key, listed as rolled, cannot be rolled again: its roll page says until when it works.
+    const keys = await stack.admin<Array<{ id: string; name: string; expiresAt: string | null }>>(
+      "GET",
+      `/accounts/${accountId}/keys`,
+    );
+    const old = keys.find((key) => key.name === "Webhook sender" && key.expiresAt) as { id: string };
+    await page.goto(url(`/dashboard/settings/api-keys/${old.id}/roll`));
+    await page.getByText("cannot be rolled again").waitFor();
+    await expectAccessible("roll key, rolled already");
+
     const abrupt = await createKey("Leaked laptop key");
     await page.goto(url("/dashboard/settings/api-keys"));
     await row("Leaked laptop key").getByRole("link", { name: "Roll" }).click();
     await page.getByLabel("None: the old key stops working at once").check();
     await page.getByRole("button", { name: "Roll key" }).click();
     await page.getByText("has stopped working.").waitFor();
+    await expectAccessible("key rolled, old key stopped");
     const replacement = await page.getByLabel("API key", { exact: true }).inputValue();
     expect(await status(abrupt)).toBe(401);
     expect(await status(replacement)).toBe(200);
@@ -249,6 +280,8 @@ describe.skipIf(skipWithoutChromium())("the dashboard in Chromium", () => {
     await page.waitForURL("**/dashboard/settings/api-keys?*status=expiring*");
     expect(await row("Trial key").count()).toBe(1);
     expect(await row("Billing worker").count()).toBe(0);
+    await page.getByRole("link", { name: "Show all keys" }).waitFor();
+    await expectAccessible("filtered list");
 
     await page.goto(url("/dashboard/settings/api-keys"));
     await page.getByRole("link", { name: "Name and prefix", exact: true }).click();
@@ -296,6 +329,7 @@ describe.skipIf(skipWithoutChromium())("the dashboard in Chromium", () => {
 
     await row("Pasted in a gist").getByRole("button", { name: "Delete" }).click();
     await page.getByText("revoked when its leak was reported").waitFor();
+    await expectAccessible("delete confirmation of a leaked key");
     await page.getByRole("button", { name: "Yes, delete" }).click();
     await page.waitForURL("**/dashboard/settings/api-keys?deleted=*");
     expect(await row("Pasted in a gist").count()).toBe(0);
@@ -337,6 +371,7 @@ describe.skipIf(skipWithoutChromium())("the dashboard in Chromium", () => {
     await page.reload();
     await page.getByRole("heading", { name: "This secret was shown already" }).waitFor();
     expect(await page.content()).not.toContain(secret);
+    await expectAccessible("webhook secret shown already");
 
     // The receiver checks every event's MoMail-Signature with the secret shown.
     stack.webhooks.secret = secret;
@@ -344,6 +379,7 @@ describe.skipIf(skipWithoutChromium())("the dashboard in Chromium", () => {
     expect(await page.getByLabel("Webhook URL").inputValue()).toBe(receiver);
     await page.getByRole("button", { name: "Send test event" }).click();
     await page.getByText("is on its way").waitFor();
+    await expectAccessible("webhooks, test event sent");
     const eventId = new URL(page.url()).searchParams.get("sent") as string;
     expect(eventId).toMatch(/^evt_/);
     const delivery = page.getByRole("row").filter({ hasText: eventId });
@@ -362,6 +398,14 @@ describe.skipIf(skipWithoutChromium())("the dashboard in Chromium", () => {
     });
     await expectAccessible("webhooks with a delivery");
     await screenshot(page, "webhooks");
+
+    // Remove webhook asks first; Cancel leaves it as it is.
+    await page.getByRole("link", { name: "Remove webhook" }).click();
+    await page.getByRole("heading", { name: "Remove the webhook?" }).waitFor();
+    await expectAccessible("remove webhook confirmation");
+    await page.getByRole("link", { name: "Cancel" }).click();
+    await page.waitForURL("**/dashboard/settings/webhooks");
+    expect(await page.getByLabel("Webhook URL").inputValue()).toBe(receiver);
   });
 
   it("charts the usage of a key after real traffic, and totals each key", async () => {
@@ -439,14 +483,18 @@ describe.skipIf(skipWithoutChromium())("the dashboard in Chromium", () => {
     await expectAccessible("audit log, older entries");
   });
 
-  it("answers an unknown page with an accessible error page, and logs out", async () => {
+  it("answers an unknown page with an accessible error page, signed in and out, and logs out", async () => {
     await page.goto(url("/dashboard/settings/nothing-here"));
     await page.getByRole("heading", { name: "Page not found" }).waitFor();
     await expectAccessible("404 page");
     await page.goto(url("/dashboard/settings/api-keys"));
     await page.getByRole("button", { name: "Log out" }).click();
     await page.getByText("You have been logged out.").waitFor();
+    await expectAccessible("login, logged out");
     await page.goto(url("/dashboard/settings/api-keys"));
     expect(new URL(page.url()).pathname).toBe("/dashboard/login");
+    await page.goto(url("/dashboard/nothing-here"));
+    await page.getByRole("heading", { name: "Page not found" }).waitFor();
+    await expectAccessible("404 page, signed out");
   });
 });

@@ -3,11 +3,16 @@
  * Max-Age honoured), the site's Origin on every form post, the CSRF token
  * read from the last page, and redirects shown rather than followed. Each
  * browser has its own client address (CF-Connecting-IP), so the login
- * throttle of one test never counts another test's failures.
+ * throttle of one test never counts another test's failures. The tests
+ * build their URLs with the dashboard's own route table (`routes`), which
+ * test/dashboard/routes.test.ts pins to the documented addresses.
  */
 import { env } from "cloudflare:workers";
+import { HOME, routes } from "../../src/dashboard/routes";
 import { countingEnv } from "./counting-env";
 import { admin, createAccount, gateway } from "./helpers";
+
+export { DASHBOARD_BASE, routes } from "../../src/dashboard/routes";
 
 export const ORIGIN = "http://localhost";
 let addresses = 0;
@@ -20,6 +25,9 @@ export async function accountWithUser(password = "correct horse battery", accoun
   if (response.status !== 201) throw new Error(`user creation failed: ${response.status} ${await response.text()}`);
   return { account, email, password };
 }
+
+/** `text` as a regular expression that matches it literally (a URL in a pattern). */
+export const literally = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
 
 /** The value of the page's CSRF field, if it has one. */
 export function csrfTokenOf(html: string): string | undefined {
@@ -95,9 +103,9 @@ export class Browser {
 
   /** Opens the login page and logs in; throws unless it lands on the API keys page. */
   async login(email: string, password: string): Promise<void> {
-    await this.get("/dashboard/login");
-    const response = await this.post("/dashboard/login", { email, password });
-    if (response.status !== 303 || response.headers.get("location") !== "/dashboard/settings/api-keys") {
+    await this.get(routes.login.href());
+    const response = await this.post(routes.login.href(), { email, password });
+    if (response.status !== 303 || response.headers.get("location") !== HOME.href()) {
       throw new Error(`login failed: ${response.status} ${this.html.slice(0, 200)}`);
     }
   }
@@ -130,3 +138,19 @@ export async function liveKeyRows(accountId: string) {
     }>();
   return results;
 }
+
+/** Sets one column of a key's row, as time or a report would have (e.g. `last_used_at` 91 days ago). */
+export const setKeyColumn = (keyId: string, column: string, value: number | null) =>
+  env.DB.prepare(`UPDATE api_keys SET ${column} = ? WHERE id = ?`).bind(value, keyId).run();
+
+/** The names of the keys the list shows, in its order. */
+export const listedNames = (html: string) =>
+  [...html.matchAll(/<span class="key-name">([^<]*)</g)].map((match) => match[1]);
+
+/** The least configuration the gateway starts with, for tests that parse a config or render without a request. */
+export const MINIMAL_CONFIG = {
+  UPSTREAM_URL: "http://127.0.0.1:9",
+  KEY_PEPPER: "p".repeat(40),
+  KEY_PREFIX_SECRET: "k".repeat(40),
+  ORIGIN_SIGNING_SECRET: "s".repeat(40),
+};
