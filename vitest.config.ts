@@ -1,17 +1,38 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
 import { ORIGIN_SECRET } from "./test/support/origin-secret.ts";
 
-// Two projects. "workers": tests run inside workerd against real D1, KV and
-// Durable Objects, with the migrations drizzle-kit generated (the same SQL
-// `wrangler d1 migrations apply` runs); the origin is a real Node HTTP server
-// started in globalSetup. "e2e": Node tests that drive a real browser against
-// the gateway under `wrangler dev` (test/e2e).
+/** Pure logic, tested in Node: any test file named `*.unit.test.ts`, wherever it sits under test/. */
+const UNIT = "test/**/*.unit.test.ts";
+
+// Three projects, run one after the other (sequence.groupOrder), fastest first
+// (docs/testing.md):
+// - "unit": pure modules in Node, no workerd; `cloudflare:workers` is a stand-in.
+// - "workers": inside workerd against real D1, KV and Durable Objects, with the
+//   migrations drizzle-kit generated (the same SQL `wrangler d1 migrations
+//   apply` runs); the origin is a real Node HTTP server started in globalSetup.
+// - "e2e": Node tests that drive a real browser and `wrangler dev` (test/e2e).
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("./drizzle");
   return {
     test: {
+      // The gateway logs a JSON line per request: show logs only for failing tests (a root option:
+      // the reporter reads it from here, not from a project).
+      silent: "passed-only" as const,
       projects: [
+        {
+          test: {
+            name: "unit",
+            include: [UNIT],
+            environment: "node",
+            // Pure tests share one Node worker; they hold no state between files.
+            isolate: false,
+            alias: {
+              "cloudflare:workers": new URL("./test/support/unit/cloudflare-workers.ts", import.meta.url).pathname,
+            },
+            sequence: { groupOrder: 0 },
+          },
+        },
         {
           plugins: [
             cloudflareTest(({ inject }) => ({
@@ -35,11 +56,11 @@ export default defineConfig(async () => {
           test: {
             name: "workers",
             include: ["test/**/*.test.ts"],
+            exclude: [...configDefaults.exclude, UNIT],
             globalSetup: ["./test/support/global-setup.ts"],
             setupFiles: ["./test/support/apply-migrations.ts"],
             testTimeout: 20_000,
-            // The gateway logs a JSON line per request; show logs only for failing tests.
-            silent: "passed-only" as const,
+            sequence: { groupOrder: 1 },
           },
         },
         {
@@ -50,6 +71,7 @@ export default defineConfig(async () => {
             environment: "node",
             testTimeout: 120_000,
             hookTimeout: 120_000,
+            sequence: { groupOrder: 2 },
           },
         },
       ],
