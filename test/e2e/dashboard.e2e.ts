@@ -404,6 +404,7 @@ describe.skipIf(skipWithoutChromium())("the dashboard in Chromium", () => {
     const { readFile } = await import("node:fs/promises");
     const lines = (await readFile(csv, "utf8")).trimEnd().split("\r\n");
     expect(lines[0]).toMatch(/^start,keyId,admitted,rateLimited,quotaExceeded,forbidden,/);
+    expect(lines.length).toBeGreaterThan(1);
     expect(lines.slice(1).every((line) => line.split(",")[1] === probe.id)).toBe(true);
   });
 
