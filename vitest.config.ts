@@ -11,6 +11,9 @@ const UNIT = "test/**/*.unit.test.ts";
 // - "workers": inside workerd against real D1, KV and Durable Objects, with the
 //   migrations drizzle-kit generated (the same SQL `wrangler d1 migrations
 //   apply` runs); the origin is a real Node HTTP server started in globalSetup.
+//   All its files share one workerd (isolate: false), so they share its storage
+//   and the isolate's module state: each test makes the accounts and keys it
+//   uses, and test/support/background.ts lets no file's background work outlive it.
 // - "e2e": Node tests that drive a real browser and `wrangler dev` (test/e2e).
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("./drizzle");
@@ -58,7 +61,10 @@ export default defineConfig(async () => {
             include: ["test/**/*.test.ts"],
             exclude: [...configDefaults.exclude, UNIT],
             globalSetup: ["./test/support/global-setup.ts"],
-            setupFiles: ["./test/support/apply-migrations.ts"],
+            setupFiles: ["./test/support/apply-migrations.ts", "./test/support/background.ts"],
+            // One workerd for every file, not one per file: starting workerd and applying the
+            // migrations cost about 3 s a file, half of the suite's time.
+            isolate: false,
             testTimeout: 20_000,
             sequence: { groupOrder: 1 },
           },
