@@ -122,7 +122,7 @@ describe("request logs", () => {
     const all = lines.join("\n");
     for (const secret of secrets) expect(all).not.toContain(secret);
     // Nor does what the gateway writes about these calls: the audit log and the webhook events.
-    const [audit, events] = await env.DB.batch([
+    const [audit, events] = await env.DB.batch<Record<string, unknown>>([
       env.DB.prepare("SELECT * FROM audit_log"),
       env.DB.prepare("SELECT * FROM webhook_deliveries"),
     ]);
