@@ -75,6 +75,8 @@ export default defineConfig(async () => {
             name: "e2e",
             include: ["test/e2e/**/*.e2e.ts"],
             environment: "node",
+            // One gateway under `wrangler dev` for the files that can share it (test/e2e/support/stack.ts).
+            globalSetup: ["./test/e2e/support/global-setup.ts"],
             testTimeout: 120_000,
             hookTimeout: 120_000,
             sequence: { groupOrder: 2 },

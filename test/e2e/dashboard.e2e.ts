@@ -13,7 +13,7 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { axeViolations } from "./support/axe.ts";
 import { launchChromium, screenshot, skipWithoutChromium } from "./support/browser.ts";
-import { type Stack, startStack } from "./support/stack.ts";
+import { type Stack, sharedStack } from "./support/stack.ts";
 
 const EMAIL = "alex@acme.test";
 const PASSWORD = "correct horse battery staple";
@@ -53,7 +53,8 @@ describe.skipIf(skipWithoutChromium())("the dashboard in Chromium", () => {
 
   beforeAll(async () => {
     // LEAKED_KEY_ACTION is the default (revoke): a reported key is revoked, and stays listed, marked, until deleted.
-    stack = await startStack({ DASHBOARD_RESOURCES: "domains,messages" });
+    // DASHBOARD_RESOURCES is "domains,messages" (support/stack.ts).
+    stack = await sharedStack();
     const account = await stack.admin<{ id: string }>("POST", "/accounts", {
       name: "Acme Mail",
       sharedRateLimit: { limit: 1000, windowSeconds: 60 },
@@ -78,7 +79,6 @@ describe.skipIf(skipWithoutChromium())("the dashboard in Chromium", () => {
 
   afterAll(async () => {
     await browser?.close();
-    await stack?.stop();
   }, 30_000);
 
   it("logs in, creates a key that works, shows it once (a reload creates nothing), and deletes it for good", async () => {
@@ -339,7 +339,7 @@ describe.skipIf(skipWithoutChromium())("the dashboard in Chromium", () => {
     expect(await page.content()).not.toContain(secret);
 
     // The receiver checks every event's MoMail-Signature with the secret shown.
-    stack.webhooks.secret = secret;
+    await stack.setWebhookSecret(secret);
     await page.goto(url("/dashboard/settings/webhooks"));
     expect(await page.getByLabel("Webhook URL").inputValue()).toBe(receiver);
     await page.getByRole("button", { name: "Send test event" }).click();
