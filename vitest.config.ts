@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { configDefaults, defineConfig } from "vitest/config";
 import { ORIGIN_SECRET } from "./test/support/origin-secret.ts";
@@ -5,15 +6,23 @@ import { ORIGIN_SECRET } from "./test/support/origin-secret.ts";
 /** Pure logic, tested in Node: any test file named `*.unit.test.ts`, wherever it sits under test/. */
 const UNIT = "test/**/*.unit.test.ts";
 
-// Three projects, run one after the other (sequence.groupOrder), fastest first
-// (docs/testing.md):
+/**
+ * How many workers and e2e files run at once: at least two, even on 2 CPUs,
+ * since most of them wait on time (rate-limit windows, leases, queues,
+ * `wrangler dev`, a browser) more than on the CPU; two halve the run there.
+ */
+const PARALLEL = Math.max(2, availableParallelism() - 1);
+
+// Three projects (docs/testing.md). "unit" runs first, alone; then "workers"
+// and "e2e" together, PARALLEL files at a time (sequence.groupOrder):
 // - "unit": pure modules in Node, no workerd; `cloudflare:workers` is a stand-in.
 // - "workers": inside workerd against real D1, KV and Durable Objects, with the
 //   migrations drizzle-kit generated (the same SQL `wrangler d1 migrations
 //   apply` runs); the origin is a real Node HTTP server started in globalSetup.
-//   All its files share one workerd (isolate: false), so they share its storage
-//   and the isolate's module state: each test makes the accounts and keys it
-//   uses, and test/support/background.ts lets no file's background work outlive it.
+//   Its files share workerd runners (isolate: false), so they share a runner's
+//   storage and the isolate's module state: each test makes the accounts and
+//   keys it uses, and test/support/background.ts lets no file's background
+//   work outlive it.
 // - "e2e": Node tests that drive a real browser and `wrangler dev` (test/e2e).
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("./drizzle");
@@ -62,9 +71,10 @@ export default defineConfig(async () => {
             exclude: [...configDefaults.exclude, UNIT],
             globalSetup: ["./test/support/global-setup.ts"],
             setupFiles: ["./test/support/apply-migrations.ts", "./test/support/background.ts"],
-            // One workerd for every file, not one per file: starting workerd and applying the
-            // migrations cost about 3 s a file, half of the suite's time.
+            // A workerd runner for many files, not one per file: starting workerd and applying
+            // the migrations cost about 3 s a file, half of the suite's time.
             isolate: false,
+            maxWorkers: PARALLEL,
             testTimeout: 20_000,
             sequence: { groupOrder: 1 },
           },
@@ -79,7 +89,8 @@ export default defineConfig(async () => {
             globalSetup: ["./test/e2e/support/global-setup.ts"],
             testTimeout: 120_000,
             hookTimeout: 120_000,
-            sequence: { groupOrder: 2 },
+            maxWorkers: PARALLEL,
+            sequence: { groupOrder: 1 },
           },
         },
       ],
