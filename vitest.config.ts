@@ -6,15 +6,8 @@ import { ORIGIN_SECRET } from "./test/support/origin-secret.ts";
 /** Pure logic, tested in Node: any test file named `*.unit.test.ts`, wherever it sits under test/. */
 const UNIT = "test/**/*.unit.test.ts";
 
-/**
- * How many workers and e2e files run at once: at least two, even on 2 CPUs,
- * since most of them wait on time (rate-limit windows, leases, queues,
- * `wrangler dev`, a browser) more than on the CPU; two halve the run there.
- */
-const PARALLEL = Math.max(2, availableParallelism() - 1);
-
-// Three projects (docs/testing.md). "unit" runs first, alone; then "workers"
-// and "e2e" together, PARALLEL files at a time (sequence.groupOrder):
+// Three projects, one after the other (sequence.groupOrder), each running
+// several files at a time (maxWorkers; docs/testing.md):
 // - "unit": pure modules in Node, no workerd; `cloudflare:workers` is a stand-in.
 // - "workers": inside workerd against real D1, KV and Durable Objects, with the
 //   migrations drizzle-kit generated (the same SQL `wrangler d1 migrations
@@ -31,6 +24,11 @@ export default defineConfig(async () => {
       // The gateway logs a JSON line per request: show logs only for failing tests (a root option:
       // the reporter reads it from here, not from a project).
       silent: "passed-only" as const,
+      // At least two files at a time, even on 2 CPUs: most workers and e2e files wait on time
+      // (rate-limit windows, leases, queues, `wrangler dev`, a browser) more than on the CPU, and
+      // two halve the run there. The same for every project (vitest requires it when a
+      // --sequence flag puts them all in one group).
+      maxWorkers: Math.max(2, availableParallelism() - 1),
       projects: [
         {
           test: {
@@ -74,7 +72,6 @@ export default defineConfig(async () => {
             // A workerd runner for many files, not one per file: starting workerd and applying
             // the migrations cost about 3 s a file, half of the suite's time.
             isolate: false,
-            maxWorkers: PARALLEL,
             testTimeout: 20_000,
             sequence: { groupOrder: 1 },
           },
@@ -89,8 +86,7 @@ export default defineConfig(async () => {
             globalSetup: ["./test/e2e/support/global-setup.ts"],
             testTimeout: 120_000,
             hookTimeout: 120_000,
-            maxWorkers: PARALLEL,
-            sequence: { groupOrder: 1 },
+            sequence: { groupOrder: 2 },
           },
         },
       ],
