@@ -6,8 +6,8 @@ import { ORIGIN_SECRET } from "./test/support/origin-secret.ts";
 /** Pure logic, tested in Node: any test file named `*.unit.test.ts`, wherever it sits under test/. */
 const UNIT = "test/**/*.unit.test.ts";
 
-// Three projects (docs/testing.md): "unit" first, then "workers" and "e2e"
-// together (sequence.groupOrder), several files at a time (maxWorkers):
+// Three projects, one after the other (sequence.groupOrder), each running
+// several files at a time (maxWorkers; docs/testing.md):
 // - "unit": pure modules in Node, no workerd; `cloudflare:workers` is a stand-in.
 // - "workers": inside workerd against real D1, KV and Durable Objects, with the
 //   migrations drizzle-kit generated (the same SQL `wrangler d1 migrations
@@ -86,8 +86,9 @@ export default defineConfig(async () => {
             globalSetup: ["./test/e2e/support/global-setup.ts"],
             testTimeout: 120_000,
             hookTimeout: 120_000,
-            // With the workers files, so that its long files (a browser, `npm start`) overlap them.
-            sequence: { groupOrder: 1 },
+            // Last: its gateway starts in the background meanwhile, and its browser and `wrangler dev`
+            // processes do not compete with the workers files' timings.
+            sequence: { groupOrder: 2 },
           },
         },
       ],
