@@ -122,16 +122,22 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayProc
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) break;
-    try {
-      const response = await fetch(`${url}/admin/openapi.json`, { signal: AbortSignal.timeout(2_000) });
-      if (response.status === 200) return { url, child, stop };
-    } catch {
-      // Not listening yet.
-    }
+    if (await answers(url)) return { url, child, stop };
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   await stop();
   throw new Error(`wrangler dev did not come up (exit code ${child.exitCode}):\n${output}`);
+}
+
+/** Whether a gateway answers at `url` (its admin API's OpenAPI document, within 2 s). */
+export async function answers(url: string): Promise<boolean> {
+  try {
+    const response = await fetch(`${url}/admin/openapi.json`, { signal: AbortSignal.timeout(2_000) });
+    await response.arrayBuffer();
+    return response.status === 200;
+  } catch {
+    return false; // Not listening yet.
+  }
 }
 
 export interface DemoSeed {

@@ -5,19 +5,16 @@
  * so the gateway never learns which headers it named. The in-process workers
  * tests (test/proxy/headers.test.ts) cannot show this: they hand the Worker a
  * Request object with Connection intact, no HTTP hop in between. So this test
- * sends raw HTTP/1.1 over a socket and looks at what a Node origin received:
- * the sensitive names are dropped by name, and an arbitrary header named only
- * in Connection still arrives (the platform limit the docs state).
+ * sends raw HTTP/1.1 over a socket, through the shared stack's gateway, to the
+ * test origin behind `/v1/echo/...`, which answers with the headers it
+ * received: the sensitive names are dropped by name, and an arbitrary header
+ * named only in Connection still arrives (the platform limit the docs state).
  */
-import { randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { randomUUID } from "node:crypto";
+import type { IncomingHttpHeaders } from "node:http";
 import { connect } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { applyLocalMigrations, freePort, type GatewayProcess, startGateway } from "../../scripts/local-stack.ts";
+import { beforeAll, describe, expect, it } from "vitest";
+import { type Stack, sharedStack } from "./support/stack.ts";
 
 /** Sends `head` (request line and headers) on a fresh socket; resolves with the raw response once it is complete. */
 function rawRequest(port: number, head: string): Promise<string> {
@@ -40,52 +37,18 @@ function rawRequest(port: number, head: string): Promise<string> {
 }
 
 describe("Connection-named headers over real HTTP (wrangler dev)", () => {
-  const seen = new Map<string, IncomingHttpHeaders>();
-  const adminToken = randomBytes(24).toString("hex");
-  let origin: Server;
-  let gateway: GatewayProcess | undefined;
-  let state: string;
+  let stack: Stack;
   let key: string;
 
   beforeAll(async () => {
-    origin = createServer((req, res) => {
-      seen.set(req.url ?? "", req.headers);
-      req.resume();
-      res.writeHead(200, { "content-type": "application/json", "content-length": "2" });
-      res.end("{}");
-    });
-    await new Promise<void>((resolve) => origin.listen(0, "127.0.0.1", resolve));
-    state = await mkdtemp(join(tmpdir(), "momail-connection-"));
-    await applyLocalMigrations(state);
-    gateway = await startGateway({
-      port: await freePort(),
-      adminToken,
-      upstreamUrl: `http://127.0.0.1:${(origin.address() as AddressInfo).port}`,
-      originSigningSecret: randomBytes(32).toString("hex"),
-      persistTo: state,
-    });
-    const post = async (path: string, body: unknown) => {
-      const response = await fetch(`${gateway?.url}/admin${path}`, {
-        method: "POST",
-        headers: { Authorization: `Bearer ${adminToken}`, "Content-Type": "application/json" },
-        body: JSON.stringify(body),
-      });
-      return ((await response.json()) as { data: { id: string; key: string } }).data;
-    };
-    const account = await post("/accounts", { name: "Connection" });
-    key = (await post(`/accounts/${account.id}/keys`, { name: "connection" })).key;
-  });
-
-  afterAll(async () => {
-    await gateway?.stop();
-    origin?.closeAllConnections();
-    await new Promise((resolve) => origin?.close(resolve));
-    if (state) await rm(state, { recursive: true, force: true });
+    stack = await sharedStack();
+    const account = await stack.admin<{ id: string }>("POST", "/accounts", { name: "Connection" });
+    key = (await stack.admin<{ key: string }>("POST", `/accounts/${account.id}/keys`, { name: "connection" })).key;
   });
 
   it("drops the sensitive headers by name, though the Worker never sees the Connection header that names them", async () => {
-    const port = Number(new URL(gateway?.url as string).port);
-    const path = "/v1/domains/connection";
+    const port = Number(new URL(stack.url).port);
+    const path = `/v1/echo/connection-${randomUUID()}`;
     const response = await rawRequest(
       port,
       [
@@ -105,8 +68,13 @@ describe("Connection-named headers over real HTTP (wrangler dev)", () => {
       ].join("\r\n"),
     );
     expect(response).toMatch(/^HTTP\/1\.1 200 /);
-    const headers = seen.get(path);
-    expect(headers).toBeDefined();
+    // What the test origin received, as it echoes it back.
+    const echo = JSON.parse(response.slice(response.indexOf("\r\n\r\n") + 4)) as {
+      path: string;
+      headers: IncomingHttpHeaders;
+    };
+    expect(echo.path).toBe(path);
+    const { headers } = echo;
     for (const name of [
       "keep-alive",
       "proxy-authorization",

@@ -9,16 +9,20 @@
  * dashboard, in each of its states (a refused form, a notice, a secret shown
  * and shown already, a confirmation, an error page signed in and out);
  * keyboard-only use of Create New Key; and screenshots of the pages
- * (`npm run screenshots` keeps them in docs/).
+ * (`npm run screenshots` keeps them in docs/). Each test has a browser
+ * context of its own, signed in (the first and the last sign in themselves),
+ * and depends on no other test: they pass in any order.
  */
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { axeViolations } from "./support/axe.ts";
 import { launchChromium, screenshot, skipWithoutChromium } from "./support/browser.ts";
-import { type Stack, startStack } from "./support/stack.ts";
+import { type Stack, sharedStack } from "./support/stack.ts";
 
 const EMAIL = "alex@acme.test";
 const PASSWORD = "correct horse battery staple";
+/** The user of the account whose audit log is read, and who writes most of it. */
+const AUDITED_EMAIL = "sam@acme.test";
 const KEY = /^mk_[a-z0-9]{8}_[A-Za-z0-9]{24}$/;
 const inDays = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
 
@@ -29,6 +33,8 @@ describe.skipIf(skipWithoutChromium())("the dashboard in Chromium", () => {
   let page: Page;
   let accountId: string;
   let billingKey: string;
+  /** Alex's session, in which each test starts. */
+  let signedIn: Awaited<ReturnType<BrowserContext["storageState"]>>;
   const url = (path: string) => `${stack.url}${path}`;
 
   const status = (key: string, method = "GET") =>
@@ -53,9 +59,30 @@ describe.skipIf(skipWithoutChromium())("the dashboard in Chromium", () => {
   /** The list's row of the key named `name`. */
   const row = (name: string) => page.getByRole("row").filter({ hasText: name });
 
+  /** A browser context as the tests use it, with the clipboard allowed, in `state` if given. */
+  async function newContext(state?: typeof signedIn) {
+    const created = await (browser as Browser).newContext({
+      viewport: { width: 1280, height: 800 },
+      locale: "en-GB",
+      storageState: state,
+    });
+    await created.grantPermissions(["clipboard-read", "clipboard-write"], { origin: stack.url });
+    return created;
+  }
+
+  /** Logs in through the form, as `email`, in the current page. */
+  async function logIn(email = EMAIL, password = PASSWORD) {
+    await page.goto(url("/dashboard/login"));
+    await page.getByLabel("Email").fill(email);
+    await page.getByLabel("Password").fill(password);
+    await page.getByRole("button", { name: "Log in" }).click();
+    await page.waitForURL("**/dashboard/settings/api-keys");
+  }
+
   beforeAll(async () => {
     // LEAKED_KEY_ACTION is the default (revoke): a reported key is revoked, and stays listed, marked, until deleted.
-    stack = await startStack({ DASHBOARD_RESOURCES: "domains,messages" });
+    // DASHBOARD_RESOURCES is "domains,messages" (support/stack.ts).
+    stack = await sharedStack();
     const account = await stack.admin<{ id: string }>("POST", "/accounts", {
       name: "Acme Mail",
       sharedRateLimit: { limit: 1000, windowSeconds: 60 },
@@ -72,18 +99,29 @@ describe.skipIf(skipWithoutChromium())("the dashboard in Chromium", () => {
     billingKey = billing.key;
     await stack.admin("POST", `/accounts/${accountId}/keys`, { name: "CI pipeline", scopes: ["*:read"] });
     browser = await launchChromium();
-    context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: "en-GB" });
-    await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: stack.url });
+    context = await newContext();
+    page = await context.newPage();
+    await logIn();
+    signedIn = await context.storageState();
+    await context.close();
+  }, 120_000);
+
+  beforeEach(async () => {
+    context = await newContext(signedIn);
     page = await context.newPage();
     page.setDefaultTimeout(10_000);
-  }, 120_000);
+  });
+
+  afterEach(async () => {
+    await context?.close();
+  });
 
   afterAll(async () => {
     await browser?.close();
-    await stack?.stop();
   }, 30_000);
 
   it("logs in, creates a key that works, shows it once (a reload creates nothing), and deletes it for good", async () => {
+    await context.clearCookies();
     await page.goto(url("/dashboard"));
     expect(new URL(page.url()).pathname).toBe("/dashboard/login");
     await page.getByRole("heading", { name: "Log in to your MoMail Dashboard" }).waitFor();
@@ -374,7 +412,7 @@ describe.skipIf(skipWithoutChromium())("the dashboard in Chromium", () => {
     await expectAccessible("webhook secret shown already");
 
     // The receiver checks every event's MoMail-Signature with the secret shown.
-    stack.webhooks.secret = secret;
+    await stack.setWebhookSecret(secret);
     await page.goto(url("/dashboard/settings/webhooks"));
     expect(await page.getByLabel("Webhook URL").inputValue()).toBe(receiver);
     await page.getByRole("button", { name: "Send test event" }).click();
@@ -448,10 +486,35 @@ describe.skipIf(skipWithoutChromium())("the dashboard in Chromium", () => {
     const { readFile } = await import("node:fs/promises");
     const lines = (await readFile(csv, "utf8")).trimEnd().split("\r\n");
     expect(lines[0]).toMatch(/^start,keyId,admitted,rateLimited,quotaExceeded,forbidden,/);
+    expect(lines.length).toBeGreaterThan(1);
     expect(lines.slice(1).every((line) => line.split(",")[1] === probe.id)).toBe(true);
   });
 
   it("shows the audit log of what the test did, newest first, page by page", async () => {
+    // An account of its own, whose every write this test makes: 20 older entries by the operator
+    // (a second page of 25), then the user's login, a key created and deleted and a webhook set
+    // and removed (no event goes out), a leak report, and the operator's key last.
+    const audited = await stack.admin<{ id: string }>("POST", "/accounts", { name: "Audited Mail" });
+    for (let i = 1; i <= 20; i++) await stack.admin("PATCH", `/accounts/${audited.id}`, { name: "Audited Mail" });
+    await stack.admin("POST", `/accounts/${audited.id}/users`, { email: AUDITED_EMAIL, password: PASSWORD });
+    await context.clearCookies();
+    await logIn(AUDITED_EMAIL);
+    await createKey("Production server");
+    await page.goto(url("/dashboard/settings/api-keys"));
+    await row("Production server").getByRole("button", { name: "Delete" }).click();
+    await page.getByRole("button", { name: "Yes, delete" }).click();
+    await page.waitForURL("**/dashboard/settings/api-keys?deleted=*");
+    await page.goto(url("/dashboard/settings/webhooks"));
+    await page.getByLabel("Webhook URL").fill(`${stack.originUrl}/webhooks`);
+    await page.getByRole("button", { name: "Save URL" }).click();
+    await page.getByRole("heading", { name: "Your webhook signing secret" }).waitFor();
+    await page.goto(url("/dashboard/settings/webhooks/remove"));
+    await page.getByRole("button", { name: "Yes, remove" }).click();
+    await page.waitForURL("**/dashboard/settings/webhooks?removed");
+    const leaked = await stack.admin<{ key: string }>("POST", `/accounts/${audited.id}/keys`, { name: "In a gist" });
+    await stack.admin("POST", "/leaked-keys", { keys: [leaked.key], source: "e2e" });
+    await stack.admin("POST", `/accounts/${audited.id}/keys`, { name: "Usage probe", scopes: ["*:read"] });
+
     await page.goto(url("/dashboard/settings/audit-log"));
     await page.getByRole("heading", { name: "Audit log", exact: true }).waitFor();
     const rows = page.locator("tbody tr");
@@ -471,19 +534,22 @@ describe.skipIf(skipWithoutChromium())("the dashboard in Chromium", () => {
       entries.push(...(await rows.allInnerTexts()));
     }
     expect(entries.length).toBe(
-      (await stack.admin<unknown[]>("GET", `/accounts/${accountId}/audit-log?limit=100`)).length,
+      (await stack.admin<unknown[]>("GET", `/accounts/${audited.id}/audit-log?limit=100`)).length,
     );
     expect(entries.at(-1)).toContain("Account created");
     const all = entries.join("\n");
-    expect(all).toMatch(new RegExp(`${EMAIL}\\s+Logged in`));
-    expect(all).toMatch(new RegExp(`${EMAIL}\\s+Key created\\s+Key\\s+Production server`));
-    expect(all).toMatch(new RegExp(`${EMAIL}\\s+Key deleted\\s+Key\\s+Production server`));
+    expect(all).toMatch(new RegExp(`${AUDITED_EMAIL}\\s+Logged in`));
+    expect(all).toMatch(new RegExp(`${AUDITED_EMAIL}\\s+Key created\\s+Key\\s+Production server`));
+    expect(all).toMatch(new RegExp(`${AUDITED_EMAIL}\\s+Key deleted\\s+Key\\s+Production server`));
     expect(all).toMatch(/System \(a leak report to MoMail\)\s+Key reported as leaked/);
-    expect(all).toMatch(new RegExp(`${EMAIL}\\s+Account settings changed`));
+    expect(all).toMatch(new RegExp(`${AUDITED_EMAIL}\\s+Account settings changed`));
     await expectAccessible("audit log, older entries");
   });
 
   it("answers an unknown page with an accessible error page, signed in and out, and logs out", async () => {
+    // A session of its own to end: the other tests start in Alex's first one.
+    await context.clearCookies();
+    await logIn();
     await page.goto(url("/dashboard/settings/nothing-here"));
     await page.getByRole("heading", { name: "Page not found" }).waitFor();
     await expectAccessible("404 page");

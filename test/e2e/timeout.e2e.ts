@@ -5,7 +5,10 @@
  * gateway's request ends. The gateway passes no AbortSignal to fetch (see
  * src/proxy/index.ts): it relies on the runtime cancelling the subrequests of
  * a finished request, which a test inside the Workers pool cannot observe
- * (its requests live as long as the test), so this one runs end to end.
+ * (its requests live as long as the test), so this one runs end to end, on
+ * a gateway of its own: the shared stack's (support/stack.ts) cannot take an
+ * UPSTREAM_TIMEOUT_MS of 300, which would turn any slow answer of its origins
+ * into a 504 for the other files.
  */
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -15,6 +18,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { applyLocalMigrations, freePort, type GatewayProcess, startGateway } from "../../scripts/local-stack.ts";
+import { adminClient } from "./support/stack.ts";
 
 /** What the origin saw of each request: when it arrived and when its connection closed. */
 interface Seen {
@@ -53,16 +57,9 @@ describe("upstream timeout (wrangler dev)", () => {
       persistTo: state,
       vars: { UPSTREAM_TIMEOUT_MS: "300" },
     });
-    const post = async (path: string, body: unknown) => {
-      const response = await fetch(`${gateway?.url}/admin${path}`, {
-        method: "POST",
-        headers: { Authorization: `Bearer ${adminToken}`, "Content-Type": "application/json" },
-        body: JSON.stringify(body),
-      });
-      return ((await response.json()) as { data: { id: string; key: string } }).data;
-    };
-    const account = await post("/accounts", { name: "Timeout" });
-    key = (await post(`/accounts/${account.id}/keys`, { name: "timeout" })).key;
+    const admin = adminClient(gateway.url, adminToken);
+    const account = await admin<{ id: string }>("POST", "/accounts", { name: "Timeout" });
+    key = (await admin<{ key: string }>("POST", `/accounts/${account.id}/keys`, { name: "timeout" })).key;
   });
 
   afterAll(async () => {

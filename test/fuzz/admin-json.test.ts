@@ -17,7 +17,7 @@
  */
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { parseKey } from "../../src/keys/format";
 import { expectEnvelope, expectNoLeak } from "../support/envelope";
 import { ADMIN_TOKEN, createAccount, createKey, gateway } from "../support/helpers";
@@ -654,10 +654,12 @@ const RUNS = { numRuns: 100 };
 const JSON_BODY: Framing = { kind: "json", contentType: "application/json" };
 
 describe("admin API, fuzzed JSON bodies", () => {
+  // Each test gets its own account and key: one test's writes (keys up to the cap, a disabled
+  // account, a webhook URL) must not decide another's outcome, whatever the order.
   let accountId: string;
   let keyId: string;
 
-  beforeAll(async () => {
+  beforeEach(async () => {
     accountId = (await createAccount({ name: "Fuzz target" })).id;
     keyId = (await createKey(accountId, { name: "Fuzz key" })).id;
   });

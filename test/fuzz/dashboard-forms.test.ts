@@ -14,7 +14,7 @@
  */
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { accountWithUser, Browser, csrfTokenOf, ORIGIN, signedIn } from "../support/dashboard";
 import { expectNoLeak } from "../support/envelope";
 import { ADMIN_TOKEN, createKey, gateway } from "../support/helpers";
@@ -288,11 +288,12 @@ describe("dashboard forms, fuzzed", () => {
   });
 
   describe("signed in", () => {
+    // Each test signs in to its own account: the keys one creates or deletes are not the other's.
     let accountId: string;
     let browser: Browser;
     let token: string;
 
-    beforeAll(async () => {
+    beforeEach(async () => {
       const session = await signedIn();
       accountId = session.account.id;
       browser = session.browser;

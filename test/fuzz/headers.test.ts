@@ -10,11 +10,10 @@
  */
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { checksum, parseKey } from "../../src/keys/format";
-import { BASE62, LOWER_ALNUM } from "../../src/keys/random";
+import { checksum } from "../../src/keys/format";
 import { expectEnvelope } from "../support/envelope";
 import { accountWithKey, gateway, type KeyData, marker, type OriginRecord, originRequests } from "../support/helpers";
-import { anyCodeUnit, asciiValue, headerName, latin1Char, latin1String } from "./invariants";
+import { asciiValue, base62Char, headerName, latin1Char, latin1String, lowerAlnumChar } from "./invariants";
 
 const INVALID_BODY = JSON.stringify({
   success: false,
@@ -23,9 +22,6 @@ const INVALID_BODY = JSON.stringify({
 /** hono/request-id's rule, which the data plane follows: the client's id if it is a sane token. */
 const SANE_REQUEST_ID = /^[\w=-]{1,128}$/;
 const MAX_BODY_BYTES = 10_485_760;
-
-const base62Char = fc.constantFrom(...BASE62);
-const lowerAlnumChar = fc.constantFrom(...LOWER_ALNUM);
 
 /** How to derive an X-API-Key value from the real key: a plan that prints readably when a run fails. */
 type KeyCase =
@@ -173,14 +169,16 @@ describe("X-API-Key, fuzzed", () => {
       {
         numRuns: 200,
         // Always tried first: the key with its "_" separator changed (which the warm path of
-        // src/keys/check.ts does not check), and the key sent twice.
+        // src/keys/check.ts does not check), the key sent twice, and the key itself.
         examples: [
           [{ kind: "mutate", index: 11, char: "-" }, "X-API-Key"],
           [{ kind: "twice", first: { kind: "exact" }, second: { kind: "exact" } }, "X-API-Key"],
+          [{ kind: "exact" }, "x-api-key"],
         ],
       },
     );
-    // Refused requests never reach the origin.
+    // The real key did get through, and refused requests never reach the origin.
+    expect(admitted).toBeGreaterThan(0);
     expect(await originRequests({ pathContains: m })).toHaveLength(admitted);
   });
 });
@@ -366,68 +364,6 @@ describe("the other request headers, fuzzed", () => {
         // Always tried first: a GET that declares an empty body (Content-Length: 0), as some clients send.
         examples: [[{ method: "GET", body: "", contentLength: "0" }, true]],
       },
-    );
-  });
-});
-
-/** An independent model of the key format: a bitwise CRC-32 and a BigInt base62, not the gateway's code. */
-function referenceChecksum(body: string): string {
-  let crc = 0xffffffff;
-  for (let i = 0; i < body.length; i++) {
-    crc ^= body.charCodeAt(i) & 0xff;
-    for (let bit = 0; bit < 8; bit++) crc = crc & 1 ? (crc >>> 1) ^ 0xedb88320 : crc >>> 1;
-  }
-  let value = BigInt((crc ^ 0xffffffff) >>> 0);
-  let out = "";
-  for (let i = 0; i < 6; i++) {
-    out = BASE62[Number(value % 62n)] + out;
-    value /= 62n;
-  }
-  return out;
-}
-
-function referenceValid(raw: string): boolean {
-  return /^mk_[a-z0-9]{8}_[A-Za-z0-9]{24}$/.test(raw) && referenceChecksum(raw.slice(0, 30)) === raw.slice(30);
-}
-
-/** 36-char strings shaped like keys, with some positions replaced by any code unit, and the checksum often right. */
-const nearKey = fc
-  .tuple(
-    fc.string({ unit: lowerAlnumChar, minLength: 8, maxLength: 8 }),
-    fc.string({ unit: base62Char, minLength: 18, maxLength: 18 }),
-    fc.array(fc.tuple(fc.nat(35), fc.oneof(anyCodeUnit, latin1Char)), { maxLength: 2 }),
-    fc.boolean(),
-  )
-  .map(([prefix, random, changes, changeAfterChecksum]) => {
-    let body = `mk_${prefix}_${random}`;
-    const apply = (text: string) =>
-      changes.reduce(
-        (s, [index, char]) => (index < s.length ? s.slice(0, index) + char + s.slice(index + 1) : s),
-        text,
-      );
-    if (!changeAfterChecksum) body = apply(body);
-    const key = body + referenceChecksum(body);
-    return changeAfterChecksum ? apply(key) : key;
-  });
-
-describe("parseKey against an independent model", () => {
-  it("accepts a 36-char string exactly when the shape and the reference checksum say so", () => {
-    fc.assert(
-      fc.property(nearKey, (raw) => {
-        const parsed = parseKey(raw);
-        expect(parsed !== null).toBe(referenceValid(raw));
-        if (parsed) expect(`mk_${parsed.prefix}_${parsed.secret}`).toBe(raw);
-      }),
-      { numRuns: 1000 },
-    );
-  });
-
-  it("never throws and never accepts arbitrary UTF-16, lone surrogates included", () => {
-    fc.assert(
-      fc.property(fc.string({ unit: "binary", maxLength: 80 }), (raw) => {
-        expect(parseKey(raw) !== null).toBe(referenceValid(raw));
-      }),
-      { numRuns: 1000 },
     );
   });
 });

@@ -3,6 +3,7 @@
  * fuzzed response must satisfy (the envelope, no leak) is test/support/envelope.ts.
  */
 import fc from "fast-check";
+import { BASE62, LOWER_ALNUM } from "../../src/keys/random";
 
 /** A Latin-1 character a header value may hold: TAB, and 0x01-0xFF but NUL, CR and LF. */
 export const latin1Char = fc
@@ -36,3 +37,9 @@ export const anyCodeUnit = fc.integer({ min: 0, max: 0xffff }).map((code) => Str
 
 /** A header name token. */
 export const headerName = fc.stringMatching(/^[a-z][a-z0-9-]{0,24}$/);
+
+/** A character of a key's secret (base62). */
+export const base62Char = fc.constantFrom(...BASE62);
+
+/** A character of a key's prefix (lowercase alphanumeric). */
+export const lowerAlnumChar = fc.constantFrom(...LOWER_ALNUM);

@@ -5,10 +5,10 @@
  */
 import { env, exports } from "cloudflare:workers";
 import { getConfig } from "../../src/config";
-import { formatKey } from "../../src/keys/format";
 import { issueKey } from "../../src/keys/issue";
-import { BASE62, LOWER_ALNUM, randomString } from "../../src/keys/random";
 import { countingEnv } from "./counting-env";
+
+export { forgedKey } from "./keys";
 
 export const ADMIN_TOKEN = "test-admin-token";
 
@@ -135,11 +135,6 @@ export function bytes(length: number, seed = 1): Uint8Array<ArrayBuffer> {
     out[i] = x >>> 24;
   }
   return out;
-}
-
-/** A well-formed key (valid checksum) that the gateway never issued: what a forger mints. */
-export function forgedKey(prefix = randomString(LOWER_ALNUM, 8)): string {
-  return formatKey(prefix, randomString(BASE62, 18));
 }
 
 /** A key the gateway could have issued (its prefix is the MAC of its secret) but never stored. */

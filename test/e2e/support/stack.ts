@@ -1,76 +1,75 @@
 /**
- * A real local stack for end-to-end tests: the demo origin
- * (examples/origin/server.ts) in this process, also a webhook receiver at
- * `{originUrl}/webhooks` (it checks signatures once `webhooks.secret` is
- * set, and `GET` lists what it received), and the gateway under
- * `wrangler dev` (scripts/local-stack.ts), each on a free port, with fresh
- * local D1/KV/Durable Object state in a temporary directory. `stop()` stops
- * wrangler's whole process group and removes the state.
+ * The local stack the end-to-end tests share, started once for the e2e
+ * project by global-setup.ts: the gateway under `wrangler dev`
+ * (scripts/local-stack.ts) on fresh local D1/KV/Durable Object state; the
+ * demo origin (examples/origin/server.ts) as its upstream, also a webhook
+ * receiver at `{originUrl}/webhooks`; and the test origin
+ * (test/support/origin-server.ts) behind `/v1/echo/...`, which answers with
+ * the request it received. Its variables are the defaults but
+ * `DASHBOARD_RESOURCES=domains,messages` and that route. A file that needs
+ * other variables starts a gateway of its own (timeout.e2e.ts).
  */
-import { randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { createDemoOrigin, type WebhookInbox } from "../../../examples/origin/server.ts";
-import { applyLocalMigrations, freePort, type GatewayProcess, startGateway } from "../../../scripts/local-stack.ts";
+import { inject } from "vitest";
+import { answers } from "../../../scripts/local-stack.ts";
 
-export interface Stack {
+/** What global-setup.ts provides to the test files. */
+export interface StackInfo {
   /** The gateway's base URL, e.g. http://127.0.0.1:41234 */
   url: string;
   adminToken: string;
   /** The demo origin's base URL; its webhook receiver is `{originUrl}/webhooks`. */
   originUrl: string;
-  /** The receiver's inbox: set `secret` to the account's webhook secret to have it verify signatures. */
-  webhooks: WebhookInbox;
-  /** An admin API call with the stack's token; answers the parsed `data`, or throws. */
-  admin<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<T>;
-  stop(): Promise<void>;
 }
 
-/** Starts the demo origin and the gateway (with `vars` as more `--var`s); resolves once the gateway answers. */
-export async function startStack(vars: Record<string, string> = {}): Promise<Stack> {
-  const state = await mkdtemp(join(tmpdir(), "momail-e2e-"));
-  // The demo origin refuses the dev default secret: this stack's gateway and origin share a fresh one.
-  const originSigningSecret = randomBytes(32).toString("hex");
-  const webhooks: WebhookInbox = {};
-  const demo = createDemoOrigin({ secret: originSigningSecret, webhooks });
-  await new Promise<void>((resolve) => demo.listen(0, "127.0.0.1", resolve));
-  const adminToken = randomBytes(24).toString("hex");
-  let gateway: GatewayProcess | undefined;
-
-  const stop = async () => {
-    await gateway?.stop();
-    demo.closeAllConnections();
-    await new Promise((resolve) => demo.close(resolve));
-    await rm(state, { recursive: true, force: true });
-  };
-
-  try {
-    await applyLocalMigrations(state);
-    const upstreamUrl = `http://127.0.0.1:${(demo.address() as AddressInfo).port}`;
-    gateway = await startGateway({
-      port: await freePort(),
-      adminToken,
-      upstreamUrl,
-      originSigningSecret,
-      persistTo: state,
-      vars,
-    });
-    const url = gateway.url;
-    async function admin<T>(method: string, path: string, body?: unknown): Promise<T> {
-      const response = await fetch(`${url}/admin${path}`, {
-        method,
-        headers: { Authorization: `Bearer ${adminToken}`, "Content-Type": "application/json" },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const json = (await response.json()) as { success: boolean; data: T };
-      if (!json.success) throw new Error(`admin ${method} ${path}: ${response.status} ${JSON.stringify(json)}`);
-      return json.data;
-    }
-    return { url, adminToken, originUrl: upstreamUrl, webhooks, admin, stop };
-  } catch (error) {
-    await stop();
-    throw error;
+declare module "vitest" {
+  export interface ProvidedContext {
+    e2eStack: StackInfo;
   }
+}
+
+export interface Stack {
+  url: string;
+  originUrl: string;
+  /** An admin API call with the stack's token; answers the parsed `data`, or throws. */
+  admin<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<T>;
+  /** Makes the demo origin's receiver check every webhook's MoMail-Signature with `secret`. */
+  setWebhookSecret(secret: string): Promise<void>;
+}
+
+/** The path where the demo origin's receiver learns its secret (global-setup.ts). */
+export const INBOX_SECRET_PATH = "/__inbox/secret";
+
+/** An admin API client for the gateway at `url`: answers the parsed `data`, or throws. */
+export function adminClient(url: string, adminToken: string) {
+  return async function admin<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<T> {
+    const response = await fetch(`${url}/admin${path}`, {
+      method,
+      headers: { Authorization: `Bearer ${adminToken}`, "Content-Type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const json = (await response.json()) as { success: boolean; data: T };
+    if (!json.success) throw new Error(`admin ${method} ${path}: ${response.status} ${JSON.stringify(json)}`);
+    return json.data;
+  };
+}
+
+/** The shared stack, once its gateway answers (it starts while the other projects' tests run). */
+export async function sharedStack(): Promise<Stack> {
+  const { url, adminToken, originUrl } = inject("e2eStack");
+  const deadline = Date.now() + 90_000;
+  while (!(await answers(url))) {
+    if (Date.now() > deadline) {
+      throw new Error(`The e2e gateway never answered at ${url}: see the error its global setup printed`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return {
+    url,
+    originUrl,
+    admin: adminClient(url, adminToken),
+    async setWebhookSecret(secret) {
+      const response = await fetch(`${originUrl}${INBOX_SECRET_PATH}`, { method: "PUT", body: secret });
+      if (response.status !== 204) throw new Error(`the receiver refused its secret: ${response.status}`);
+    },
+  };
 }

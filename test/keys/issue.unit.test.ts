@@ -1,13 +1,20 @@
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { getConfig, parseConfig } from "../../src/config";
+import { parseConfig } from "../../src/config";
 import { checksum, parseKey, SECRET_START } from "../../src/keys/format";
 import { isIssued, issueKey, prefixFor } from "../../src/keys/issue";
-import { forgedKey } from "../support/helpers";
+import { forgedKey } from "../support/keys";
 
-const config = getConfig(env);
+/** A development gateway's variables, as wrangler.toml has them. */
+const VARS = {
+  ENVIRONMENT: "development",
+  UPSTREAM_URL: "http://127.0.0.1:8788",
+  KEY_PEPPER: "dev-only-key-pepper-not-for-production",
+  KEY_PREFIX_SECRET: "dev-only-key-prefix-secret-not-for-production",
+  ORIGIN_SIGNING_SECRET: "dev-only-origin-signing-secret",
+};
+const config = parseConfig(VARS);
 const withSecrets = (current: string, retired?: string) =>
-  parseConfig({ ...env, KEY_PREFIX_SECRET: current, KEY_PREFIX_SECRETS_RETIRED: retired });
+  parseConfig({ ...VARS, KEY_PREFIX_SECRET: current, KEY_PREFIX_SECRETS_RETIRED: retired });
 
 describe("issued keys", () => {
   it("are mk_{8 lowercase alnum}_{24 base62} with the contract's CRC-32, and verify as issued", async () => {
