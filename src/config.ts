@@ -174,6 +174,10 @@ const schema = z.object({
   KEY_CACHE_TTL_SECONDS: intVar(300, 60, 86_400),
   KV_READ_TIMEOUT_MS: intVar(1_000, 1, 60_000),
   LEASE_MS: intVar(4_000, 0, 4_000),
+  LOCATION_HOLDERS: z
+    .enum(["true", "false"], { error: 'must be "true" or "false"' })
+    .optional()
+    .transform((value) => value !== "false"),
   ROUTE_COSTS: routeCosts,
   MAX_KEYS_PER_ACCOUNT: intVar(100, 1, 100_000),
   AUDIT_RETENTION_DAYS: intVar(365, 1, 3_650),

@@ -16,6 +16,12 @@ export interface RequestContext {
   /** The W3C trace the origin receives (trace.ts). */
   trace: Trace;
   stats: RequestStats;
+  /**
+   * The location (Cloudflare data center, `request.cf.colo`) the request
+   * arrived at, when known: the isolate then asks its location's budget
+   * holder rather than the account's gate (gate/holder.ts).
+   */
+  location?: string;
   /** Keeps background work (cache fills, lease refreshes) alive after the response, off its critical path. */
   waitUntil(promise: Promise<unknown>): void;
 }

@@ -45,7 +45,15 @@ export async function serveDataPlane(
   let logging = true;
   try {
     const config = getConfig(env);
-    const rc: RequestContext = { env, config, requestId, trace, stats, waitUntil: (promise) => ctx.waitUntil(promise) };
+    const rc: RequestContext = {
+      env,
+      config,
+      requestId,
+      trace,
+      stats,
+      location: request.cf?.colo as string | undefined,
+      waitUntil: (promise) => ctx.waitUntil(promise),
+    };
     logging = config.LOG_REQUESTS;
     const target = targetOf(request.method, url);
     // Refused before anything is looked up: a path an origin could read another way.

@@ -28,6 +28,7 @@ import { isDataPlane } from "./url";
 import { consumeDeadLetters, consumeWebhooks, DEAD_LETTER_QUEUE } from "./webhooks/consumer";
 import type { WebhookMessage } from "./webhooks/outbox";
 
+export { BudgetHolder } from "./gate/holder";
 export { AccountGate } from "./gate/object";
 
 // Validate the configuration at start-up: `wrangler dev` and `wrangler deploy`

@@ -7,6 +7,7 @@
  * gate would refuse: it only saves round trips and lookups.
  */
 import { ClockCache } from "./cache";
+import { LeaseCaller } from "./gate/caller";
 import { LeaseBook } from "./gate/leases";
 import type { CacheEntry, KeyRecord } from "./keys/records";
 
@@ -18,6 +19,8 @@ export class IsolateState {
   readonly records = new ClockCache<CacheEntry>(ISOLATE_MAX_ENTRIES);
   /** Leases and debts toward each account's gate. */
   readonly leases = new LeaseBook();
+  /** How this isolate decides from its leases or asks upstream (gate/caller.ts). */
+  readonly caller = new LeaseCaller(this.leases);
   /**
    * Records the gate refused with 401 (revoked, expired, account disabled):
    * refused again without asking until the record is read again (a new

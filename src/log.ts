@@ -80,6 +80,11 @@ export function logGate(entry: {
   console.log(JSON.stringify({ type: "gate", ...entry }));
 }
 
+/** A location holder's own line (at each settlement): how long it could not hibernate since its last line, and its calls. */
+export function logHolder(entry: { busyMs: number; calls: number }) {
+  console.log(JSON.stringify({ type: "holder", ...entry }));
+}
+
 /** The log line of every request the Hono app (admin, dashboard) serves. */
 export function requestLog(): MiddlewareHandler<AppEnv> {
   return async function requestLog(c, next) {

@@ -14,6 +14,7 @@
  */
 import { serviceUnavailable } from "../errors";
 import type { RequestStats } from "../stats";
+import type { BudgetHolder } from "./holder";
 import type { LeaseBook } from "./leases";
 import type { AccountGate, Fenced } from "./object";
 import type { CheckRequest, CheckResult, ReportRequest } from "./protocol";
@@ -41,6 +42,27 @@ const until = (at: number) =>
     else setTimeout(resolve, wait);
   });
 
+/**
+ * One Durable Object call under the one error policy: retried once when the
+ * runtime marks the error retryable (and not overloaded), else a 503.
+ * Counted in `stats` (every call; `toGate`: a call to the account's gate).
+ */
+async function callObject<T>(options: GateClientOptions, toGate: boolean, send: () => Promise<unknown>): Promise<T> {
+  const { stats } = options;
+  for (let attempt = 1; ; attempt++) {
+    if (stats) {
+      stats.objectCalls++;
+      if (toGate) stats.accountGateCalls++;
+    }
+    try {
+      return (await send()) as T;
+    } catch (error) {
+      if (attempt === 1 && isRetryable(error)) continue;
+      throw serviceUnavailable(error, options.unavailable);
+    }
+  }
+}
+
 export class GateClient {
   constructor(
     private readonly namespace: DurableObjectNamespace<AccountGate>,
@@ -48,20 +70,8 @@ export class GateClient {
   ) {}
 
   /** One call to the account's gate, under the one error policy (RPC stubs type their answers loosely: `T` says it). */
-  private async call<T>(accountId: string, send: (gate: Gate) => Promise<unknown>): Promise<T> {
-    const stats = this.options.stats;
-    for (let attempt = 1; ; attempt++) {
-      if (stats) {
-        stats.objectCalls++;
-        stats.accountGateCalls++;
-      }
-      try {
-        return (await send(this.namespace.getByName(accountId))) as T;
-      } catch (error) {
-        if (attempt === 1 && isRetryable(error)) continue;
-        throw serviceUnavailable(error, this.options.unavailable);
-      }
-    }
+  private call<T>(accountId: string, send: (gate: Gate) => Promise<unknown>): Promise<T> {
+    return callObject<T>(this.options, true, () => send(this.namespace.getByName(accountId)));
   }
 
   /** Decides a request (or refreshes leases), delivering what the caller owes. */
@@ -124,5 +134,27 @@ export class GateClient {
     const answer = await this.call<T>(accountId, send);
     await until(answer.fenceUntil);
     return answer;
+  }
+}
+
+/**
+ * A location's budget holder (holder.ts) as an isolate's upstream: the same
+ * protocol and error policy as the gate's. The calls it makes to the
+ * account's gate for a request come back as the answer's `gateCalls`.
+ */
+export class HolderClient {
+  constructor(
+    private readonly namespace: DurableObjectNamespace<BudgetHolder>,
+    /** `{accountId}@{location}`: the holder of one account in one location. */
+    private readonly name: string,
+    private readonly options: GateClientOptions = {},
+  ) {}
+
+  check(request: CheckRequest): Promise<CheckResult> {
+    return callObject(this.options, false, () => this.namespace.getByName(this.name).check(request));
+  }
+
+  report(request: ReportRequest): Promise<void> {
+    return callObject(this.options, false, () => this.namespace.getByName(this.name).report(request));
   }
 }

@@ -43,6 +43,8 @@ const REQUESTS_PER_LEASE = 10;
 const MIN_LEASE_MS = 1_000;
 const MAX_KEYS = 10_000;
 const STATE_TTL_MS = 600_000;
+/** The longest part of a lease a holder hands on to an isolate. */
+const SUB_LEASE_MS = 3_000;
 /** At most this many other keys' leases ride on one call. */
 const MAX_OTHERS = 16;
 
@@ -276,6 +278,52 @@ export class LeaseBook {
         quota: quota && { ...quota, used: quota.used - lease.units },
       },
     };
+  }
+
+  /**
+   * Hands part of the key's newest live lease on to a caller below (an
+   * isolate of this location): at most `want` tokens and half of what the
+   * lease still holds, the same buckets and period (the gate's), never past
+   * the lease's own expiry. The tokens leave this lease: a caller below
+   * gives back what it does not use.
+   */
+  subLease(state: KeyState, want: number, leaseMs: number, now: number): HeldLease | undefined {
+    this.prune(state, now);
+    const from = newest(state);
+    if (!from || want <= 0 || leaseMs <= 0) return undefined;
+    const tokens = Math.min(Math.floor(want), Math.floor(from.tokens / 2));
+    if (tokens <= 0) return undefined;
+    const units = from.periodStart === undefined ? 0 : Math.min(from.units, tokens * state.cost);
+    from.tokens -= tokens;
+    from.units -= units;
+    const { scopes, keyBucket, accountBucket, periodStart, limits } = from;
+    // A part lasts at most SUB_LEASE_MS: what it answers reaches the gate within seconds (usage is exact in 5 s).
+    const expiresAt = Math.min(from.expiresAt, now + Math.min(leaseMs, SUB_LEASE_MS));
+    return {
+      tokens,
+      units,
+      expiresAt,
+      scopes,
+      keyBucket,
+      accountBucket,
+      periodStart,
+      limits,
+      granted: tokens,
+      grantedAt: now,
+    };
+  }
+
+  /** The limits a key's newest live lease knows (what this caller may answer with), if it holds one. */
+  heldLimits(state: KeyState, now: number): Limits | undefined {
+    this.prune(state, now);
+    return newest(state)?.limits;
+  }
+
+  /** Takes in what a caller below owes the account's gate: it rides on this caller's next call upstream. */
+  takeIn(accountId: string, owed: { release?: Release[]; report?: UsageReport }, now: number): void {
+    for (const keyId of Object.keys(owed.report ?? {})) this.stateOf(keyId, accountId, now);
+    for (const release of owed.release ?? []) this.stateOf(release.keyId, accountId, now);
+    this.restoreOwed(owed);
   }
 
   /** Remembers a 429 to repeat without asking until its Retry-After: for the key, or for its whole account. */

@@ -134,8 +134,12 @@ export type Decision =
   | ({ outcome: "quota_exceeded"; limits: Limits } & Held)
   | { outcome: "ok"; limits: Limits; lease?: Lease };
 
-/** The decision of the request, and the leases asked for the account's other keys. */
-export type CheckResult = Decision & { others?: Record<string, LeaseGrant> };
+/**
+ * The decision of the request, and the leases asked for the account's other
+ * keys. A location's holder (holder.ts) also says how many calls it made to
+ * the account's gate for this one (`gateCalls`: the request waited on them).
+ */
+export type CheckResult = Decision & { others?: Record<string, LeaseGrant>; gateCalls?: number };
 
 /** What an isolate may send without a request to decide: releases and reports only. */
 export type ReportRequest = Pick<CheckRequest, "accountId" | "release" | "report">;

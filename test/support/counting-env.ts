@@ -26,7 +26,10 @@ export interface Faults {
   /** KV put and delete (cache fills and purges). */
   kvWrite?: () => Promise<unknown> | undefined;
   d1?: (call: number) => void;
+  /** A call to an account's gate. */
   object?: () => void;
+  /** A call to a location's budget holder. */
+  holder?: () => void;
 }
 
 /** What D1 throws when it cannot be reached. */
@@ -97,6 +100,11 @@ export function countingEnv(overrides: Record<string, unknown> = {}, faults: Fau
     RATE_LIMITER: wrap(base.RATE_LIMITER, () => {
       counts.objects++;
       faults.object?.();
+      return undefined;
+    }),
+    BUDGET_HOLDER: wrap(base.BUDGET_HOLDER, () => {
+      counts.objects++;
+      faults.holder?.();
       return undefined;
     }),
   };
