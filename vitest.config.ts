@@ -16,6 +16,8 @@ const UNIT = "test/**/*.unit.test.ts";
 //   storage and the isolate's module state: each test makes the accounts and
 //   keys it uses, and test/support/background.ts lets no file's background
 //   work outlive it.
+// - "edge": several gateway isolates in one workerd behind a router, as the edge runs
+//   them, for the promises that hold across isolates (test/edge).
 // - "e2e": Node tests that drive a real browser and `wrangler dev` (test/e2e).
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("./drizzle");
@@ -74,6 +76,19 @@ export default defineConfig(async () => {
             isolate: false,
             testTimeout: 20_000,
             sequence: { groupOrder: 1 },
+          },
+        },
+        {
+          // Across isolates: the gateway as the edge runs it, several Workers (isolates) in one workerd
+          // behind a router, sharing D1, KV, the account gates and a location's holders (test/edge).
+          test: {
+            name: "edge",
+            include: ["test/edge/**/*.edge.ts"],
+            environment: "node",
+            globalSetup: ["./test/edge/support/global-setup.ts"],
+            testTimeout: 60_000,
+            hookTimeout: 60_000,
+            sequence: { groupOrder: 2 },
           },
         },
         {

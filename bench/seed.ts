@@ -61,8 +61,8 @@ export interface Seeded {
 }
 
 /** Creates `spec.keys` keys in accounts of `spec.keysPerAccount` keys each. */
-export async function seedKeys(mf: Miniflare, spec: SeedSpec): Promise<Seeded> {
-  const d1 = await mf.getD1Database("DB");
+export async function seedKeys(mf: Miniflare, spec: SeedSpec, workerName?: string): Promise<Seeded> {
+  const d1 = await mf.getD1Database("DB", workerName);
   const now = new Date();
   // Insert shapes: columns the bench does not set take their schema defaults (null for most).
   const accountRows: Array<typeof accounts.$inferInsert> = [];

@@ -32,7 +32,7 @@ import { resolve } from "node:path";
 import { convertV4MiniflareOptions, Miniflare, type V4MiniflareOptions } from "miniflare";
 import { type LogCounts, parseLog } from "./counts.ts";
 
-const COMPATIBILITY_DATE = "2026-08-01";
+export const COMPATIBILITY_DATE = "2026-08-01";
 /** As wrangler.toml (none: the account gate holds no timer, so nothing needs to keep it in memory). */
 const COMPATIBILITY_FLAGS: string[] = [];
 
@@ -131,8 +131,8 @@ export function startPassthrough(upstreamUrl: string) {
 }
 
 /** Applies the drizzle-kit migrations to the D1 database bound as DB. */
-export async function applyMigrations(mf: Miniflare): Promise<void> {
-  const db = await mf.getD1Database("DB");
+export async function applyMigrations(mf: Miniflare, workerName?: string): Promise<void> {
+  const db = await mf.getD1Database("DB", workerName);
   for (const file of readdirSync("drizzle")
     .filter((f) => f.endsWith(".sql"))
     .sort()) {
@@ -196,8 +196,8 @@ export function startGateway(options: GatewayOptions) {
 
 let logs = 0;
 
-/** Starts a Worker whose workerd appends its stdout to a file; returns it with readers of that file. */
-async function launchLogging(name: string, options: V4MiniflareOptions) {
+/** Starts a Worker (or several: `workers`) whose workerd appends its stdout to a file; returns it with readers of that file. */
+export async function launchLogging(name: string, options: V4MiniflareOptions) {
   const logFile = resolve(`bench/.out/${name}-${process.pid}-${++logs}.log`);
   writeFileSync(logFile, "");
   process.once("exit", () => rmSync(logFile, { force: true }));
