@@ -20,6 +20,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { rollupSection, steadySection } from "./background.ts";
+import { edgeSection } from "./edge.ts";
 import { LATENCY_ROUNDS, latencySection } from "./latency.ts";
 import { hasWrk, load } from "./load.ts";
 import { drain, measure, type Run, touchEveryKey, warm } from "./measure.ts";
@@ -100,7 +101,7 @@ try {
   console.log(`setup and warm-up: ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
 
   const ratioScenarios = inRounds.filter((s) => s.kind === "ratio");
-  for (let round = 1; round <= ROUNDS; round++) {
+  for (let round = 1; round <= (ratioScenarios.length > 0 ? ROUNDS : 0); round++) {
     const bare = await measure(instances.get("bare") as Instance, undefined, {
       name: "bare",
       round,
@@ -185,6 +186,8 @@ try {
     );
   }
 
+  const edge = chosen.has("edge") ? await edgeSection(origin.url) : [];
+
   const by = new Map(summaries.map((s) => [s.id, s]));
   const steadyWrites = steady.find((s) => s.scenario === "keys1k") ?? steady[0];
   printTargets(by, steadyWrites?.writesPerKeyPer10s);
@@ -208,6 +211,7 @@ try {
         steady,
         rollups,
         rollupCost,
+        edge,
         runs: lean,
       },
       null,

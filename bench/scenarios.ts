@@ -81,7 +81,7 @@ export const SCENARIOS: Array<Omit<Scenario, "key" | "keysFile" | "about">> = [
 ];
 
 /** Sections beside the scenarios: low-load latency, gate work in a continuous run, and nginx for reference. */
-export const SECTIONS = ["latency", "background", "nginx"] as const;
+export const SECTIONS = ["latency", "background", "nginx", "edge"] as const;
 
 export const DEFAULT_SELECTION = [
   "hot",
@@ -99,7 +99,7 @@ export const DEFAULT_SELECTION = [
 /** The scenario and section ids chosen by BENCH_SCENARIOS (comma-separated), or the defaults. */
 export function selection(): Set<string> {
   const raw = process.env.BENCH_SCENARIOS;
-  const chosen = raw ? raw.split(",").map((s) => s.trim()) : [...DEFAULT_SELECTION, "latency", "background"];
+  const chosen = raw ? raw.split(",").map((s) => s.trim()) : [...DEFAULT_SELECTION, "latency", "background", "edge"];
   const known = new Set<string>([...SCENARIOS.map((s) => s.id), ...SECTIONS]);
   const unknown = chosen.filter((id) => !known.has(id));
   if (unknown.length > 0)
