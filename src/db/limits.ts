@@ -49,3 +49,17 @@ export function quotaColumns(value: Quota | null | undefined) {
   if (value === undefined) return {};
   return { quotaLimit: value?.limit ?? null, quotaPeriod: value?.period ?? null };
 }
+
+/** Where a key's rate limit comes from: its own, its account's default for keys, or the gateway's. */
+export type RateLimitSource = "key" | "account" | "gateway";
+
+/** The limit that applies to a key: its own, else its account's default, else the gateway's; and whose it is. */
+export function effectiveRateLimit(
+  own: RateLimit | null,
+  accountDefault: RateLimit | null,
+  gatewayDefault: RateLimit,
+): RateLimit & { source: RateLimitSource } {
+  if (own) return { ...own, source: "key" };
+  if (accountDefault) return { ...accountDefault, source: "account" };
+  return { ...gatewayDefault, source: "gateway" };
+}

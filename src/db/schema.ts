@@ -260,7 +260,6 @@ export const webhookDeliveries = sqliteTable(
 export type Account = typeof accounts.$inferSelect;
 export type User = typeof users.$inferSelect;
 export type ApiKey = typeof apiKeys.$inferSelect;
-export type Session = typeof sessions.$inferSelect;
 export type AuditRow = typeof auditLog.$inferSelect;
 export type WebhookDelivery = typeof webhookDeliveries.$inferSelect;
 export type KeyReveal = typeof keyReveals.$inferSelect;

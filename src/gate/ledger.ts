@@ -16,7 +16,7 @@
  *   hold everywhere waits out the leases granted before it (`fence*`).
  * - A rotated key's successor shares its rate-limit budget (policies.ts).
  */
-import type { RateLimit } from "../db/limits";
+import { effectiveRateLimit, type RateLimit } from "../db/limits";
 import { allows } from "../keys/scopes";
 import { periodAt } from "./calendar";
 import type { PolicyBook } from "./policies";
@@ -156,7 +156,7 @@ export class Ledger {
    * whose policies are held.
    */
   check(request: CheckRequest, now: number): CheckResult {
-    this.deliver(request, now);
+    this.takeIn(request, now);
     const result: CheckResult = this.decide(request, now);
     for (const want of request.leases ?? []) {
       if (this.policies.keyIsStale(want.keyId)) continue;
@@ -168,7 +168,7 @@ export class Ledger {
 
   /** Takes in what a caller owes: unused lease tokens and its usage report. */
   report(request: ReportRequest, now: number): void {
-    this.deliver(request, now);
+    this.takeIn(request, now);
     this.dirty = true;
   }
 
@@ -268,8 +268,8 @@ export class Ledger {
     };
   }
 
-  /** Applies a caller's releases and reports. */
-  private deliver(request: ReportRequest, now: number): void {
+  /** Takes in what a caller hands over: the unused tokens of its leases, and its usage report. */
+  private takeIn(request: ReportRequest, now: number): void {
     for (const release of request.release ?? []) {
       this.windows.get(this.policies.budgetOf(release.keyId))?.release(release.keyBucket, release.tokens);
       if (release.accountBucket !== undefined) this.shared?.release(release.accountBucket, release.tokens);
@@ -308,7 +308,7 @@ export class Ledger {
 
   /** The key's own limit, else its account's, else the gateway's default. */
   private limitOf(key: KeyPolicy, account: AccountPolicy): RateLimit {
-    return key.rateLimit ?? account.keyDefault ?? this.settings.defaultRateLimit;
+    return effectiveRateLimit(key.rateLimit, account.keyDefault, this.settings.defaultRateLimit);
   }
 
   /** One request's decision, counted (and its lease granted) at once. */

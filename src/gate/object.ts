@@ -23,7 +23,6 @@ import { Ledger } from "./ledger";
 import { PolicyLoads } from "./loads";
 import { PolicyBook } from "./policies";
 import type { CheckRequest, CheckResult, ReportRequest } from "./protocol";
-import type { DueQuotaEvent } from "./quota";
 import { rollUp } from "./rollup";
 import { GateStore } from "./rows";
 import type { UsageRow } from "./usage";
@@ -80,6 +79,7 @@ export class AccountGate extends DurableObject<Env> {
       const now = Date.now();
       const result = this.ledger.check(request, now);
       this.changed(now);
+      await this.notices(now);
       return result;
     });
   }
@@ -174,12 +174,11 @@ export class AccountGate extends DurableObject<Env> {
   }
 
   /**
-   * After any change: quota webhooks due, then the counts written at once if
+   * After any change: the counts written at once if
    * the last write was over PERSIST_MS ago (a sparse account's gate is then
    * left with nothing pending), else by an alarm when PERSIST_MS has passed.
    */
   private changed(now: number): void {
-    for (const event of this.ledger.dueQuotaEvents(now)) this.notice(event);
     if (!this.ledger.dirty) return;
     if (now - this.persistedAt >= PERSIST_MS) this.persist(now);
     else this.scheduleAlarm(this.persistedAt + PERSIST_MS);
@@ -220,26 +219,29 @@ export class AccountGate extends DurableObject<Env> {
   }
 
   /**
-   * Sends quota.warning at 80 % and quota.exhausted at 100 %, each once per
-   * period: the event's dedupe key names the period, so concurrent or
-   * repeated tries (a D1 failure retries on the next change) record one event.
+   * Records quota.warning at 80 % and quota.exhausted at 100 %, each once per
+   * period, before the call that crossed the line answers (two calls a
+   * period wait for one D1 write): the event's dedupe key names the period,
+   * so concurrent or repeated tries (a D1 failure tries again at the next
+   * call) record one event.
    */
-  private notice(event: DueQuotaEvent): void {
+  private async notices(now: number): Promise<void> {
     const accountId = this.ledger.policies.account?.id;
-    const dedupeKey = `${accountId}:${event.type}:${event.periodStart}`;
-    if (!accountId || this.noticing.has(dedupeKey)) return;
-    this.noticing.add(dedupeKey);
-    this.ctx.waitUntil(
-      enqueueEvent(this.env, { type: event.type, accountId, data: event.data, dedupeKey })
-        .then(() => {
-          this.ledger.quotaNoticed(event.type, event.periodStart);
-          this.changed(Date.now());
-        })
-        .catch((error: unknown) =>
-          logWarning("quota event not recorded", { error: String(error), accountId, type: event.type }),
-        )
-        .finally(() => this.noticing.delete(dedupeKey)),
-    );
+    if (!accountId) return;
+    for (const event of this.ledger.dueQuotaEvents(now)) {
+      const dedupeKey = `${accountId}:${event.type}:${event.periodStart}`;
+      if (this.noticing.has(dedupeKey)) continue;
+      this.noticing.add(dedupeKey);
+      try {
+        await enqueueEvent(this.env, { type: event.type, accountId, data: event.data, dedupeKey });
+        this.ledger.quotaNoticed(event.type, event.periodStart);
+        this.changed(Date.now());
+      } catch (error) {
+        logWarning("quota event not recorded", { error: String(error), accountId, type: event.type });
+      } finally {
+        this.noticing.delete(dedupeKey);
+      }
+    }
   }
 
   /** Runs one call, counting the time the object has calls open (billed duration: it cannot hibernate then). */

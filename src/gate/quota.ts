@@ -5,6 +5,7 @@
  * and which quota webhooks (80 % and 100 %) are due, each once per period.
  */
 import type { Quota } from "../db/limits";
+import type { QuotaRef } from "../webhooks/events";
 import { periodAt } from "./calendar";
 
 export type QuotaEvent = "quota.warning" | "quota.exhausted";
@@ -39,7 +40,7 @@ export function quotaAt(current: QuotaCount | undefined, quota: Quota, now: numb
 export interface DueQuotaEvent {
   type: QuotaEvent;
   periodStart: number;
-  data: { quota: { limit: number; period: "day" | "month"; used: number; resetAt: string } };
+  data: { quota: QuotaRef };
 }
 
 /** The events the count has crossed and not yet recorded. */

@@ -18,16 +18,21 @@ import { deliveryInsertIf, enqueue, wrote } from "./outbox";
 const DAY_MS = 86_400_000;
 /** Days before expiry at which a notice is due, largest first. */
 export const EXPIRY_NOTICES = [7, 1] as const;
+const FIRST_NOTICE = EXPIRY_NOTICES[0];
+const LAST_NOTICE = EXPIRY_NOTICES[EXPIRY_NOTICES.length - 1] as number;
+
+/** The notice due for a key expiring `left` ms from now: the smallest whose days it is within. */
+const noticeFor = (left: number) => [...EXPIRY_NOTICES].reverse().find((days) => left <= days * DAY_MS) ?? FIRST_NOTICE;
 const MAX_PER_RUN = 200;
 
-/** Keys that may owe a notice as of `now`: live, expiring within 7 days, their account with a webhook. */
+/** Keys that may owe a notice as of `now`: live, expiring within the first notice's days, their account with a webhook. */
 function owing(now: number): SQL {
   return and(
     isNull(apiKeys.revokedAt),
     isNull(apiKeys.rotatedAt),
     gt(apiKeys.expiresAt, new Date(now)),
-    lte(apiKeys.expiresAt, new Date(now + 7 * DAY_MS)),
-    or(isNull(apiKeys.expiryNotice), gt(apiKeys.expiryNotice, 1)),
+    lte(apiKeys.expiresAt, new Date(now + FIRST_NOTICE * DAY_MS)),
+    or(isNull(apiKeys.expiryNotice), gt(apiKeys.expiryNotice, LAST_NOTICE)),
   ) as SQL;
 }
 
@@ -43,7 +48,7 @@ export async function sendExpiryNotices(env: Env, now: number): Promise<WebhookE
   const due: Array<{ event: WebhookEvent; statements: Statement[] }> = [];
   for (const { key } of keys) {
     const expiresAt = key.expiresAt as Date;
-    const notice = expiresAt.getTime() - now <= DAY_MS ? 1 : 7;
+    const notice = noticeFor(expiresAt.getTime() - now);
     if (key.expiryNotice !== null && key.expiryNotice <= notice) continue;
     // The mark as read: a concurrent run, or a PATCH of the expiry, makes this key's statements write nothing.
     const unchanged = and(

@@ -39,12 +39,11 @@ function rowOf(event: WebhookEvent) {
   };
 }
 
-/** The statement recording `event` as a pending delivery, for the batch of the change that caused it. */
-export function deliveryInsert(db: Database, event: WebhookEvent) {
-  return db.insert(webhookDeliveries).values(rowOf(event)).onConflictDoNothing();
-}
-
-/** The same, written only if a row of `from` matches `where` when it runs (the change's own condition). */
+/**
+ * The statement recording `event` as a pending delivery, for the batch of
+ * the change that caused it, written only if a row of `from` matches `where`
+ * when it runs (the change's own condition).
+ */
 export function deliveryInsertIf(db: Database, event: WebhookEvent, from: SQLiteTable, where: SQL | undefined) {
   return insertIf(db, webhookDeliveries, rowOf(event), from, where).onConflictDoNothing();
 }

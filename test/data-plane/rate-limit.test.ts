@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   accountWithKey,
   admin,
@@ -13,6 +13,10 @@ import {
 
 const statuses = (responses: Response[]) => responses.map((r) => r.status);
 const count = (responses: Response[], status: number) => statuses(responses).filter((s) => s === status).length;
+
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 describe("exact rate limits", () => {
   it.each([
@@ -81,20 +85,23 @@ describe("exact rate limits", () => {
 
   it("resets: a spent window admits again once its requests have left it", async () => {
     const { key } = await accountWithKey({ rateLimit: { limit: 2, windowSeconds: 1 } });
+    vi.useFakeTimers({ toFake: ["Date"] });
     expect(statuses([await call(key.key), await call(key.key), await call(key.key)])).toEqual([200, 200, 429]);
-    await sleep(1100);
+    // The clock is an input: Date, as the gate and the isolate read it, moves 1.1 s on.
+    vi.setSystemTime(Date.now() + 1100);
     expect(statuses([await call(key.key), await call(key.key), await call(key.key)])).toEqual([200, 200, 429]);
   });
 
   it("slides: no second burst at a fixed-window boundary", async () => {
     const { key } = await accountWithKey({ rateLimit: { limit: 4, windowSeconds: 2 } });
+    vi.useFakeTimers({ toFake: ["Date"] });
     const first = await Promise.all(Array.from({ length: 4 }, () => call(key.key)));
     expect(count(first, 200)).toBe(4);
-    await sleep(1100);
+    vi.setSystemTime(Date.now() + 1100);
     // A fixed 2 s window would have rolled over by now for a burst at its end; a sliding one has not.
     const second = await Promise.all(Array.from({ length: 4 }, () => call(key.key)));
     expect(count(second, 200)).toBe(0);
-    await sleep(1000);
+    vi.setSystemTime(Date.now() + 1000);
     const third = await Promise.all(Array.from({ length: 4 }, () => call(key.key)));
     expect(count(third, 200)).toBe(4);
   });

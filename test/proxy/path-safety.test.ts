@@ -71,19 +71,24 @@ describe("path safety", () => {
       UPSTREAM_ROUTES: JSON.stringify({ messages: `http://127.0.0.1:${env.ORIGIN_PORT}/messages-service` }),
     };
     const m = marker();
-    for (const path of ["/v1/domains/..%2Fmessages", "/v1/domains/%2e%2e/messages", "/v1/domains/../messages"]) {
+    // An encoded slash is refused; a dot segment, plain or encoded, is resolved by the URL parser to
+    // /v1/messages, which then goes where /v1/messages goes, with its scope.
+    for (const [path, status] of [
+      ["/v1/domains/..%2Fmessages", 400],
+      ["/v1/domains/%2e%2e/messages", 200],
+      ["/v1/domains/../messages", 200],
+    ] as const) {
       const response = await gatewayWith(routed, `${path}?${m}`, { headers: { "X-API-Key": key.key } });
-      if (response.status === 200) {
-        // Resolved by the URL parser to /v1/messages: routed by its real resource, with its scope.
+      expect(response.status).toBe(status);
+      if (status === 200) {
         expect(((await response.json()) as { path: string }).path).toBe(`/messages-service/v1/messages?${m}`);
-      } else {
-        expect(response.status).toBe(400);
       }
     }
     const seen = await originRequests({ pathContains: m });
-    expect(seen.every((r) => r.path.startsWith("/messages-service/v1/messages?") || !r.path.includes("messages"))).toBe(
-      true,
-    );
+    expect(seen.map((r) => r.path)).toEqual([
+      `/messages-service/v1/messages?${m}`,
+      `/messages-service/v1/messages?${m}`,
+    ]);
   });
 
   it("checks the scope of the resource the path resolves to", async () => {

@@ -16,7 +16,7 @@ import { CsrfField } from "../ui/fields";
 import { formatDate, formatRate, formatTime, Time } from "../ui/format";
 import {
   EXPIRING_SOON_DAYS,
-  effectiveRateLimit,
+  keyRateLimit,
   type ListQuery,
   listHref,
   marksOf,
@@ -126,7 +126,7 @@ function Actions(props: { apiKey: ApiKey }) {
 
 function KeyRow(props: KeyTableProps & { apiKey: ApiKey }) {
   const key = props.apiKey;
-  const rate = effectiveRateLimit(key, props.account, props.config);
+  const rate = keyRateLimit(key, props.account, props.config);
   const marks = marksOf(key);
   return (
     <tr class={marks.leaked ? "leaked" : undefined}>

@@ -9,8 +9,9 @@
  * default, so a hand-edited URL still shows the list.
  */
 import type { Config } from "../../config";
-import { type RateLimit, rateLimitOf } from "../../db/limits";
+import { effectiveRateLimit, rateLimitOf } from "../../db/limits";
 import type { Account, ApiKey } from "../../db/schema";
+import { keyStatus } from "../../keys/status";
 import { routes } from "../routes";
 
 const DAY_MS = 86_400_000;
@@ -44,9 +45,9 @@ export function marksOf(key: ApiKey, now = Date.now()): KeyMarks {
   };
 }
 
-/** Whether a key counts against the account's cap: neither revoked (by a leak report) nor expired. */
+/** Whether a key counts against the account's cap: live by the one rule (keys/status.ts), its account aside. */
 export const isLive = (key: ApiKey, now = Date.now()) =>
-  key.revokedAt == null && (key.expiresAt == null || key.expiresAt.getTime() > now);
+  keyStatus({ revoked: key.revokedAt != null, expiresAt: key.expiresAt?.getTime() ?? null }, false, now) === "live";
 
 /** The account's live keys against its maximum, and the notice to show once it is reached. */
 export function keyCap(account: Account, keys: ApiKey[], defaultMax: number) {
@@ -60,17 +61,13 @@ export function keyCap(account: Account, keys: ApiKey[], defaultMax: number) {
   return { notice, live, maxKeys };
 }
 
-/** The limit that applies to the key, and whose it is: the key's, else the account's default, else the gateway's. */
-export function effectiveRateLimit(
-  key: ApiKey,
-  account: Account,
-  config: Config,
-): RateLimit & { source: "key" | "account" | "gateway" } {
-  const own = rateLimitOf(key.rateLimitLimit, key.rateLimitWindowSeconds);
-  if (own) return { ...own, source: "key" };
-  const shared = rateLimitOf(account.rateLimitLimit, account.rateLimitWindowSeconds);
-  if (shared) return { ...shared, source: "account" };
-  return { ...config.DEFAULT_RATE_LIMIT, source: "gateway" };
+/** The limit that applies to the key, and whose it is (db/limits.ts `effectiveRateLimit`). */
+export function keyRateLimit(key: ApiKey, account: Account, config: Config) {
+  return effectiveRateLimit(
+    rateLimitOf(key.rateLimitLimit, key.rateLimitWindowSeconds),
+    rateLimitOf(account.rateLimitLimit, account.rateLimitWindowSeconds),
+    config.DEFAULT_RATE_LIMIT,
+  );
 }
 
 export const SORTS = ["created", "name", "last_used"] as const;
