@@ -16,6 +16,7 @@
  */
 import type { MaybePromise, RequestContext } from "../context";
 import { ApiError } from "../errors";
+import { type Claim, claimAt } from "../idempotency/claim";
 import { isolate } from "../isolate";
 import { invalidKey } from "../keys/check";
 import type { KeyRecord } from "../keys/records";
@@ -75,10 +76,10 @@ function checkRequest(
  * Sends a call and takes in its answer (each new lease arms its settlement);
  * if it fails, what it carried is put back for the next call, and it throws.
  */
-async function send(rc: RequestContext, state: KeyState, request: CheckRequest): Promise<CheckResult> {
+async function send(rc: RequestContext, state: KeyState, request: CheckRequest, claim?: Claim): Promise<CheckResult> {
   let result: CheckResult;
   try {
-    result = await clientOf(rc).check(request);
+    result = claim ? await claimAt(clientOf(rc), request, claim) : await clientOf(rc).check(request);
   } catch (error) {
     leases().restoreOwed(request);
     leases().installOthers(state.accountId, request.leases ?? [], undefined, Date.now());
@@ -191,8 +192,14 @@ function answer(record: KeyRecord, state: KeyState, result: CheckResult, now: nu
   }
 }
 
-/** Asks the account's gate (one round trip), taking in any lease it grants. */
-async function askGate(rc: RequestContext, record: KeyRecord, state: KeyState, need: Need): Promise<LimitHeaders> {
+/** Asks the account's gate (one round trip), taking in any lease it grants; with `claim`, claims its Idempotency-Key too. */
+async function askGate(
+  rc: RequestContext,
+  record: KeyRecord,
+  state: KeyState,
+  need: Need,
+  claim?: Claim,
+): Promise<LimitHeaders> {
   const now = Date.now();
   const request = checkRequest(
     rc,
@@ -203,14 +210,15 @@ async function askGate(rc: RequestContext, record: KeyRecord, state: KeyState, n
   );
   let result: CheckResult;
   try {
-    result = await send(rc, state, request);
+    result = await send(rc, state, request, claim);
   } catch (error) {
     logWarning("account gate unreachable", { error: String((error as Error).cause ?? error) }, rc.requestId);
-    if (!rc.config.RATE_LIMIT_FAIL_OPEN) throw error;
+    // Without the gate an Idempotency-Key cannot be honoured: fail-open would risk sending it twice.
+    if (!rc.config.RATE_LIMIT_FAIL_OPEN || claim) throw error;
     rc.stats.decision = "bypassed";
     return failOpen(record, need.scope);
   }
-  if (result.outcome === "rate_limited" || result.outcome === "quota_exceeded") {
+  if (!claim && (result.outcome === "rate_limited" || result.outcome === "quota_exceeded")) {
     // Tokens this isolate got meanwhile were counted already: spend them rather than strand them.
     const held = leases().fromLease(state, need, Date.now());
     if (held?.outcome === "ok") {
@@ -227,20 +235,23 @@ async function askGate(rc: RequestContext, record: KeyRecord, state: KeyState, n
 /**
  * Decides a request of `record` to `method /v1/{resource}...`: status, scope,
  * then every limit and the quota. From a lease, or a 429 repeated, the answer
- * is synchronous (no round trip, no await); see MaybePromise.
+ * is synchronous (no round trip, no await); see MaybePromise. An idempotent
+ * request (`claim`) always asks the gate, whose answer lands in `claim.verdict`;
+ * only a rate limit's 429 is repeated for it (a repeat may pass an exhausted quota).
  */
 export function authorize(
   rc: RequestContext,
   record: KeyRecord,
   method: string,
   resource: string,
+  claim?: Claim,
 ): MaybePromise<LimitHeaders> {
   const now = Date.now();
   const need: Need = { scope: requiredScope(method, resource), cost: costOf(rc.config.ROUTE_COSTS, method, resource) };
   const state = leases().stateOf(record.id, record.accountId, now);
   state.cost = need.cost;
   leases().countDemand(state, now);
-  const blocked = leases().blockOf(state, need.cost, now);
+  const blocked = leases().blockOf(state, claim ? 0 : need.cost, now);
   if (blocked) {
     rc.stats.decision = "blocked";
     // The contract's order: a request the key may not make is a 403 before any 429.
@@ -251,8 +262,8 @@ export function authorize(
     leases().recordUsage(state, USAGE_OF[blocked.outcome], now);
     throw tooMany(blocked.outcome, limitHeaders(blocked.limits, now, blocked.policy, blocked.heldUntil));
   }
-  const local = leases().fromLease(state, need, now);
-  if (!local) return askGate(rc, record, state, need);
+  const local = claim ? null : leases().fromLease(state, need, now);
+  if (!local) return askGate(rc, record, state, need, claim);
   rc.stats.decision = "lease";
   if (local.outcome === "forbidden") {
     leases().recordUsage(state, "forbidden", now);
