@@ -44,7 +44,10 @@ export function teeForKeeping(
   const headers = [...response.headers].filter(([name]) => !NOT_KEPT.test(name));
   const kept = (body: Uint8Array): Copy => ({ kind: "complete", answer: { status, statusText, headers, body } });
   if (response.body === null) return { response, copy: Promise.resolve(kept(new Uint8Array(0))) };
-  const [toClient, toKeep] = response.body.tee();
+  // Teed as a JavaScript stream: the runtime's own tee of the origin's body holds the copy back while the
+  // client's branch is not read (measured: the copy of an unread answer stalled until its deadline). This
+  // one reads ahead for the copy, queueing for the client at most what the copy holds (the bound).
+  const [toClient, toKeep] = response.body.pipeThrough(new TransformStream()).tee();
   return { response: new Response(toClient, response), copy: readCopy(toKeep, maxBytes, deadlineMs, kept) };
 }
 
