@@ -10,7 +10,7 @@ import { evictDurableObject } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { expectEnvelope } from "../support/envelope";
-import { accountWithKey, marker, originRequests } from "../support/helpers";
+import { accountWithKey, gatewayWith, marker, originRequests } from "../support/helpers";
 import { gateOf, markedEntry, settledEntry, withKey } from "../support/idempotency";
 
 afterEach(() => {
@@ -109,5 +109,23 @@ describe("exactly once at the edge", () => {
     expect(retry.headers.get("idempotent-replayed")).toBe("true");
     expect(await retry.text()).toBe("chunk 0\nchunk 1\nchunk 2\n");
     expect(await originRequests({ pathContains: m })).toHaveLength(1);
+  });
+
+  it("fails closed without the gate, even with RATE_LIMIT_FAIL_OPEN=true: an unclaimed key could be sent twice", async () => {
+    const { key } = await accountWithKey();
+    const m = marker();
+    const unreachable = {
+      getByName: () => ({
+        claim: () => Promise.reject(new Error("Durable Object is unreachable")),
+      }),
+    };
+    const init = { method: "POST", body: "{}", headers: { "X-API-Key": key.key, "Idempotency-Key": "order-1" } };
+    const response = await gatewayWith(
+      { RATE_LIMITER: unreachable, RATE_LIMIT_FAIL_OPEN: "true" },
+      `/v1/emails?m=${m}`,
+      init,
+    );
+    expect(response.status).toBe(503);
+    expect(await originRequests({ pathContains: m })).toHaveLength(0);
   });
 });
