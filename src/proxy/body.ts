@@ -42,7 +42,8 @@ export async function readAtMost(
     if (done) break;
     size += value.byteLength;
     if (size > max) {
-      await reader.cancel().catch(() => {});
+      // Not awaited: cancelling one branch of a tee settles only once the other branch ends too.
+      reader.cancel().catch(() => {});
       return undefined;
     }
     chunks.push(value);
