@@ -40,10 +40,15 @@ function init(args)
 end
 
 if #keys > 0 or fresh then
-  local headers = {}
+  local headers = nil
   local count = #keys
   local sent = 0
   function request()
+    -- wrk.format replaces wrk.headers (the -H ones and Content-Type) with these: start from a copy.
+    if not headers then
+      headers = {}
+      for name, value in pairs(wrk.headers) do headers[name] = value end
+    end
     if count > 0 then headers["X-API-Key"] = keys[math.random(count)] end
     if fresh then
       sent = sent + 1
