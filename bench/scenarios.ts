@@ -13,7 +13,9 @@
  *   policies  one key whose account has a shared rate limit and a quota
  *   hono      the data plane mounted as Hono middleware (bench/entries/hono.ts), one key
  *   quiet     the gateway with LOG_REQUESTS=false, one key
- *   writes    one account, one key         → post, idempotent (POST /v1/emails, the same body)
+ *   writes    one account, one key         → post (POST /v1/emails)
+ *   idempotent one account, one key        → idempotent (the same POST, a new Idempotency-Key each: a gate
+ *             of its own, so its gate's lines are its own)
  *
  * Keys live in accounts of BENCH_KEYS_PER_ACCOUNT (default 10) keys each.
  */
@@ -61,7 +63,17 @@ export interface ScenarioRequest {
   freshIdempotencyKey?: boolean;
 }
 
-export type InstanceId = "bare" | "hot" | "refusals" | "keys1k" | "keys10k" | "policies" | "hono" | "quiet" | "writes";
+export type InstanceId =
+  | "bare"
+  | "hot"
+  | "refusals"
+  | "keys1k"
+  | "keys10k"
+  | "policies"
+  | "hono"
+  | "quiet"
+  | "writes"
+  | "idempotent";
 
 export interface Instance {
   id: InstanceId;
@@ -91,7 +103,7 @@ export const SCENARIOS: Array<Omit<Scenario, "key" | "keysFile" | "about">> = [
   { id: "hono", label: "H  data plane in Hono", instance: "hono", kind: "ratio" },
   { id: "hotquiet", label: "B' one hot key, logs off", instance: "quiet", kind: "ratio" },
   { id: "post", label: "W  POST, no Idempotency-Key", instance: "writes", kind: "ratio" },
-  { id: "idempotent", label: "I  POST, new Idempotency-Key", instance: "writes", kind: "ratio" },
+  { id: "idempotent", label: "I  POST, new Idempotency-Key", instance: "idempotent", kind: "ratio" },
   { id: "forged", label: "D  forged keys", instance: "refusals", kind: "refusal" },
   { id: "junk", label: "C  junk keys (checksum)", instance: "refusals", kind: "refusal" },
 ];
@@ -133,6 +145,7 @@ const SEEDS: Record<Exclude<InstanceId, "bare">, { keys: number; account?: Accou
   hono: { keys: 1 },
   quiet: { keys: 1 },
   writes: { keys: 1 },
+  idempotent: { keys: 1 },
 };
 
 /** Starts (and seeds) the instances the chosen scenarios need. */
