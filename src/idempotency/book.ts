@@ -31,20 +31,18 @@ export type IdempotencyRows = Pick<
   "readIdempotency" | "writeIdempotency" | "deleteIdempotency" | "listIdempotency"
 >;
 
-/** Entries a sweep reads in one alarm at most (each holds an answer of up to IDEMPOTENCY_MAX_BYTES). */
-export const SWEEP_ROWS = 200;
-/** A sweep that read a full batch goes on this long after. */
-export const SWEEP_STEP_MS = 1_000;
-/** Sweep passes start at most this often: an expired entry lingers at most this long (it is ignored meanwhile). */
-export const SWEEP_EVERY_MS = 3_600_000;
+/** The sweep's pace. */
+export const SWEEP = {
+  /** Entries one alarm reads at most (each holds an answer of up to IDEMPOTENCY_MAX_BYTES). */
+  rows: 200,
+  /** A step that read a full batch goes on this long after. */
+  stepMs: 1_000,
+  /** Passes start at most this often: an expired entry lingers at most this long (it is ignored meanwhile). */
+  everyMs: 3_600_000,
+} as const;
 
-/** What one sweep step did, for the gate's log line. */
-export interface SweepReport {
-  read: number;
-  deleted: number;
-  /** Whether the pass is over (else it goes on SWEEP_STEP_MS later). */
-  done: boolean;
-}
+/** What one sweep step did, for the gate's log line: rows read and deleted, and whether the pass is over. */
+export type SweepReport = { read: number; deleted: number; done: boolean };
 
 export class IdempotencyBook {
   /** Storage rows read and written by claims and settles since `takeCounts`. */
@@ -109,7 +107,7 @@ export class IdempotencyBook {
 
   /** When the gate's alarm should next run for the sweep (undefined: no need known). */
   nextSweep(now: number): number | undefined {
-    return this.passing ? now + SWEEP_STEP_MS : this.dueAt;
+    return this.passing ? now + SWEEP.stepMs : this.dueAt;
   }
 
   /** One bounded step of a sweep pass, if one is due (undefined: none was). */
@@ -123,7 +121,7 @@ export class IdempotencyBook {
     }
     let read = 0;
     let deleted = 0;
-    for (const [key, entry] of this.rows.listIdempotency(this.cursor, SWEEP_ROWS)) {
+    for (const [key, entry] of this.rows.listIdempotency(this.cursor, SWEEP.rows)) {
       read++;
       this.cursor = key;
       if (isExpired(entry, now)) {
@@ -133,7 +131,7 @@ export class IdempotencyBook {
         this.passEarliest = Math.min(this.passEarliest, entry.expiresAt);
       }
     }
-    const done = read < SWEEP_ROWS;
+    const done = read < SWEEP.rows;
     if (done) {
       this.passing = false;
       this.cursor = undefined;
@@ -162,10 +160,10 @@ export class IdempotencyBook {
     this.due(entry.expiresAt);
   }
 
-  /** A pass is needed once `expiresAt` has passed, but none starts within SWEEP_EVERY_MS of the last. */
+  /** A pass is needed once `expiresAt` has passed, but none starts within SWEEP.everyMs of the last. */
   private due(expiresAt: number): void {
     if (expiresAt === Number.POSITIVE_INFINITY) return;
-    const at = Math.max(expiresAt, this.passStartedAt + SWEEP_EVERY_MS);
+    const at = Math.max(expiresAt, this.passStartedAt + SWEEP.everyMs);
     this.dueAt = Math.min(this.dueAt ?? at, at);
   }
 }

@@ -9,9 +9,10 @@ import { describe, expect, it } from "vitest";
 import { Ledger } from "../../src/gate/ledger";
 import { PolicyBook } from "../../src/gate/policies";
 import type { AccountPolicy } from "../../src/gate/policy";
-import { IdempotencyBook, type IdempotencyRows, SWEEP_EVERY_MS, SWEEP_ROWS } from "../../src/idempotency/book";
+import { IdempotencyBook, type IdempotencyRows, SWEEP } from "../../src/idempotency/book";
 import type { ClaimRequest, KeptAnswer } from "../../src/idempotency/protocol";
 import type { Entry } from "../../src/idempotency/rules";
+import { accountPolicy, keyPolicy } from "../support/unit/policies";
 
 const T0 = Date.UTC(2027, 5, 15, 12, 0, 0);
 const SETTINGS = { ttlMs: 86_400_000, markMs: 70_000 };
@@ -37,29 +38,9 @@ class MemoryRows implements IdempotencyRows {
 
 /** A gate for one account whose key `key_a` may send 3 requests a minute, under a quota of 2 a day. */
 function gate(account: Partial<AccountPolicy> = { quota: { limit: 2, period: "day" } }) {
-  const policies = new PolicyBook({
-    id: "acct_a",
-    disabled: false,
-    keyDefault: null,
-    shared: null,
-    quota: null,
-    version: 1,
-    ...account,
-  });
+  const policies = new PolicyBook(accountPolicy(account));
   const rateLimit = { limit: 3, windowSeconds: 60 };
-  policies.setKey(
-    "key_a",
-    {
-      id: "key_a",
-      accountId: "acct_a",
-      scopes: ["emails:write"],
-      expiresAt: null,
-      revoked: false,
-      rateLimit,
-      version: 1,
-    },
-    true,
-  );
+  policies.setKey("key_a", keyPolicy("key_a", { scopes: ["emails:write"], rateLimit }), true);
   const settings = { leaseMs: 4000, defaultRateLimit: rateLimit, persistMs: 10_000 };
   const rows = new MemoryRows();
   return { ledger: new Ledger(policies, settings, undefined, T0), rows, book: new IdempotencyBook(rows, SETTINGS) };
@@ -191,10 +172,10 @@ describe("the sweep", () => {
     expect([...rows.rows.keys()]).toEqual(["late"]);
   });
 
-  it("reads at most SWEEP_ROWS entries per alarm, and goes on a second later until the pass is done", () => {
-    const { rows, book } = withKept(SWEEP_ROWS + 50, T0);
+  it("reads at most SWEEP.rows entries per alarm, and goes on a second later until the pass is done", () => {
+    const { rows, book } = withKept(SWEEP.rows + 50, T0);
     const at = T0 + 86_400_000;
-    expect(book.sweep(at)).toEqual({ read: SWEEP_ROWS, deleted: SWEEP_ROWS, done: false });
+    expect(book.sweep(at)).toEqual({ read: SWEEP.rows, deleted: SWEEP.rows, done: false });
     expect(book.nextSweep(at)).toBe(at + 1_000);
     expect(book.sweep(at + 1_000)).toEqual({ read: 50, deleted: 50, done: true });
     expect(rows.rows.size).toBe(0);
@@ -206,6 +187,6 @@ describe("the sweep", () => {
     book.sweep(T0);
     book.claim(ledger, claimOf("t1"), T0 + 1_000);
     // The mark expires 70 s on, but the last pass started at T0.
-    expect(book.nextSweep(T0 + 1_000)).toBe(T0 + SWEEP_EVERY_MS);
+    expect(book.nextSweep(T0 + 1_000)).toBe(T0 + SWEEP.everyMs);
   });
 });
