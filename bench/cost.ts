@@ -19,6 +19,7 @@ export const PRICES = {
   objectGbSecondPerM: 12.5,
   objectMemoryGb: 0.128,
   objectRowWrittenPerM: 1.0,
+  objectRowReadPerM: 0.001,
   kvReadPerM: 0.5,
   kvWritePerM: 5.0,
   d1RowReadPerM: 0.001,
@@ -29,6 +30,12 @@ export const PRICES = {
 const PERSIST_S = 10;
 const ROLLUP_S = 300;
 const POLICY_S = 300;
+/**
+ * Idempotency (src/idempotency/book.ts, CONTRACT §9): a kept answer stays IDEMPOTENCY_TTL_SECONDS (the
+ * default here), is read once by each sweep pass (at most one an hour) over its life, and deleted by one.
+ */
+const IDEMPOTENCY_TTL_S = 86_400;
+const SWEEP_EVERY_S = 3_600;
 /** Rows a D1 key lookup reads (the key by its unique prefix, its account by primary key). */
 const ROWS_PER_LOOKUP = 2;
 /** D1's own figure for one database: queries are served one at a time, ~1,000 a second at 1 ms each. */
@@ -72,6 +79,11 @@ function price(s: ScenarioSummary, steady: SteadyResult | undefined): Priced {
     : p.objectCalls + p.backgroundCalls;
   const kvReads = steady?.kvReadsPerRequest ?? p.kvReads;
   const d1Queries = steady?.d1QueriesPerRequest ?? p.d1Queries;
+  // Idempotent requests: rows their claims and settles read and wrote (measured), and for each first request's
+  // entry, a read per sweep pass over its life and the sweep's delete (after the run: modelled).
+  const firsts = p.idempotentFirsts ?? 0;
+  const idempotencyWrites = (p.idempotencyWrites ?? 0) + firsts;
+  const idempotencyReads = (p.idempotencyReads ?? 0) + firsts * (IDEMPOTENCY_TTL_S / SWEEP_EVERY_S + 1);
   const writesPerPersist =
     steady?.writesPerPersist ?? (s.background.persists > 0 ? s.background.storageWrites / s.background.persists : 0);
   const cost: Omit<Priced, "total"> = {
@@ -81,9 +93,12 @@ function price(s: ScenarioSummary, steady: SteadyResult | undefined): Priced {
     objectRequests: (calls * 1e6 + perM(accounts / ROLLUP_S)) * (PRICES.objectRequestPerM / 1e6),
     // Each active account's gate stays in memory (its persist timer forbids hibernation): 128 MB, all the time.
     objectDuration: perM(accounts * PRICES.objectMemoryGb) * (PRICES.objectGbSecondPerM / 1e6),
-    // Persists and one setAlarm per rollup (a policy is written only when a reread finds it changed).
+    // Persists and one setAlarm per rollup (a policy is written only when a reread finds it changed), and the
+    // idempotency rows (per request already).
     objectRows:
-      perM((accounts * writesPerPersist) / PERSIST_S + accounts / ROLLUP_S) * (PRICES.objectRowWrittenPerM / 1e6),
+      perM((accounts * writesPerPersist) / PERSIST_S + accounts / ROLLUP_S) * (PRICES.objectRowWrittenPerM / 1e6) +
+      idempotencyWrites * PRICES.objectRowWrittenPerM +
+      idempotencyReads * PRICES.objectRowReadPerM,
     kv: kvReads * PRICES.kvReadPerM + p.kvWrites * PRICES.kvWritePerM,
     d1:
       (d1Queries * ROWS_PER_LOOKUP * 1e6 + perM(((keys + accounts) * ROWS_PER_LOOKUP) / POLICY_S)) *
@@ -112,6 +127,22 @@ for (const s of last.scenarios) {
   const c = price(s, steady);
   console.log(
     `${s.label.padEnd(29)} ${(steady?.rps ?? s.rps).toFixed(0).padStart(6)} ${String(s.accounts ?? s.accountsActive).padStart(8)} ${money(c.workers)} ${money(c.cpu)} ${money(c.objectRequests)} ${money(c.objectDuration)}  ${money(c.objectRows)} ${money(c.kv)} ${money(c.d1)} ${money(c.total)} ${(c.total / bareCost).toFixed(2).padStart(7)}`,
+  );
+}
+
+// What idempotency adds: the idempotent POST beside the plain one (same key, same body, same instance).
+const idempotent = last.scenarios.find((s) => s.id === "idempotent");
+const plain = last.scenarios.find((s) => s.id === "post");
+if (idempotent && plain) {
+  const [a, b] = [price(idempotent, undefined), price(plain, undefined)];
+  const calls = (s: ScenarioSummary) => s.perRequest.objectCalls + s.perRequest.backgroundCalls;
+  const p = idempotent.perRequest;
+  const firsts = p.idempotentFirsts ?? 0;
+  console.log(
+    `\nIdempotency (I vs W): ${(calls(idempotent) - calls(plain)).toFixed(2)} more gate calls per request; per request the gate read ${(p.idempotencyReads ?? 0).toFixed(2)} and wrote ${(p.idempotencyWrites ?? 0).toFixed(2)} rows, and the sweep reads ${(firsts * (IDEMPOTENCY_TTL_S / SWEEP_EVERY_S + 1)).toFixed(0)} and deletes ${firsts.toFixed(2)} over the TTL`,
+  );
+  console.log(
+    `  adds per million requests: $${(a.objectRequests - b.objectRequests).toFixed(3)} DO requests, $${(a.objectRows - b.objectRows).toFixed(3)} DO rows, $${(a.cpu - b.cpu).toFixed(3)} CPU: $${(a.total - b.total).toFixed(3)} in all (${(a.total / b.total).toFixed(2)} × the plain POST)`,
   );
 }
 

@@ -7,7 +7,8 @@
  *
  * workerd writes each line as `{"timestamp":…,"level":…,"message":"<the
  * gateway's JSON line>"}`; the timestamp lets gate work be attributed to the
- * time it happened in.
+ * time it happened in. Idempotent requests' storage rows (claims and settles)
+ * ride on the gate's persist lines; its sweeps have lines of their own.
  */
 
 export interface LogCounts {
@@ -19,12 +20,19 @@ export interface LogCounts {
   /** Requests by the gate's decision (allowed, lease, …) and by which cache layer answered the key lookup. */
   decisions: Record<string, number>;
   caches: Record<string, number>;
+  /** Requests with an Idempotency-Key, by the gate's verdict (first, replay, in_flight, …). */
+  idempotency: Record<string, number>;
   /** Background lines (lease settlements after a response) and their gate calls. */
   backgroundTasks: number;
   backgroundObjectCalls: number;
   /** The gate's timer writing its storage, and how many rows it wrote. */
   persists: number;
   storageWrites: number;
+  /** Idempotency rows the gates' claims and settles read and wrote, and their sweeps read and deleted. */
+  idempotencyReads: number;
+  idempotencyWrites: number;
+  sweepReads: number;
+  sweepDeletes: number;
   /** The gate's alarm rolling usage up to D1, and how many statements it wrote. */
   rollups: number;
   d1Writes: number;
@@ -60,10 +68,15 @@ export function emptyCounts(): LogCounts {
     objectCalls: 0,
     decisions: {},
     caches: {},
+    idempotency: {},
     backgroundTasks: 0,
     backgroundObjectCalls: 0,
     persists: 0,
     storageWrites: 0,
+    idempotencyReads: 0,
+    idempotencyWrites: 0,
+    sweepReads: 0,
+    sweepDeletes: 0,
     rollups: 0,
     d1Writes: 0,
     gateStarts: 0,
@@ -89,6 +102,7 @@ interface RequestLine {
   objectCalls: number;
   decision?: string;
   cache?: string;
+  idempotency?: string;
 }
 
 interface BackgroundLine {
@@ -98,9 +112,13 @@ interface BackgroundLine {
 
 interface GateLine {
   type: "gate";
-  event: "persist" | "rollup" | "start" | "load";
+  event: "persist" | "rollup" | "start" | "load" | "sweep";
   accountId?: string;
   storageWrites?: number;
+  idempotencyReads?: number;
+  idempotencyWrites?: number;
+  read?: number;
+  deleted?: number;
   d1Writes?: number;
   d1Queries?: number;
 }
@@ -119,6 +137,7 @@ function add(counts: LogCounts, line: Line, at: number): void {
       counts.objectCalls += line.objectCalls;
       tally(counts.decisions, line.decision ?? "none");
       tally(counts.caches, line.cache ?? "none");
+      tally(counts.idempotency, line.idempotency);
       const slowest = counts.slow[counts.slow.length - 1];
       if (counts.slow.length < SLOW_KEPT || line.latencyMs > (slowest?.latencyMs ?? 0)) {
         const { latencyMs, decision, cache, objectCalls, kvReads, d1Queries } = line;
@@ -137,6 +156,11 @@ function add(counts: LogCounts, line: Line, at: number): void {
       if (line.event === "persist") {
         counts.persists++;
         counts.storageWrites += line.storageWrites ?? 0;
+        counts.idempotencyReads += line.idempotencyReads ?? 0;
+        counts.idempotencyWrites += line.idempotencyWrites ?? 0;
+      } else if (line.event === "sweep") {
+        counts.sweepReads += line.read ?? 0;
+        counts.sweepDeletes += line.deleted ?? 0;
       } else if (line.event === "rollup") {
         counts.rollups++;
         counts.d1Writes += line.d1Writes ?? 0;
@@ -179,6 +203,10 @@ export function sumCounts(all: LogCounts[]): LogCounts {
       "backgroundObjectCalls",
       "persists",
       "storageWrites",
+      "idempotencyReads",
+      "idempotencyWrites",
+      "sweepReads",
+      "sweepDeletes",
       "rollups",
       "d1Writes",
       "gateStarts",
@@ -190,6 +218,7 @@ export function sumCounts(all: LogCounts[]): LogCounts {
     }
     for (const [k, n] of Object.entries(c.decisions)) total.decisions[k] = (total.decisions[k] ?? 0) + n;
     for (const [k, n] of Object.entries(c.caches)) total.caches[k] = (total.caches[k] ?? 0) + n;
+    for (const [k, n] of Object.entries(c.idempotency)) total.idempotency[k] = (total.idempotency[k] ?? 0) + n;
     for (const id of c.gateAccounts) total.gateAccounts.add(id);
     total.slow.push(...c.slow);
   }

@@ -2,10 +2,13 @@
  * The load generator: wrk (Debian's package) when it is installed, else
  * autocannon (npm). Same connections and duration for every target; loopback
  * only. A run sends either fixed headers (one key) or, per request, a key
- * picked at random from a file (bench/wrk.lua; autocannon's setupRequest).
+ * picked at random from a file (bench/wrk.lua; autocannon's setupRequest);
+ * the write scenarios send a POST with a JSON body, and maybe a new
+ * Idempotency-Key per request.
  * Returns requests/s and the p50/p90/p99/p99.9 latencies in milliseconds.
  */
 import { spawn, spawnSync } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import autocannon from "autocannon";
 
@@ -29,6 +32,10 @@ export interface LoadOptions {
   /** Load-generator threads (wrk only; default BENCH_WRK_THREADS or 2, never more than connections). */
   threads?: number;
   seconds: number;
+  /** The method and body (default GET, none), and whether each request gets a new Idempotency-Key. */
+  method?: string;
+  body?: string;
+  freshIdempotencyKey?: boolean;
 }
 
 export const hasWrk = () => spawnSync("wrk", ["--version"]).error === undefined;
@@ -42,7 +49,13 @@ async function runWrk(options: LoadOptions): Promise<LoadResult> {
   for (const [name, value] of Object.entries(options.headers ?? {})) args.push("-H", `${name}: ${value}`);
   // Asynchronously: the event loop must keep serving Miniflare meanwhile.
   const child = spawn("wrk", [...args, options.url], {
-    env: { ...process.env, BENCH_KEYS_FILE: options.keysFile ?? "" },
+    env: {
+      ...process.env,
+      BENCH_KEYS_FILE: options.keysFile ?? "",
+      BENCH_METHOD: options.method ?? "",
+      BENCH_BODY: options.body ?? "",
+      BENCH_IDEMPOTENCY: options.freshIdempotencyKey ? "fresh" : "",
+    },
   });
   let stdout = "";
   let stderr = "";
@@ -70,18 +83,24 @@ async function runWrk(options: LoadOptions): Promise<LoadResult> {
 
 async function runAutocannon(options: LoadOptions): Promise<LoadResult> {
   const keys = options.keysFile ? readFileSync(options.keysFile, "utf8").split("\n").filter(Boolean) : [];
+  const perRequest: Record<string, () => string> = {};
+  if (keys.length > 0) perRequest["x-api-key"] = () => keys[Math.floor(Math.random() * keys.length)] as string;
+  if (options.freshIdempotencyKey) perRequest["idempotency-key"] = () => randomUUID();
   const result = await autocannon({
     url: options.url,
-    headers: options.headers,
+    method: (options.method ?? "GET") as autocannon.Request["method"],
+    body: options.body,
+    headers: { ...options.headers, ...(options.body !== undefined && { "content-type": "application/json" }) },
     connections: options.connections,
     duration: options.seconds,
-    ...(keys.length > 0 && {
+    ...(Object.keys(perRequest).length > 0 && {
       requests: [
         {
-          setupRequest: (request) => ({
-            ...request,
-            headers: { ...request.headers, "x-api-key": keys[Math.floor(Math.random() * keys.length)] as string },
-          }),
+          setupRequest: (request) => {
+            const headers = { ...request.headers };
+            for (const [name, value] of Object.entries(perRequest)) headers[name] = value();
+            return { ...request, headers };
+          },
         },
       ],
     }),

@@ -58,9 +58,7 @@ export async function measure(instance: Instance, scenario: Scenario | undefined
   attribute(instance);
   const cpu0 = cpuMicros(instance.pid);
   const result = await load({
-    url: `${instance.url}/v1/domains`,
-    headers: scenario?.key ? { "X-API-Key": scenario.key } : undefined,
-    keysFile: scenario?.keysFile,
+    ...loadOf(instance, scenario),
     connections: options.connections,
     threads: options.threads,
     seconds: options.seconds,
@@ -112,16 +110,23 @@ export function instanceTotals(id: string): LogCounts {
   return sumCounts(byInstance.get(id) ?? []);
 }
 
+/** What a scenario sends to an instance: GET /v1/domains with its key(s), or its own request. */
+function loadOf(instance: Instance, scenario: Scenario | undefined) {
+  const request = scenario?.request;
+  return {
+    url: `${instance.url}${request?.path ?? "/v1/domains"}`,
+    headers: scenario?.key ? { "X-API-Key": scenario.key } : undefined,
+    keysFile: scenario?.keysFile,
+    method: request?.method,
+    body: request?.body,
+    freshIdempotencyKey: request?.freshIdempotencyKey,
+  };
+}
+
 /** Loads an instance without measuring (JIT, caches, the gates), attributing its lines to nothing. */
 export async function warm(instance: Instance, scenario: Scenario | undefined, seconds: number): Promise<void> {
   attribute(instance);
-  await load({
-    url: `${instance.url}/v1/domains`,
-    headers: scenario?.key ? { "X-API-Key": scenario.key } : undefined,
-    keysFile: scenario?.keysFile,
-    connections: 32,
-    seconds,
-  });
+  await load({ ...loadOf(instance, scenario), connections: 32, seconds });
   owner.delete(instance.id);
 }
 

@@ -36,6 +36,11 @@ export interface ScenarioSummary {
     gateD1Queries: number;
     objectCalls: number;
     backgroundCalls: number;
+    /** Idempotency rows the gate read and wrote for claims and settles (the sweep's come later: cost.ts). */
+    idempotencyReads: number;
+    idempotencyWrites: number;
+    /** Requests that were an Idempotency-Key's first (each leaves a row for the sweep to delete at its expiry). */
+    idempotentFirsts: number;
   };
   decisions: Record<string, number>;
   caches: Record<string, number>;
@@ -51,6 +56,9 @@ const PER_REQUEST_ZERO = {
   gateD1Queries: 0,
   objectCalls: 0,
   backgroundCalls: 0,
+  idempotencyReads: 0,
+  idempotencyWrites: 0,
+  idempotentFirsts: 0,
 };
 
 /** One line per run, as it finishes. */
@@ -104,6 +112,9 @@ export function summarize(
           gateD1Queries: per(c.gateD1Queries, c.requests),
           objectCalls: per(c.objectCalls, c.requests),
           backgroundCalls: per(c.backgroundObjectCalls, c.requests),
+          idempotencyReads: per(c.idempotencyReads, c.requests),
+          idempotencyWrites: per(c.idempotencyWrites, c.requests),
+          idempotentFirsts: per(c.idempotency.first ?? 0, c.requests),
         }
       : PER_REQUEST_ZERO,
     decisions: c?.decisions ?? {},
@@ -140,6 +151,13 @@ export function printSummaries(summaries: ScenarioSummary[]): void {
   for (const s of summaries) {
     if (s.kind !== "ratio") continue;
     console.log(`  pair ratios ${s.id.padEnd(9)} ${s.ratios.map((r) => r.toFixed(3)).join(" ")}`);
+  }
+  for (const s of summaries) {
+    const { idempotencyReads, idempotencyWrites } = s.perRequest;
+    if (idempotencyReads + idempotencyWrites === 0) continue;
+    console.log(
+      `  ${s.id}: idempotency rows per request at the gate: ${idempotencyReads.toFixed(3)} read, ${idempotencyWrites.toFixed(3)} written (the sweep's delete at expiry comes later: bench:cost)`,
+    );
   }
 }
 

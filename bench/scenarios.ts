@@ -13,6 +13,9 @@
  *   policies  one key whose account has a shared rate limit and a quota
  *   hono      the data plane mounted as Hono middleware (bench/entries/hono.ts), one key
  *   quiet     the gateway with LOG_REQUESTS=false, one key
+ *   writes    one account, one key         → post (POST /v1/emails)
+ *   idempotent one account, one key        → idempotent (the same POST, a new Idempotency-Key each: a gate
+ *             of its own, so its gate's lines are its own)
  *
  * Keys live in accounts of BENCH_KEYS_PER_ACCOUNT (default 10) keys each.
  */
@@ -25,6 +28,9 @@ export const KEYS_PER_ACCOUNT = Number(process.env.BENCH_KEYS_PER_ACCOUNT ?? 10)
 export const ZIPF_S = 1.1;
 const ZIPF_SAMPLES = 200_000;
 const FORGED_KEYS = 10_000;
+
+/** What the write scenarios send: a small email, as POST /v1/emails. */
+const EMAIL = JSON.stringify({ from: "bench@example.com", to: ["someone@example.com"], subject: "Hello", text: "Hi" });
 
 /** Far out of reach of any run: the policies scenario pays for checking them, never for refusals. */
 const SHARED_AND_QUOTA: AccountColumns = {
@@ -45,9 +51,29 @@ export interface Scenario {
   keysFile?: string;
   /** What the scenario sends, for the header of the output. */
   about?: string;
+  /** The request, when it is not GET /v1/domains: its method, path and body. */
+  request?: ScenarioRequest;
 }
 
-export type InstanceId = "bare" | "hot" | "refusals" | "keys1k" | "keys10k" | "policies" | "hono" | "quiet";
+export interface ScenarioRequest {
+  method: string;
+  path: string;
+  body?: string;
+  /** Every request with a new Idempotency-Key (CONTRACT §9): each one a first request, kept. */
+  freshIdempotencyKey?: boolean;
+}
+
+export type InstanceId =
+  | "bare"
+  | "hot"
+  | "refusals"
+  | "keys1k"
+  | "keys10k"
+  | "policies"
+  | "hono"
+  | "quiet"
+  | "writes"
+  | "idempotent";
 
 export interface Instance {
   id: InstanceId;
@@ -76,6 +102,8 @@ export const SCENARIOS: Array<Omit<Scenario, "key" | "keysFile" | "about">> = [
   { id: "policies", label: "P  shared limit + quota", instance: "policies", kind: "ratio" },
   { id: "hono", label: "H  data plane in Hono", instance: "hono", kind: "ratio" },
   { id: "hotquiet", label: "B' one hot key, logs off", instance: "quiet", kind: "ratio" },
+  { id: "post", label: "W  POST, no Idempotency-Key", instance: "writes", kind: "ratio" },
+  { id: "idempotent", label: "I  POST, new Idempotency-Key", instance: "idempotent", kind: "ratio" },
   { id: "forged", label: "D  forged keys", instance: "refusals", kind: "refusal" },
   { id: "junk", label: "C  junk keys (checksum)", instance: "refusals", kind: "refusal" },
 ];
@@ -116,6 +144,8 @@ const SEEDS: Record<Exclude<InstanceId, "bare">, { keys: number; account?: Accou
   policies: { keys: 1, account: SHARED_AND_QUOTA },
   hono: { keys: 1 },
   quiet: { keys: 1 },
+  writes: { keys: 1 },
+  idempotent: { keys: 1 },
 };
 
 /** Starts (and seeds) the instances the chosen scenarios need. */
@@ -197,6 +227,11 @@ export function buildScenarios(chosen: Set<string>, instances: Map<InstanceId, I
     } else if (base.id === "junk") {
       s.key = junkKey();
       s.about = "one key-shaped string with a wrong checksum";
+    } else if (base.id === "post" || base.id === "idempotent") {
+      s.key = keys[0];
+      const fresh = base.id === "idempotent";
+      s.request = { method: "POST", path: "/v1/emails", body: EMAIL, freshIdempotencyKey: fresh };
+      s.about = `one key, POST /v1/emails with a ${EMAIL.length}-byte JSON body${fresh ? ", each with a new Idempotency-Key" : ""}`;
     } else {
       s.key = keys[0];
       if (base.id === "policies")

@@ -33,8 +33,8 @@ import { convertV4MiniflareOptions, Miniflare, type V4MiniflareOptions } from "m
 import { type LogCounts, parseLog } from "./counts.ts";
 
 export const COMPATIBILITY_DATE = "2026-08-01";
-/** As wrangler.toml (none: the account gate holds no timer, so nothing needs to keep it in memory). */
-const COMPATIBILITY_FLAGS: string[] = [];
+/** As wrangler.toml: request.signal tells an idempotent request that its client went away. */
+export const COMPATIBILITY_FLAGS: string[] = ["enable_request_signal"];
 
 /** The bench's bindings: the development secrets, which the seeding (seed.ts) uses too. */
 export const BENCH_SECRETS = {

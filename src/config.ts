@@ -186,6 +186,9 @@ const schema = z.object({
     .transform((value) => value ?? "https://api.github.com/meta/public_keys/secret_scanning"),
   LEAKED_KEY_ACTION: z.enum(["revoke", "notify"], { error: 'must be "revoke" or "notify"' }).default("revoke"),
   WEBHOOK_MAX_ATTEMPTS: intVar(8, 1, 20),
+  // Idempotent requests (CONTRACT §9): how long an answer is kept, and the largest body kept (a gate row holds it).
+  IDEMPOTENCY_TTL_SECONDS: intVar(86_400, 60, 604_800),
+  IDEMPOTENCY_MAX_BYTES: intVar(262_144, 0, 1_048_576),
   DASHBOARD_RESOURCES: resourceList,
   LOG_REQUESTS: z
     .enum(["true", "false"])

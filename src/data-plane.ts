@@ -2,9 +2,10 @@
  * The data plane: every `/v1/*` request, in the contract's order.
  *
  *   request id and trace → path check (400) → key check (401) → declared
- *   body size (413) → the account gate:
+ *   body size (413) → Idempotency-Key (400) → the account gate:
  *   status, scope, limits and quota (one Durable Object round trip, or a
- *   lease: 401/403/429) → proxy → usage of what the origin answered
+ *   lease: 401/403/429; with an Idempotency-Key always a round trip, which
+ *   claims it: 409/422 or a kept answer) → proxy → usage of what the origin answered
  *
  * This is the gateway's hot path, so it is a straight pipeline of plain
  * functions rather than a router with middleware layers: every `/v1/*`
@@ -18,6 +19,7 @@ import { getConfig } from "./config";
 import type { RequestContext } from "./context";
 import { ApiError, errorResponse, toApiError } from "./errors";
 import { authorize, recordOrigin } from "./gate/authorize";
+import { IdempotentRequest } from "./idempotency/request";
 import { checkKey } from "./keys/check";
 import type { KeyRecord } from "./keys/records";
 import { logError, logRequest } from "./log";
@@ -63,15 +65,17 @@ export async function serveDataPlane(
     key = checked instanceof Promise ? await checked : checked;
     // Before anything is counted: a declared length needs no byte read to refuse.
     assertDeclaredSize(request, config.MAX_BODY_BYTES);
-    const authorized = authorize(rc, key, target.method, target.resource);
+    // A POST or PATCH with an Idempotency-Key (400 if malformed) claims it in its gate call (CONTRACT §9).
+    const idempotent = IdempotentRequest.of(rc, request, target);
+    const authorized = idempotent ? idempotent.authorize(key) : authorize(rc, key, target.method, target.resource);
     limitHeaders = authorized instanceof Promise ? await authorized : authorized;
     try {
-      response = await forward(rc, request, target, key);
+      response = await (idempotent ? idempotent.respond(key) : forward(rc, request, target, key));
     } catch (error) {
       if (error instanceof ApiError && (error.status === 502 || error.status === 504)) recordOrigin(key, "failed");
       throw error;
     }
-    recordOrigin(key, response.status);
+    if (!idempotent?.replayed) recordOrigin(key, response.status);
     for (const name in limitHeaders) response.headers.set(name, limitHeaders[name] as string);
     response.headers.set("x-request-id", requestId);
   } catch (error) {

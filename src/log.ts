@@ -65,12 +65,18 @@ export function logBackground(requestId: string, task: string, stats: RequestSta
  * rolling up to D1), with the storage operations it made; a persist also
  * says how long the gate had calls open since the last one (`busyMs`: the
  * time it could not hibernate, what Durable Object duration bills) and how
- * many calls it answered.
+ * many calls it answered, and the idempotency rows its claims and settles
+ * read and wrote meanwhile; a sweep says the idempotency rows it read and deleted.
  */
 export function logGate(entry: {
-  event: "start" | "persist" | "rollup" | "load";
+  event: "start" | "persist" | "rollup" | "load" | "sweep";
   accountId?: string;
   storageWrites?: number;
+  idempotencyReads?: number;
+  idempotencyWrites?: number;
+  read?: number;
+  deleted?: number;
+  done?: boolean;
   d1Writes?: number;
   d1Queries?: number;
   rows?: number;

@@ -31,6 +31,8 @@ export interface RequestStats {
     | "quota_exceeded"
     | "unauthorized"
     | "bypassed";
+  /** For a request with an Idempotency-Key: the gate's verdict on it (idempotency/protocol.ts). */
+  idempotency?: "first" | "replay" | "in_flight" | "not_kept" | "reused";
 }
 
 export function newStats(): RequestStats {

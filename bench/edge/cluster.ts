@@ -15,7 +15,14 @@
  * `/__bare` goes to a bare Worker instead, picked the same way. Used by the
  * benchmark's edge section and by the cross-isolate tests (test/edge/).
  */
-import { applyMigrations, BENCH_SECRETS, bundle, COMPATIBILITY_DATE, launchLogging } from "../workers.ts";
+import {
+  applyMigrations,
+  BENCH_SECRETS,
+  bundle,
+  COMPATIBILITY_DATE,
+  COMPATIBILITY_FLAGS,
+  launchLogging,
+} from "../workers.ts";
 
 export interface ClusterOptions {
   /** Gateway (and bare) Workers. */
@@ -61,6 +68,7 @@ export async function startCluster(options: ClusterOptions) {
     modules: true,
     scriptPath,
     compatibilityDate: COMPATIBILITY_DATE,
+    compatibilityFlags: COMPATIBILITY_FLAGS,
     bindings: {
       ENVIRONMENT: "development",
       UPSTREAM_URL: upstreamUrl,

@@ -17,6 +17,7 @@
  */
 import type { MaybePromise, RequestContext } from "../context";
 import { ApiError } from "../errors";
+import { type Claim, claimAt } from "../idempotency/claim";
 import { isolate } from "../isolate";
 import { invalidKey } from "../keys/check";
 import type { KeyRecord } from "../keys/records";
@@ -41,6 +42,12 @@ function upstreamOf(rc: RequestContext, stats: RequestStats, accountId: string):
     return new HolderClient(rc.env.BUDGET_HOLDER, holderName(accountId, rc.location), { stats });
   }
   return new GateClient(rc.env.RATE_LIMITER, { stats });
+}
+
+/** The account's own gate, where a claim is made with the request's decision (idempotency/claim.ts). */
+function claimUpstream(rc: RequestContext, claim: Claim): Upstream {
+  const gate = new GateClient(rc.env.RATE_LIMITER, { stats: rc.stats });
+  return { check: (request) => claimAt(gate, request, claim), report: (request) => gate.report(request) };
 }
 
 /** The isolate's caller, for one request: the calls it waits for counted as its own, the work it leaves behind logged apart. */
@@ -94,14 +101,21 @@ function answer(rc: RequestContext, record: KeyRecord, verdict: Verdict): LimitH
   }
 }
 
-/** The verdict of a call upstream, or fail-open's answer when it cannot be reached. */
-async function upstreamAnswer(rc: RequestContext, record: KeyRecord, need: Need, pending: Promise<Verdict>) {
+/** The verdict of a call upstream, or fail-open's answer when it cannot be reached (never for a claim). */
+async function upstreamAnswer(
+  rc: RequestContext,
+  record: KeyRecord,
+  need: Need,
+  pending: Promise<Verdict>,
+  claim?: Claim,
+) {
   let verdict: Verdict;
   try {
     verdict = await pending;
   } catch (error) {
     logWarning("account gate unreachable", { error: String((error as Error).cause ?? error) }, rc.requestId);
-    if (!rc.config.RATE_LIMIT_FAIL_OPEN) throw error;
+    // Without the gate an Idempotency-Key cannot be honoured: fail-open would risk sending it twice.
+    if (!rc.config.RATE_LIMIT_FAIL_OPEN || claim) throw error;
     rc.stats.decision = "bypassed";
     return failOpen(record, need.scope);
   }
@@ -111,13 +125,17 @@ async function upstreamAnswer(rc: RequestContext, record: KeyRecord, need: Need,
 /**
  * Decides a request of `record` to `method /v1/{resource}...`: status, scope,
  * then every limit and the quota. From a lease, or a 429 repeated, the answer
- * is synchronous (no round trip, no await); see MaybePromise.
+ * is synchronous (no round trip, no await); see MaybePromise. An idempotent
+ * request (`claim`) always asks the account's own gate, which claims its key
+ * in the same call (its verdict lands in `claim.verdict`); only a rate
+ * limit's 429 is repeated for it (a replay may pass an exhausted quota).
  */
 export function authorize(
   rc: RequestContext,
   record: KeyRecord,
   method: string,
   resource: string,
+  claim?: Claim,
 ): MaybePromise<LimitHeaders> {
   const need: Need = { scope: requiredScope(method, resource), cost: costOf(rc.config.ROUTE_COSTS, method, resource) };
   const key = {
@@ -126,8 +144,9 @@ export function authorize(
     keyVersion: record.keyVersion,
     accountVersion: record.accountVersion,
   };
-  const verdict = isolate.caller.decide(callerContext(rc), key, need, Date.now());
-  return verdict instanceof Promise ? upstreamAnswer(rc, record, need, verdict) : answer(rc, record, verdict);
+  const options = claim ? { upstream: claimUpstream(rc, claim) } : {};
+  const verdict = isolate.caller.decide(callerContext(rc), key, need, Date.now(), options);
+  return verdict instanceof Promise ? upstreamAnswer(rc, record, need, verdict, claim) : answer(rc, record, verdict);
 }
 
 /** Counts what the origin answered an admitted request, for the usage report. */

@@ -59,6 +59,15 @@ type WithoutLease<D> = D extends { lease?: unknown } ? Omit<D, "lease"> : D;
  */
 export type Verdict = WithoutLease<Decision> & { source: "lease" | "blocked" | "upstream"; gateCalls?: number };
 
+/**
+ * How a request must be decided. `upstream`: by this upstream, always (never
+ * from a lease, and no lease asked): an idempotent request, whose claim only
+ * the account's own gate can make.
+ */
+export interface DecideOptions {
+  upstream?: Upstream;
+}
+
 /** A lease asked for: tokens, and for how long. */
 export interface Want {
   want: number;
@@ -91,12 +100,13 @@ export class LeaseCaller {
    * call upstream (a rejected promise if that fails: what it carried is put
    * back for the next call).
    */
-  decide(ctx: CallerContext, key: KeyRef, need: Need, now: number): MaybePromise<Verdict> {
+  decide(ctx: CallerContext, key: KeyRef, need: Need, now: number, options: DecideOptions = {}): MaybePromise<Verdict> {
     const { book } = this;
     const state = book.stateOf(key.keyId, key.accountId, now);
     state.cost = need.cost;
     book.countDemand(state, now);
-    const blocked = book.blockOf(state, need.cost, now);
+    // Every request upstream: only a rate limit's 429 is repeated (a quota's may not apply, as to a replay).
+    const blocked = book.blockOf(state, options.upstream ? 0 : need.cost, now);
     if (blocked) {
       // The contract's order: a request the key may not make is a 403 before any 429.
       if (!allows(blocked.scopes, need.scope)) {
@@ -116,8 +126,8 @@ export class LeaseCaller {
             source: "blocked",
           };
     }
-    const local = book.fromLease(state, need, now);
-    if (!local) return this.ask(ctx, key, state, need, now);
+    const local = options.upstream ? null : book.fromLease(state, need, now);
+    if (!local) return this.ask(ctx, key, state, need, now, options);
     book.recordUsage(state, local.outcome === "ok" ? "admitted" : "forbidden", now);
     if (local.outcome === "ok" && shouldRefresh(state, now)) this.refreshAhead(ctx, state, need, now);
     return { ...local, source: "lease" };
@@ -173,14 +183,21 @@ export class LeaseCaller {
   }
 
   /** Asks upstream (one round trip), taking in any lease it grants; a 429 is remembered until its Retry-After. */
-  private async ask(ctx: CallerContext, key: KeyRef, state: KeyState, need: Need, now: number): Promise<Verdict> {
-    const want = this.book.leaseWant(state, ctx.maxLeaseMs);
+  private async ask(
+    ctx: CallerContext,
+    key: KeyRef,
+    state: KeyState,
+    need: Need,
+    now: number,
+    options: DecideOptions,
+  ): Promise<Verdict> {
+    const want = options.upstream ? { want: 0, leaseMs: 0 } : this.book.leaseWant(state, ctx.maxLeaseMs);
     const request = this.request(ctx, state, need, { admit: true, key, ...want }, now);
-    const result = await this.send(ctx, ctx.upstream(key.accountId), state, request);
+    const result = await this.send(ctx, options.upstream ?? ctx.upstream(key.accountId), state, request);
     const gateCalls = result.gateCalls;
     if (result.outcome === "rate_limited" || result.outcome === "quota_exceeded") {
       // Tokens this caller got meanwhile were counted already: spend them rather than strand them.
-      const held = this.book.fromLease(state, need, Date.now());
+      const held = options.upstream ? null : this.book.fromLease(state, need, Date.now());
       if (held?.outcome === "ok") {
         this.book.recordUsage(state, USAGE_OF[result.outcome], now, -1);
         this.book.recordUsage(state, "admitted", now);

@@ -13,6 +13,7 @@
  * so the gate itself never waits.
  */
 import { serviceUnavailable } from "../errors";
+import type { ClaimRequest, ClaimResult, SettleRequest } from "../idempotency/protocol";
 import type { RequestStats } from "../stats";
 import type { BudgetHolder } from "./holder";
 import type { LeaseBook } from "./leases";
@@ -77,6 +78,16 @@ export class GateClient {
   /** Decides a request (or refreshes leases), delivering what the caller owes. */
   check(request: CheckRequest): Promise<CheckResult> {
     return this.call(request.accountId, (gate) => gate.check(request));
+  }
+
+  /** Decides an idempotent request and claims its Idempotency-Key, in one call (idempotency/book.ts). */
+  claim(request: ClaimRequest): Promise<ClaimResult> {
+    return this.call(request.accountId, (gate) => gate.claim(request));
+  }
+
+  /** Keeps (or forgets) the answer to a claimed request; false when its mark had expired. */
+  settle(request: SettleRequest): Promise<boolean> {
+    return this.call(request.accountId, (gate) => gate.settle(request));
   }
 
   /** Delivers what the caller owes, deciding nothing. */

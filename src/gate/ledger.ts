@@ -166,6 +166,13 @@ export class Ledger {
     return result;
   }
 
+  /** The decision `check` would make now, counting nothing (an idempotent repeat's refusals defer to it). */
+  peek(request: CheckRequest, now: number): Decision {
+    const applied = this.applicable(request.keyId, request.accountId, now);
+    if (!applied) return { outcome: "unauthorized" };
+    return this.refusal(request, applied, now) ?? { outcome: "ok", limits: this.limits(applied, now) };
+  }
+
   /** Takes in what a caller owes: unused lease tokens and its usage report. */
   report(request: ReportRequest, now: number): void {
     this.takeIn(request, now);

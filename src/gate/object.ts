@@ -17,6 +17,9 @@
 import { DurableObject } from "cloudflare:workers";
 import { getConfig } from "../config";
 import { getDb } from "../db/client";
+import { IdempotencyBook } from "../idempotency/book";
+import type { ClaimRequest, ClaimResult, SettleRequest } from "../idempotency/protocol";
+import { idempotencySettings } from "../idempotency/rules";
 import { logGate, logWarning } from "../log";
 import { enqueueEvent } from "../webhooks/enqueue";
 import { Ledger } from "./ledger";
@@ -44,6 +47,7 @@ export class AccountGate extends DurableObject<Env> {
   private readonly store: GateStore;
   private readonly ledger: Ledger;
   private readonly loads: PolicyLoads;
+  private readonly idempotency: IdempotencyBook;
   private persistedAt: number;
   private alarmAt: number | null = null;
   /** Quota events being recorded right now (never two tries of one at once). */
@@ -64,6 +68,7 @@ export class AccountGate extends DurableObject<Env> {
     this.ledger = new Ledger(policies, settings, counts, Date.now());
     this.loads = new PolicyLoads(policies, this.store, () => getDb(env.DB));
     this.persistedAt = counts?.persistedAt ?? 0;
+    this.idempotency = new IdempotencyBook(this.store, idempotencySettings(config));
     // An alarm set by a previous instance stays: a change must not push it later.
     ctx.blockConcurrencyWhile(async () => {
       this.alarmAt = await ctx.storage.getAlarm();
@@ -81,6 +86,28 @@ export class AccountGate extends DurableObject<Env> {
       this.changed(now);
       await this.notices(now);
       return result;
+    });
+  }
+
+  /** Decides an idempotent request and claims its Idempotency-Key, in one step (idempotency/book.ts). */
+  async claim(request: ClaimRequest): Promise<ClaimResult> {
+    return this.busy(async () => {
+      await this.loads.ensure(request);
+      const now = Date.now();
+      const result = this.idempotency.claim(this.ledger, request, now);
+      this.changed(now);
+      await this.notices(now);
+      return result;
+    });
+  }
+
+  /** Keeps (or forgets) the answer to a claimed request; false when its mark had expired. */
+  async settle(request: SettleRequest): Promise<boolean> {
+    return this.busy(async () => {
+      const now = Date.now();
+      const settled = this.idempotency.settle(request, now);
+      this.changed(now);
+      return settled;
     });
   }
 
@@ -158,6 +185,7 @@ export class AccountGate extends DurableObject<Env> {
       if (this.ledger.dirty) this.persist(now);
       const due = this.rollupDue();
       if (due !== undefined && due <= now) await this.rollup(now);
+      this.sweep(now);
       this.reschedule(Date.now());
     });
   }
@@ -179,6 +207,7 @@ export class AccountGate extends DurableObject<Env> {
    * left with nothing pending), else by an alarm when PERSIST_MS has passed.
    */
   private changed(now: number): void {
+    this.scheduleSweep(now);
     if (!this.ledger.dirty) return;
     if (now - this.persistedAt >= PERSIST_MS) this.persist(now);
     else this.scheduleAlarm(this.persistedAt + PERSIST_MS);
@@ -189,10 +218,13 @@ export class AccountGate extends DurableObject<Env> {
   private persist(now: number): void {
     const storageWrites = this.store.writeCounts(this.ledger.snapshot(now));
     this.persistedAt = now;
+    const idempotency = this.idempotency.takeCounts();
     logGate({
       event: "persist",
       accountId: this.ledger.policies.account?.id,
       storageWrites,
+      idempotencyReads: idempotency.reads,
+      idempotencyWrites: idempotency.writes,
       busyMs: this.takeBusy(now),
       calls: this.calls,
     });
@@ -209,6 +241,19 @@ export class AccountGate extends DurableObject<Env> {
     if (this.ledger.dirty) this.scheduleAlarm(Math.max(now, this.persistedAt + PERSIST_MS));
     const rollup = this.rollupDue();
     if (rollup !== undefined) this.scheduleAlarm(Math.max(now + 1_000, rollup));
+    this.scheduleSweep(now);
+  }
+
+  /** One bounded step of the idempotency sweep, when one is due. */
+  private sweep(now: number): void {
+    const swept = this.idempotency.sweep(now);
+    if (swept) logGate({ event: "sweep", accountId: this.ledger.policies.account?.id, ...swept });
+  }
+
+  /** Has the alarm come by when the idempotency sweep is next due. */
+  private scheduleSweep(now: number): void {
+    const at = this.idempotency.nextSweep(now);
+    if (at !== undefined) this.scheduleAlarm(Math.max(now + 1_000, at));
   }
 
   /** Sets the alarm for `at` unless one is set sooner. */

@@ -9,11 +9,15 @@
  *                       WINDOWS_PER_ROW budgets, the shared window, the quota, the
  *                       usage book, last uses, the lease horizon
  *   counts:{n}          the windows of a further WINDOWS_PER_ROW budgets each
+ *   idempotency:{key}   an Idempotency-Key's entry (idempotency/rules.ts): its in-flight
+ *                       mark, then its kept answer (or that it was not kept) until it
+ *                       expires; removed by the alarm's sweep (idempotency/book.ts)
  *
  * An account with up to 200 busy keys writes one row per persist. Rows of
  * the layout before this one ("account", "key:{id}", "state", "keys:{n}")
  * are read once, when a gate first starts on this code, and then removed.
  */
+import type { Entry } from "../idempotency/rules";
 import type { LedgerSnapshot, PersistedWindow } from "./ledger";
 import type { HeldKey } from "./policies";
 import type { AccountPolicy, KeyPolicy } from "./policy";
@@ -22,6 +26,8 @@ const ACCOUNT = "policy:account";
 const keyRow = (keyId: string) => `policy:key:${keyId}`;
 const COUNTS = "counts";
 const countsRow = (index: number) => `counts:${index}`;
+const IDEMPOTENCY = "idempotency:";
+const idempotencyRow = (key: string) => `${IDEMPOTENCY}${key}`;
 /** Budgets (keys with counts) per counts row. */
 export const WINDOWS_PER_ROW = 200;
 
@@ -65,6 +71,30 @@ export class GateStore {
     for (let row = 1; row < rows; row++) this.kv.put(countsRow(row), slice(row));
     for (let row = rows; row < previous; row++) this.kv.delete(countsRow(row));
     return Math.max(rows, previous) + dropLegacy(this.kv);
+  }
+
+  readIdempotency(key: string): Entry | undefined {
+    return this.kv.get<Entry>(idempotencyRow(key));
+  }
+
+  writeIdempotency(key: string, entry: Entry): void {
+    this.kv.put(idempotencyRow(key), entry);
+  }
+
+  deleteIdempotency(key: string): void {
+    this.kv.delete(idempotencyRow(key));
+  }
+
+  /**
+   * Up to `limit` Idempotency-Keys with their entries, in key order, after
+   * `after` (from the first without); one at a time, so a sweep never holds
+   * many answers in memory.
+   */
+  *listIdempotency(after: string | undefined, limit: number): Generator<[string, Entry]> {
+    const startAfter = after === undefined ? undefined : idempotencyRow(after);
+    for (const [row, entry] of this.kv.list<Entry>({ prefix: IDEMPOTENCY, startAfter, limit })) {
+      yield [row.slice(IDEMPOTENCY.length), entry];
+    }
   }
 }
 

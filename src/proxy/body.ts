@@ -26,17 +26,25 @@ const tooLarge = () => new ApiError("PAYLOAD_TOO_LARGE", "Request body too large
 /** SHA-256 of the empty body, the digest of every bodiless request. */
 const EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
-async function readAll(stream: ReadableStream<Uint8Array>, max: number): Promise<Uint8Array> {
+/**
+ * Reads a stream to its end, or stops (cancelling it) as soon as it grows
+ * past `max` bytes: then undefined. The reader is the caller's, who may
+ * cancel it meanwhile (a deadline).
+ */
+export async function readAtMost(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  max: number,
+): Promise<Uint8Array | undefined> {
   const chunks: Uint8Array[] = [];
   let size = 0;
-  const reader = stream.getReader();
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
     size += value.byteLength;
     if (size > max) {
-      await reader.cancel().catch(() => {});
-      throw tooLarge();
+      // Not awaited: cancelling one branch of a tee settles only once the other branch ends too.
+      reader.cancel().catch(() => {});
+      return undefined;
     }
     chunks.push(value);
   }
@@ -46,6 +54,12 @@ async function readAll(stream: ReadableStream<Uint8Array>, max: number): Promise
     body.set(chunk, offset);
     offset += chunk.byteLength;
   }
+  return body;
+}
+
+async function readAll(stream: ReadableStream<Uint8Array>, max: number): Promise<Uint8Array> {
+  const body = await readAtMost(stream.getReader(), max);
+  if (!body) throw tooLarge();
   return body;
 }
 
@@ -65,8 +79,12 @@ export function assertDeclaredSize(request: Request, maxBytes: number): number |
   return length;
 }
 
-/** Checks the body against MAX_BODY_BYTES and decides how it travels and is signed. */
-export async function prepareBody(request: Request, maxBytes: number): Promise<PreparedBody> {
+/**
+ * Checks the body against MAX_BODY_BYTES and decides how it travels and is
+ * signed; `buffered`: read and hashed whatever its length (an idempotent
+ * request's fingerprint needs the SHA-256 before anything is forwarded).
+ */
+export async function prepareBody(request: Request, maxBytes: number, buffered = false): Promise<PreparedBody> {
   if (request.body === null) return NO_BODY;
   if (request.method === "GET" || request.method === "HEAD") {
     // fetch cannot send a body with these: an empty one (a client's "Content-Length: 0") is dropped, any other refused.
@@ -74,7 +92,8 @@ export async function prepareBody(request: Request, maxBytes: number): Promise<P
     throw new ApiError("BAD_REQUEST", "body: a GET or HEAD request cannot have a body");
   }
   const length = assertDeclaredSize(request, maxBytes);
-  if (length !== null && length > SIGNED_BODY_MAX_BYTES) return { body: request.body, contentSha256: UNSIGNED_PAYLOAD };
+  const streamed = !buffered && length !== null && length > SIGNED_BODY_MAX_BYTES;
+  if (streamed) return { body: request.body, contentSha256: UNSIGNED_PAYLOAD };
   const body = await readAll(request.body, maxBytes);
   return { body, contentSha256: await sha256Hex(body) };
 }

@@ -13,7 +13,7 @@ import { TIMED_OUT, withDeadline } from "../deadline";
 import { ApiError } from "../errors";
 import type { KeyRecord } from "../keys/records";
 import type { Target } from "../url";
-import { prepareBody } from "./body";
+import { type PreparedBody, prepareBody } from "./body";
 import { downstreamResponse, upstreamRequestHeaders } from "./headers";
 import { signRequest } from "./sign";
 
@@ -70,12 +70,14 @@ async function fetchWithTimeout(url: string, init: RequestInit, timeoutMs: numbe
 /**
  * Forwards a checked request for `key` and returns the origin's response as
  * the client gets it (the caller adds its own headers: the copy is mutable).
+ * `prepared`: the body, if the caller has read it already (prepareBody).
  */
 export async function forward(
   rc: Pick<RequestContext, "config" | "requestId" | "trace">,
   request: Request,
   target: Target,
   key: KeyRecord,
+  prepared?: PreparedBody,
 ): Promise<Response> {
   const { config, requestId, trace } = rc;
   const { pathAndQuery } = target;
@@ -89,7 +91,7 @@ export async function forward(
     proto: target.proto,
     host: request.headers.get("host") ?? target.host,
   });
-  const body = await prepareBody(request, config.MAX_BODY_BYTES);
+  const body = prepared ?? (await prepareBody(request, config.MAX_BODY_BYTES));
   // A bodiless request's Content-Length (some clients send "0" on a GET) would make fetch refuse it.
   if (body.body === null) headers.delete("content-length");
   await signRequest(headers, config.ORIGIN_SIGNING_SECRET, {

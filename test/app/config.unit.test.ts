@@ -21,6 +21,8 @@ describe("parseConfig", () => {
       DEFAULT_RATE_LIMIT: { limit: 100, windowSeconds: 60 },
       RATE_LIMIT_FAIL_OPEN: false,
       KEY_PEPPER_VERSION: 1,
+      IDEMPOTENCY_TTL_SECONDS: 86_400,
+      IDEMPOTENCY_MAX_BYTES: 262_144,
       isDevelopment: false,
     });
     expect(config.peppers.get(1)).toBe(production.KEY_PEPPER);
@@ -63,6 +65,9 @@ describe("parseConfig", () => {
     ["UPSTREAM_ROUTES", { UPSTREAM_ROUTES: "{not json" }],
     ["UPSTREAM_ROUTES", { UPSTREAM_ROUTES: '{"messages": "not a url"}' }],
     ["ENVIRONMENT", { ENVIRONMENT: "staging-ish" }],
+    ["IDEMPOTENCY_TTL_SECONDS", { IDEMPOTENCY_TTL_SECONDS: "59" }],
+    ["IDEMPOTENCY_TTL_SECONDS", { IDEMPOTENCY_TTL_SECONDS: "604801" }],
+    ["IDEMPOTENCY_MAX_BYTES", { IDEMPOTENCY_MAX_BYTES: "1048577" }],
   ])("names %s when it is missing or malformed", (name, override) => {
     expect(() => parseConfig({ ...production, ...override })).toThrow(ConfigError);
     expect(() => parseConfig({ ...production, ...override })).toThrow(new RegExp(`^Invalid configuration: .*${name}`));

@@ -7,6 +7,7 @@ import { Ledger, type LedgerSettings } from "../../src/gate/ledger";
 import { PolicyBook } from "../../src/gate/policies";
 import type { AccountPolicy, KeyPolicy } from "../../src/gate/policy";
 import type { CheckRequest } from "../../src/gate/protocol";
+import { accountPolicy, keyPolicy } from "../support/unit/policies";
 
 const T0 = Date.UTC(2027, 5, 15, 12, 0, 0);
 const SETTINGS: LedgerSettings = {
@@ -15,30 +16,9 @@ const SETTINGS: LedgerSettings = {
   persistMs: 10_000,
 };
 
-const account = (over: Partial<AccountPolicy> = {}): AccountPolicy => ({
-  id: "acct_a",
-  disabled: false,
-  keyDefault: null,
-  shared: null,
-  quota: null,
-  version: 1,
-  ...over,
-});
-
-const keyPolicy = (id: string, over: Partial<KeyPolicy> = {}): KeyPolicy => ({
-  id,
-  accountId: "acct_a",
-  scopes: ["*"],
-  expiresAt: null,
-  revoked: false,
-  rateLimit: null,
-  version: 1,
-  ...over,
-});
-
 /** A ledger for one account holding these keys' policies. */
 function ledgerWith(accountOver: Partial<AccountPolicy>, keys: KeyPolicy[], now = T0) {
-  const book = new PolicyBook(account(accountOver));
+  const book = new PolicyBook(accountPolicy(accountOver));
   for (const key of keys) book.setKey(key.id, key, true);
   return new Ledger(book, SETTINGS, undefined, now);
 }
