@@ -1,27 +1,24 @@
 /**
  * The account gates' work off the request path, per second of steady
- * traffic: each gate persists what changed at most every PERSIST_MS (10 s)
- * and rolls usage up to D1 every ROLLUP_MS (5 min). The interleaved rounds
- * load each scenario for a few seconds at a time, shorter than the persist
- * timer, so there every run ends with one persist per active account; this
- * section loads the many-key scenarios continuously for
- * BENCH_STEADY_SECONDS (default 25) and counts the gate lines logged from
- * 5 s after the start to the end (two persist periods).
- *
- * Rollups: at the end, `npm run bench` waits (at most BENCH_ROLLUP_WAIT
- * seconds, default 90) until the gates' first alarms are due, ROLLUP_MS after
- * each instance's first request, and counts the rollup lines.
+ * traffic, as Cloudflare bills it: each gate persists what changed at most
+ * every PERSIST_MS (10 s), at once after a quiet spell or by an alarm; the
+ * seconds it had calls open (it cannot hibernate then: Durable Object
+ * duration); the alarms it ran and set. The interleaved rounds load each
+ * scenario for a few seconds at a time, shorter than the persist period, so
+ * this section loads the many-key scenarios continuously for
+ * BENCH_STEADY_SECONDS (default 25) and counts the gate lines logged from 5 s
+ * after the start to the end (two persist periods). Usage rolls up to D1
+ * once an hour has closed (src/gate/object.ts): no bench run waits for one;
+ * what one costs is measured apart (rollup.ts).
  */
 
 import { load } from "./load.ts";
-import { drain, instanceTotals, takeAs } from "./measure.ts";
-import type { Instance, InstanceId, Scenario } from "./scenarios.ts";
+import { drain, takeAs } from "./measure.ts";
+import type { Instance, Scenario } from "./scenarios.ts";
 import { fmt, per } from "./stats.ts";
 
 export const STEADY_SECONDS = Number(process.env.BENCH_STEADY_SECONDS ?? 25);
-export const ROLLUP_WAIT_SECONDS = Number(process.env.BENCH_ROLLUP_WAIT ?? 90);
 const SKIP_MS = 5_000;
-const ROLLUP_MS = 300_000;
 
 export interface SteadyResult {
   scenario: string;
@@ -43,6 +40,13 @@ export interface SteadyResult {
   gateStarts: number;
   /** Storage rows per persist (the dirty keys' windows, the account's counts, the usage book). */
   writesPerPersist: number;
+  /** Seconds the gates could not hibernate (calls open), per second of traffic; their calls, alarms and rows, per second. */
+  gateBusySecondsPerSecond: number;
+  gateCallsPerSecond: number;
+  alarmsPerSecond: number;
+  rowsWrittenPerSecond: number;
+  /** Gate lines' accounts active in the window. */
+  activeAccounts: number;
 }
 
 /** Loads each scenario continuously and counts its gates' persists. */
@@ -83,55 +87,15 @@ export async function steadySection(runs: Array<{ instance: Instance; scenario: 
       gateD1QueriesPerRequest: per(counts.gateD1Queries, counts.requests),
       gateStarts: counts.gateStarts,
       writesPerPersist: per(counts.storageWrites, counts.persists),
+      gateBusySecondsPerSecond: counts.gateBusyMs / 1000 / window,
+      gateCallsPerSecond: counts.gateCalls / window,
+      alarmsPerSecond: counts.alarms / window,
+      rowsWrittenPerSecond: (counts.storageWrites + counts.idempotencyWrites) / window,
+      activeAccounts: counts.gateAccounts.size,
     };
     results.push(steady);
     console.log(
-      `S ${scenario.label.padEnd(28)} ${fmt(result.rps)} req/s  kv/request ${steady.kvReadsPerRequest.toFixed(3)}  d1/request ${steady.d1QueriesPerRequest.toFixed(3)} (+${steady.gateD1QueriesPerRequest.toFixed(3)} by gates)  gate starts ${steady.gateStarts}  gate calls/request ${steady.objectCallsPerRequest.toFixed(3)} (+${steady.backgroundCallsPerRequest.toFixed(3)} background)  persists/s ${steady.persistsPerSecond.toFixed(1)} (${instance.accounts} accounts)  storage writes/s ${steady.storageWritesPerSecond.toFixed(1)}  = ${steady.writesPerKeyPer10s.toFixed(2)} per key per 10 s`,
-    );
-  }
-  return results;
-}
-
-export interface RollupResult {
-  instance: string;
-  accounts: number;
-  keys: number;
-  rollups: number;
-  d1Writes: number;
-}
-
-/** Waits (bounded) for the gates' first rollups, then counts rollup lines per instance. */
-export async function rollupSection(
-  instances: Map<InstanceId, Instance>,
-  firstUse: Map<InstanceId, number>,
-): Promise<RollupResult[]> {
-  const due = Math.max(...[...firstUse.values()].map((t) => t + ROLLUP_MS + 10_000));
-  const wait = due - Date.now();
-  if (wait > 0 && wait <= ROLLUP_WAIT_SECONDS * 1000) {
-    console.log(`\nwaiting ${(wait / 1000).toFixed(0)} s for the gates' first rollup alarms (every 5 min per account)`);
-    await new Promise((resolve) => setTimeout(resolve, wait));
-  } else if (wait > 0) {
-    console.log(
-      `\nrollups: the first alarms are due in ${(wait / 1000).toFixed(0)} s, past BENCH_ROLLUP_WAIT; not waited for`,
-    );
-  }
-  drain(instances.values());
-  const results: RollupResult[] = [];
-  for (const [id, instance] of instances) {
-    if (!instance.gateway) continue;
-    const counts = instanceTotals(id);
-    results.push({
-      instance: id,
-      accounts: instance.accounts,
-      keys: instance.keys.length,
-      rollups: counts.rollups,
-      d1Writes: counts.d1Writes,
-    });
-  }
-  console.log("rollups (alarm invocations) per instance: rollups / accounts, D1 statements per rollup");
-  for (const r of results) {
-    console.log(
-      `  ${r.instance.padEnd(9)} ${String(r.rollups).padStart(5)} / ${String(r.accounts).padStart(5)} accounts  ${per(r.d1Writes, r.rollups).toFixed(1)} statements per rollup (${r.keys} keys)`,
+      `S ${scenario.label.padEnd(28)} ${fmt(result.rps)} req/s  kv/request ${steady.kvReadsPerRequest.toFixed(3)}  d1/request ${steady.d1QueriesPerRequest.toFixed(3)} (+${steady.gateD1QueriesPerRequest.toFixed(3)} by gates)  gate starts ${steady.gateStarts}  gate calls/request ${steady.objectCallsPerRequest.toFixed(3)} (+${steady.backgroundCallsPerRequest.toFixed(3)} background)  persists/s ${steady.persistsPerSecond.toFixed(1)} (${instance.accounts} accounts)  storage writes/s ${steady.storageWritesPerSecond.toFixed(1)}  = ${steady.writesPerKeyPer10s.toFixed(2)} per key per 10 s  gate busy ${(steady.gateBusySecondsPerSecond * 1000).toFixed(0)} ms/s  alarms/s ${steady.alarmsPerSecond.toFixed(2)}`,
     );
   }
   return results;

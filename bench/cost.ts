@@ -7,7 +7,7 @@
  * gate's rollup cadence.
  */
 import { readFileSync } from "node:fs";
-import type { RollupResult, SteadyResult } from "./background.ts";
+import type { SteadyResult } from "./background.ts";
 import type { ScenarioSummary } from "./report.ts";
 import type { RollupCost } from "./rollup.ts";
 
@@ -46,7 +46,6 @@ interface Last {
   settings: { keysPerAccount: number };
   scenarios: ScenarioSummary[];
   steady: SteadyResult[];
-  rollups: RollupResult[];
   rollupCost?: RollupCost;
 }
 

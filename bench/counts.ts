@@ -36,6 +36,18 @@ export interface LogCounts {
   /** The gate's alarm rolling usage up to D1, and how many statements it wrote. */
   rollups: number;
   d1Writes: number;
+  /**
+   * What Durable Object duration bills: the milliseconds the gates (on their
+   * persist lines) and the location holders (on theirs) had calls or work
+   * open, unable to hibernate; the calls they answered; the gates' alarms
+   * run (a billed request each) and set (a storage row each).
+   */
+  gateBusyMs: number;
+  gateCalls: number;
+  alarms: number;
+  alarmsSet: number;
+  holderBusyMs: number;
+  holderCalls: number;
   /** Gate instances started (first use, or after an eviction), and the policies they read from D1. */
   gateStarts: number;
   gateD1Queries: number;
@@ -79,6 +91,12 @@ export function emptyCounts(): LogCounts {
     sweepDeletes: 0,
     rollups: 0,
     d1Writes: 0,
+    gateBusyMs: 0,
+    gateCalls: 0,
+    alarms: 0,
+    alarmsSet: 0,
+    holderBusyMs: 0,
+    holderCalls: 0,
     gateStarts: 0,
     gateD1Queries: 0,
     gateAccounts: new Set(),
@@ -110,9 +128,18 @@ interface BackgroundLine {
   objectCalls: number;
 }
 
+interface HolderLine {
+  type: "holder";
+  busyMs: number;
+  calls: number;
+}
+
 interface GateLine {
   type: "gate";
-  event: "persist" | "rollup" | "start" | "load" | "sweep";
+  event: "persist" | "rollup" | "start" | "load" | "sweep" | "alarm";
+  busyMs?: number;
+  calls?: number;
+  alarmsSet?: number;
   accountId?: string;
   storageWrites?: number;
   idempotencyReads?: number;
@@ -123,7 +150,7 @@ interface GateLine {
   d1Queries?: number;
 }
 
-type Line = RequestLine | BackgroundLine | GateLine | { type: "warning" | "error" };
+type Line = RequestLine | BackgroundLine | GateLine | HolderLine | { type: "warning" | "error" };
 
 /** Adds one parsed line to `counts`. */
 function add(counts: LogCounts, line: Line, at: number): void {
@@ -155,7 +182,10 @@ function add(counts: LogCounts, line: Line, at: number): void {
       if (line.accountId) counts.gateAccounts.add(line.accountId);
       if (line.event === "persist") {
         counts.persists++;
-        counts.storageWrites += line.storageWrites ?? 0;
+        counts.storageWrites += (line.storageWrites ?? 0) + (line.alarmsSet ?? 0);
+        counts.gateBusyMs += line.busyMs ?? 0;
+        counts.gateCalls += line.calls ?? 0;
+        counts.alarmsSet += line.alarmsSet ?? 0;
         counts.idempotencyReads += line.idempotencyReads ?? 0;
         counts.idempotencyWrites += line.idempotencyWrites ?? 0;
       } else if (line.event === "sweep") {
@@ -164,8 +194,13 @@ function add(counts: LogCounts, line: Line, at: number): void {
       } else if (line.event === "rollup") {
         counts.rollups++;
         counts.d1Writes += line.d1Writes ?? 0;
-      } else if (line.event === "start") counts.gateStarts++;
+      } else if (line.event === "alarm") counts.alarms++;
+      else if (line.event === "start") counts.gateStarts++;
       else counts.gateD1Queries += line.d1Queries ?? 0;
+      return;
+    case "holder":
+      counts.holderBusyMs += line.busyMs;
+      counts.holderCalls += line.calls;
       return;
     case "warning":
       counts.warnings++;
@@ -211,6 +246,12 @@ export function sumCounts(all: LogCounts[]): LogCounts {
       "d1Writes",
       "gateStarts",
       "gateD1Queries",
+      "gateBusyMs",
+      "gateCalls",
+      "alarms",
+      "alarmsSet",
+      "holderBusyMs",
+      "holderCalls",
       "warnings",
       "errors",
     ] as const) {

@@ -19,7 +19,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
-import { rollupSection, steadySection } from "./background.ts";
+import { steadySection } from "./background.ts";
 import { edgeSection } from "./edge.ts";
 import { LATENCY_ROUNDS, latencySection } from "./latency.ts";
 import { hasWrk, load } from "./load.ts";
@@ -170,7 +170,6 @@ try {
     .map((id) => ({ instance: instances.get(id), scenario: scenarios.get(id) }))
     .filter((t): t is { instance: Instance; scenario: Scenario } => !!t.instance && !!t.scenario);
   const steady = chosen.has("background") ? await steadySection(steadyTargets) : [];
-  const rollups = chosen.has("background") ? await rollupSection(instances, firstUse) : [];
   const probe = instances.get("keys10k") ?? instances.get("keys1k") ?? instances.get("hot");
   const rollupCost =
     probe?.seeded && probe.gateway
@@ -209,7 +208,6 @@ try {
         scenarios: summaries,
         latency: latency?.summary,
         steady,
-        rollups,
         rollupCost,
         edge,
         runs: lean,

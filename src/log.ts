@@ -69,7 +69,7 @@ export function logBackground(requestId: string, task: string, stats: RequestSta
  * read and wrote meanwhile; a sweep says the idempotency rows it read and deleted.
  */
 export function logGate(entry: {
-  event: "start" | "persist" | "rollup" | "load" | "sweep";
+  event: "start" | "persist" | "rollup" | "load" | "sweep" | "alarm";
   accountId?: string;
   storageWrites?: number;
   idempotencyReads?: number;
@@ -82,6 +82,7 @@ export function logGate(entry: {
   rows?: number;
   busyMs?: number;
   calls?: number;
+  alarmsSet?: number;
 }) {
   console.log(JSON.stringify({ type: "gate", ...entry }));
 }

@@ -57,6 +57,8 @@ export class AccountGate extends DurableObject<Env> {
   private openSince = 0;
   private busyMs = 0;
   private calls = 0;
+  /** Alarms set since the last persist (a storage row each; each run is a billed request, logged on its own). */
+  private alarmsSet = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -182,12 +184,13 @@ export class AccountGate extends DurableObject<Env> {
     return this.busy(async () => {
       this.alarmAt = null;
       const now = Date.now();
+      logGate({ event: "alarm", accountId: this.ledger.policies.account?.id });
       if (this.ledger.dirty) this.persist(now);
       const due = this.rollupDue();
       if (due !== undefined && due <= now) await this.rollup(now);
       this.sweep(now);
       this.reschedule(Date.now());
-    });
+    }, false);
   }
 
   private async rollup(now: number): Promise<void> {
@@ -216,19 +219,21 @@ export class AccountGate extends DurableObject<Env> {
   }
 
   private persist(now: number): void {
-    const storageWrites = this.store.writeCounts(this.ledger.snapshot(now));
+    const countsWrites = this.store.writeCounts(this.ledger.snapshot(now));
     this.persistedAt = now;
     const idempotency = this.idempotency.takeCounts();
     logGate({
       event: "persist",
       accountId: this.ledger.policies.account?.id,
-      storageWrites,
+      storageWrites: countsWrites + this.store.takePolicyWrites(),
       idempotencyReads: idempotency.reads,
       idempotencyWrites: idempotency.writes,
       busyMs: this.takeBusy(now),
       calls: this.calls,
+      alarmsSet: this.alarmsSet,
     });
     this.calls = 0;
+    this.alarmsSet = 0;
   }
 
   /** When the earliest usage row not rolled up is due: its hour's end, plus time for late reports, spread by account. */
@@ -260,6 +265,7 @@ export class AccountGate extends DurableObject<Env> {
   private scheduleAlarm(at: number): void {
     if (this.alarmAt !== null && this.alarmAt <= at) return;
     this.alarmAt = at;
+    this.alarmsSet++;
     void this.ctx.storage.setAlarm(at);
   }
 
@@ -290,9 +296,9 @@ export class AccountGate extends DurableObject<Env> {
   }
 
   /** Runs one call, counting the time the object has calls open (billed duration: it cannot hibernate then). */
-  private async busy<T>(work: () => Promise<T>): Promise<T> {
+  private async busy<T>(work: () => Promise<T>, call = true): Promise<T> {
     if (this.open++ === 0) this.openSince = Date.now();
-    this.calls++;
+    if (call) this.calls++;
     try {
       return await work();
     } finally {

@@ -40,7 +40,11 @@ export class GateStore {
     return this.kv.get<AccountPolicy | null>(ACCOUNT) ?? legacyAccount(this.kv);
   }
 
+  /** Policy rows written since the last `takePolicyWrites()` (counts rows are returned by writeCounts). */
+  private policyWrites = 0;
+
   writeAccount(policy: AccountPolicy | null): void {
+    this.policyWrites++;
     this.kv.put(ACCOUNT, policy);
   }
 
@@ -49,7 +53,15 @@ export class GateStore {
   }
 
   writeKey(keyId: string, held: HeldKey): void {
+    this.policyWrites++;
     this.kv.put(keyRow(keyId), held);
+  }
+
+  /** The policy rows written since the last call. */
+  takePolicyWrites(): number {
+    const written = this.policyWrites;
+    this.policyWrites = 0;
+    return written;
   }
 
   readCounts(): LedgerSnapshot | undefined {
