@@ -26,7 +26,8 @@ const tooLarge = () => new ApiError("PAYLOAD_TOO_LARGE", "Request body too large
 /** SHA-256 of the empty body, the digest of every bodiless request. */
 const EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
-async function readAll(stream: ReadableStream<Uint8Array>, max: number): Promise<Uint8Array> {
+/** The whole stream, or a 413 the moment it grows past `max` (the stream is cancelled). */
+export async function readAll(stream: ReadableStream<Uint8Array>, max: number): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   let size = 0;
   const reader = stream.getReader();
@@ -65,14 +66,19 @@ export function assertDeclaredSize(request: Request, maxBytes: number): number |
   return length;
 }
 
-/** Checks the body against MAX_BODY_BYTES and decides how it travels and is signed. */
-export async function prepareBody(request: Request, maxBytes: number): Promise<PreparedBody> {
+/**
+ * Checks the body against MAX_BODY_BYTES and decides how it travels and is
+ * signed. `read`: the body as a sender check already read it
+ * (restrictions/inspection.ts), whatever its length: forwarded and signed as read.
+ */
+export async function prepareBody(request: Request, maxBytes: number, read?: Uint8Array): Promise<PreparedBody> {
   if (request.body === null) return NO_BODY;
   if (request.method === "GET" || request.method === "HEAD") {
     // fetch cannot send a body with these: an empty one (a client's "Content-Length: 0") is dropped, any other refused.
-    if ((await readAll(request.body, maxBytes)).byteLength === 0) return NO_BODY;
+    if ((read ?? (await readAll(request.body, maxBytes))).byteLength === 0) return NO_BODY;
     throw new ApiError("BAD_REQUEST", "body: a GET or HEAD request cannot have a body");
   }
+  if (read) return { body: read, contentSha256: await sha256Hex(read) };
   const length = assertDeclaredSize(request, maxBytes);
   if (length !== null && length > SIGNED_BODY_MAX_BYTES) return { body: request.body, contentSha256: UNSIGNED_PAYLOAD };
   const body = await readAll(request.body, maxBytes);
