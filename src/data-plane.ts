@@ -3,8 +3,9 @@
  *
  *   request id and trace → path check (400) → key check (401) → declared
  *   body size (413) → the account gate:
- *   status, scope, limits and quota (one Durable Object round trip, or a
- *   lease: 401/403/429) → proxy → usage of what the origin answered
+ *   status, scope, restrictions, limits and quota (one Durable Object round
+ *   trip, or a lease: 401/403/429; a restricted key's sending body read
+ *   first, 400/413) → proxy → usage of what the origin answered
  *
  * This is the gateway's hot path, so it is a straight pipeline of plain
  * functions rather than a router with middleware layers: every `/v1/*`
@@ -25,6 +26,7 @@ import { forward } from "./proxy";
 import { assertDeclaredSize } from "./proxy/body";
 import { assertSafePath } from "./proxy/path";
 import { requestIds } from "./request-id";
+import { RequestInspection } from "./restrictions/inspection";
 import { newStats } from "./stats";
 import { targetOf } from "./url";
 
@@ -55,10 +57,13 @@ export async function serveDataPlane(
     key = checked instanceof Promise ? await checked : checked;
     // Before anything is counted: a declared length needs no byte read to refuse.
     assertDeclaredSize(request, config.MAX_BODY_BYTES);
-    const authorized = authorize(rc, key, target.method, target.resource);
+    // What the key's restrictions are decided on: the client's address, and a sending body's senders if needed.
+    const inspection = new RequestInspection(request, target, config);
+    const authorized = authorize(rc, key, target.method, target.resource, inspection);
     limitHeaders = authorized instanceof Promise ? await authorized : authorized;
     try {
-      response = await forward(rc, request, target, key);
+      // A body read for its senders is forwarded (and signed) as read: the origin gets what was checked.
+      response = await forward(rc, request, target, key, inspection.body);
     } catch (error) {
       if (error instanceof ApiError && (error.status === 502 || error.status === 504)) recordOrigin(key, "failed");
       throw error;

@@ -1,7 +1,8 @@
 /**
  * The data plane's side of the account gate: decides a verified key's
- * request in the contract's order (401 status, 403 scope, 429 key limit,
- * 429 account limit, 429 quota) with one round trip to the account's gate,
+ * request in the contract's order (401 status, 403 scope, 403 client IP or
+ * sender domain, 429 key limit, 429 account limit, 429 quota) with one round
+ * trip to the account's gate,
  * or with none: from a lease for a busy key (whose successor is fetched
  * ahead in the background), or by repeating a 429 until its Retry-After.
  * Returns the rate-limit headers every response to the request carries;
@@ -9,24 +10,40 @@
  * the gate refuses with 401 is refused in this isolate without asking again
  * until its record is read again (keys/check.ts).
  *
+ * Restrictions (CONTRACT §8) are decided by the one rule of
+ * restrictions/decide.ts wherever the answer comes from, with what the
+ * request's RequestInspection shows: its client address, and the senders of
+ * a sending request's body, read once, first, when the key's record, lease or
+ * last 429 restricts senders, or when the gate answers `needs_senders`.
+ *
  * If the gate cannot be reached the gateway fails closed (503), or, with
  * RATE_LIMIT_FAIL_OPEN=true, lets the request through without limits while
  * still refusing what the cached record knows to be revoked, expired,
- * disabled or out of scope.
+ * disabled, out of scope or out of its restrictions.
  */
 import type { MaybePromise, RequestContext } from "../context";
 import { ApiError } from "../errors";
 import { isolate } from "../isolate";
 import { invalidKey } from "../keys/check";
+import { quotaCost } from "../keys/mode";
 import type { KeyRecord } from "../keys/records";
-import { allows, requiredScope } from "../keys/scopes";
+import { requiredScope } from "../keys/scopes";
 import { keyStatus } from "../keys/status";
 import { logBackground, logWarning } from "../log";
+import {
+  type Forbidden,
+  forbidden,
+  type KeyRules,
+  type RequestFacts,
+  refusal,
+  restrictionsOf,
+} from "../restrictions/decide";
+import type { RequestInspection } from "../restrictions/inspection";
 import { newStats } from "../stats";
 import { GateClient } from "./client";
 import { costOf } from "./costs";
 import { limitHeaders, type Refusal, retryAfterMs } from "./headers";
-import { install, type KeyState, leaseEnd, MAX_BLOCK_MS, shouldRefresh } from "./leases";
+import { heldRules, install, type KeyState, leaseEnd, MAX_BLOCK_MS, shouldRefresh } from "./leases";
 import type { CheckRequest, CheckResult, UsageCounts } from "./protocol";
 
 type LimitHeaders = Record<string, string> | undefined;
@@ -34,11 +51,8 @@ type LimitHeaders = Record<string, string> | undefined;
 /** How long after a lease's end its settlement waits for a call that would carry it anyway. */
 const SETTLE_DELAY_MS = 500;
 
-/** What a request needs from the gate: a scope, and quota units. */
-interface Need {
-  scope: string;
-  cost: number;
-}
+/** What a request needs from the gate: a scope, quota units, and what the key's restrictions are decided on. */
+type Need = RequestFacts & { cost: number };
 
 const leases = () => isolate.leases;
 const clientOf = (rc: Pick<RequestContext, "env" | "stats">) =>
@@ -153,10 +167,22 @@ function refreshAhead(rc: RequestContext, state: KeyState, need: Need, now: numb
   );
 }
 
+/**
+ * A 403 decided here by `rules` (a 429 repeated, the record), or undefined.
+ * Senders they need were read before deciding (authorize): if they are
+ * still missing, the body could not be checked, and why is the answer.
+ */
+function localRefusal(rules: KeyRules, need: Need, inspection?: RequestInspection): Forbidden | undefined {
+  const refused = refusal(rules, need);
+  if (refused !== "needs_senders") return refused;
+  throw inspection?.unreadable ?? forbidden("sender");
+}
+
 /** Fail-open: no limits, but what the cached record knows still refuses the request. */
-function failOpen(record: KeyRecord, scope: string): LimitHeaders {
+function failOpen(record: KeyRecord, need: Need, inspection?: RequestInspection): LimitHeaders {
   if (keyStatus(record, record.accountDisabled, Date.now()) !== "live") throw invalidKey();
-  if (!allows(record.scopes, scope)) throw new ApiError("FORBIDDEN");
+  const refused = localRefusal(record, need, inspection);
+  if (refused) throw forbidden(refused);
   return undefined;
 }
 
@@ -177,13 +203,17 @@ function answer(record: KeyRecord, state: KeyState, result: CheckResult, now: nu
       isolate.refused.add(record);
       throw invalidKey();
     case "forbidden":
-      throw new ApiError("FORBIDDEN", undefined, limitHeaders(result.limits, now));
+      throw forbidden(result.reason, limitHeaders(result.limits, now));
+    case "needs_senders":
+      // Only a caller without the request's body gets here (askGate reads it and asks again).
+      throw forbidden("sender");
     case "rate_limited":
     case "quota_exceeded": {
       const policy: Refusal = result.outcome === "quota_exceeded" ? "quota" : result.policy;
       const wait = Math.min(retryAfterMs(result.limits, now, policy, result.heldUntil), MAX_BLOCK_MS);
       const { limits, outcome, scopes, heldUntil } = result;
-      leases().block(state, { until: now + wait, limits, outcome, policy, scopes, heldUntil });
+      const rules = restrictionsOf(result);
+      leases().block(state, { until: now + wait, limits, outcome, policy, scopes, ...rules, heldUntil });
       throw tooMany(result.outcome, limitHeaders(result.limits, now, policy, result.heldUntil));
     }
     case "ok":
@@ -192,7 +222,13 @@ function answer(record: KeyRecord, state: KeyState, result: CheckResult, now: nu
 }
 
 /** Asks the account's gate (one round trip), taking in any lease it grants. */
-async function askGate(rc: RequestContext, record: KeyRecord, state: KeyState, need: Need): Promise<LimitHeaders> {
+async function askGate(
+  rc: RequestContext,
+  record: KeyRecord,
+  state: KeyState,
+  need: Need,
+  inspection?: RequestInspection,
+): Promise<LimitHeaders> {
   const now = Date.now();
   const request = checkRequest(
     rc,
@@ -208,7 +244,11 @@ async function askGate(rc: RequestContext, record: KeyRecord, state: KeyState, n
     logWarning("account gate unreachable", { error: String((error as Error).cause ?? error) }, rc.requestId);
     if (!rc.config.RATE_LIMIT_FAIL_OPEN) throw error;
     rc.stats.decision = "bypassed";
-    return failOpen(record, need.scope);
+    return failOpen(record, need, inspection);
+  }
+  if (result.outcome === "needs_senders" && inspection) {
+    // The key's live policy restricts senders where its record did not (a PATCH since): read them, ask again.
+    return askGate(rc, record, state, { ...need, senders: await inspection.sendersOrThrow() }, inspection);
   }
   if (result.outcome === "rate_limited" || result.outcome === "quota_exceeded") {
     // Tokens this isolate got meanwhile were counted already: spend them rather than strand them.
@@ -220,43 +260,55 @@ async function askGate(rc: RequestContext, record: KeyRecord, state: KeyState, n
       return limitHeaders(held.limits, now);
     }
   }
-  rc.stats.decision = result.outcome === "ok" ? "allowed" : result.outcome;
+  rc.stats.decision =
+    result.outcome === "ok" ? "allowed" : result.outcome === "needs_senders" ? "forbidden" : result.outcome;
   return answer(record, state, result, Date.now());
 }
 
 /**
  * Decides a request of `record` to `method /v1/{resource}...`: status, scope,
- * then every limit and the quota. From a lease, or a 429 repeated, the answer
- * is synchronous (no round trip, no await); see MaybePromise.
+ * restrictions, then every limit and the quota. From a lease, or a 429
+ * repeated, the answer is synchronous (no round trip, no await); see
+ * MaybePromise. `inspection`: what the request shows the key's restrictions
+ * (without one, as for a caller that has no request, none of its facts are known).
  */
 export function authorize(
   rc: RequestContext,
   record: KeyRecord,
   method: string,
   resource: string,
+  inspection?: RequestInspection,
 ): MaybePromise<LimitHeaders> {
   const now = Date.now();
-  const need: Need = { scope: requiredScope(method, resource), cost: costOf(rc.config.ROUTE_COSTS, method, resource) };
+  // A test key's requests cost the quota nothing (keys/mode.ts); they count against the rate limits as any.
+  const cost = quotaCost(record.mode, costOf(rc.config.ROUTE_COSTS, method, resource));
+  const need: Need = { scope: requiredScope(method, resource), cost, ...inspection?.facts() };
   const state = leases().stateOf(record.id, record.accountId, now);
+  // A sending request of a key restricted to senders (its record, lease or 429 says so): the body is read first, once.
+  if (inspection?.wants(record, heldRules(state))) {
+    return inspection.read().then(() => authorize(rc, record, method, resource, inspection));
+  }
   state.cost = need.cost;
   leases().countDemand(state, now);
   const blocked = leases().blockOf(state, need.cost, now);
   if (blocked) {
     rc.stats.decision = "blocked";
-    // The contract's order: a request the key may not make is a 403 before any 429.
-    if (!allows(blocked.scopes, need.scope)) {
+    // The contract's order: a request the key may not make is a 403 before any 429; by the key's own 429's
+    // policy, or by its record when the 429 is its account's (that one carries another key's policy).
+    const refused = localRefusal(blocked === state.blocked ? blocked : record, need, inspection);
+    if (refused) {
       leases().recordUsage(state, "forbidden", now);
-      throw new ApiError("FORBIDDEN", undefined, limitHeaders(blocked.limits, now));
+      throw forbidden(refused, limitHeaders(blocked.limits, now));
     }
     leases().recordUsage(state, USAGE_OF[blocked.outcome], now);
     throw tooMany(blocked.outcome, limitHeaders(blocked.limits, now, blocked.policy, blocked.heldUntil));
   }
   const local = leases().fromLease(state, need, now);
-  if (!local) return askGate(rc, record, state, need);
+  if (!local) return askGate(rc, record, state, need, inspection);
   rc.stats.decision = "lease";
   if (local.outcome === "forbidden") {
     leases().recordUsage(state, "forbidden", now);
-    throw new ApiError("FORBIDDEN", undefined, limitHeaders(local.limits, now));
+    throw forbidden(local.reason, limitHeaders(local.limits, now));
   }
   leases().recordUsage(state, "admitted", now);
   if (shouldRefresh(state, now)) refreshAhead(rc, state, need, now);

@@ -69,6 +69,11 @@ export class RequestInspection {
     return this.reading;
   }
 
+  /** Why the body could not be checked, once read: the answer when a live policy needs its senders. */
+  get unreadable(): ApiError | undefined {
+    return this.problem;
+  }
+
   /** The sender domains, read first if they were not: or the kept 400 or 413, now that a live policy needs them. */
   async sendersOrThrow(): Promise<readonly string[]> {
     await this.read();

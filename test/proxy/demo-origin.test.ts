@@ -15,11 +15,13 @@ async function signedHeaders(secret: string): Promise<Record<string, string>> {
     accountId: "acct_direct",
     keyId: "key_direct",
     requestId: "req-direct",
+    mode: "live",
     contentSha256: await sha256Hex(""),
   };
   return {
     "X-MoMail-Account-Id": fields.accountId,
     "X-MoMail-Key-Id": fields.keyId,
+    "X-MoMail-Mode": fields.mode,
     "X-Request-Id": fields.requestId,
     "X-MoMail-Signature": signatureHeader(fields, await computeSignature(secret, fields)),
   };
