@@ -1,10 +1,10 @@
 /**
  * The table of keys on Settings > API Keys: per key its name, prefix and
  * marks (Test, restricted, leaked, expired, expiring soon, rolled) with Rename
- * (an inline form in a <details>: no script needed), permissions, the rate
- * limit that applies and whose it is, creation, expiry, and last use (with a
- * hint when unused for 90 days), then Restrictions, Roll and Delete (each
- * leading to its own page).
+ * (an inline form in a <details>: no script needed) and Restrictions (a link
+ * to its page), permissions, the rate limit that applies and whose it is,
+ * creation, expiry, and last use (with a hint when unused for 90 days), then
+ * Roll and Delete (each leading to its own page).
  * A key its leak report revoked is marked "Leaked — revoked" and offers
  * only Delete.
  * Column headers sort the list by name, creation or last use.
@@ -122,15 +122,6 @@ function Actions(props: { apiKey: ApiKey }) {
   const label = `${key.name} (${key.prefix})`;
   return (
     <div class="row-actions">
-      {!key.revokedAt && (
-        <a
-          class="btn btn-small"
-          href={routes.keyRestrictions.href({ keyId: key.id })}
-          aria-label={`Restrictions of ${label}`}
-        >
-          Restrictions
-        </a>
-      )}
       {!key.rotatedAt && !key.revokedAt && (
         <a class="btn btn-small" href={routes.rollKey.href({ keyId: key.id })} aria-label={`Roll ${label}`}>
           Roll
@@ -157,7 +148,18 @@ function KeyRow(props: KeyTableProps & { apiKey: ApiKey }) {
           <code class="prefix">{key.prefix}</code>
           <Marks apiKey={key} />
         </div>
-        {!marks.revoked && <Rename apiKey={key} csrfToken={props.csrfToken} />}
+        {!marks.revoked && (
+          <div class="key-links">
+            <Rename apiKey={key} csrfToken={props.csrfToken} />
+            <a
+              class="link-button"
+              href={routes.keyRestrictions.href({ keyId: key.id })}
+              aria-label={`Restrictions of ${key.name} (${key.prefix})`}
+            >
+              Restrictions
+            </a>
+          </div>
+        )}
       </td>
       <td>{describeScopes(key.scopes)}</td>
       <td class="date">

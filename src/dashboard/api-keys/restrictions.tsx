@@ -98,6 +98,6 @@ export function RestrictionFields(props: { values: RestrictionValues; errors: Fi
 
 /** What a key is restricted by, in words, or undefined when it is not. */
 export function describeRestrictions(key: Pick<ApiKey, "allowedIps" | "allowedSenderDomains">): string | undefined {
-  const parts = [key.allowedIps && "IP addresses", key.allowedSenderDomains && "sender domains"].filter(Boolean);
+  const parts = [key.allowedIps && "IPs", key.allowedSenderDomains && "senders"].filter(Boolean);
   return parts.length > 0 ? `Restricted: ${parts.join(", ")}` : undefined;
 }

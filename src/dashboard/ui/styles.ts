@@ -156,6 +156,7 @@ td.name { min-width: 200px; max-width: 260px; }
 .link-button { display: inline-block; cursor: pointer; color: var(--accent); font-weight: 500; font-size: .82rem; margin-top: 4px; border-radius: 4px; }
 .link-button:hover { text-decoration: underline; }
 .row-actions { flex-wrap: nowrap; }
+.key-links { display: flex; flex-wrap: wrap; align-items: flex-start; gap: 0 14px; }
 .inline-form { display: flex; flex-wrap: wrap; gap: 6px; align-items: center; margin-top: 6px; font-weight: 400; }
 .inline-form label { font-size: .8rem; font-weight: 600; width: 100%; }
 .inline-form input { flex: 1; min-width: 160px; padding: 7px 10px; }

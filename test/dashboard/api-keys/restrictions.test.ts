@@ -104,8 +104,8 @@ describe("the list", () => {
     await createKey(account.id, { name: "Plain" });
     await browser.get(routes.apiKeys.href());
     expect(browser.html).toMatch(/<span class="badge badge-test"[^>]*>Test<\/span>/);
-    expect(browser.html).toContain('<span class="badge badge-info">Restricted: IP addresses</span>');
-    expect(browser.html).toContain('<span class="badge badge-info">Restricted: IP addresses, sender domains</span>');
+    expect(browser.html).toContain('<span class="badge badge-info">Restricted: IPs</span>');
+    expect(browser.html).toContain('<span class="badge badge-info">Restricted: IPs, senders</span>');
     await browser.get(routes.apiKeys.href({ status: "test" }));
     expect([...browser.html.matchAll(/<span class="key-name">([^<]*)</g)].map((m) => m[1])).toEqual(["Sandbox"]);
     await browser.get(routes.apiKeys.href({ status: "restricted" }));
