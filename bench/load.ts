@@ -23,6 +23,9 @@ export interface LoadResult {
 export interface LoadOptions {
   url: string;
   headers?: Record<string, string>;
+  /** GET unless given; with `body`, every request sends it. */
+  method?: string;
+  body?: string;
   /** A file of API keys, one per line: each request sends one at random in X-API-Key. */
   keysFile?: string;
   connections: number;
@@ -42,7 +45,12 @@ async function runWrk(options: LoadOptions): Promise<LoadResult> {
   for (const [name, value] of Object.entries(options.headers ?? {})) args.push("-H", `${name}: ${value}`);
   // Asynchronously: the event loop must keep serving Miniflare meanwhile.
   const child = spawn("wrk", [...args, options.url], {
-    env: { ...process.env, BENCH_KEYS_FILE: options.keysFile ?? "" },
+    env: {
+      ...process.env,
+      BENCH_KEYS_FILE: options.keysFile ?? "",
+      BENCH_METHOD: options.method ?? "",
+      BENCH_BODY: options.body ?? "",
+    },
   });
   let stdout = "";
   let stderr = "";
@@ -73,6 +81,8 @@ async function runAutocannon(options: LoadOptions): Promise<LoadResult> {
   const result = await autocannon({
     url: options.url,
     headers: options.headers,
+    ...(options.method && { method: options.method as autocannon.Request["method"] }),
+    ...(options.body !== undefined && { body: options.body }),
     connections: options.connections,
     duration: options.seconds,
     ...(keys.length > 0 && {

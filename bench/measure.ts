@@ -45,6 +45,14 @@ function attribute(instance: Instance): void {
   if (last !== undefined) keep(attributed, last, lines);
 }
 
+/** What a scenario's requests are: GET /v1/domains with its key, unless it names a request of its own. */
+function requestOf(instance: Instance, scenario: Scenario | undefined) {
+  const key = scenario?.key ? { "X-API-Key": scenario.key } : undefined;
+  const own = scenario?.request;
+  if (!own) return { url: `${instance.url}/v1/domains`, headers: key };
+  return { url: `${instance.url}${own.path}`, method: own.method, body: own.body, headers: { ...own.headers, ...key } };
+}
+
 export interface RunOptions {
   name: string;
   round: number;
@@ -58,8 +66,7 @@ export async function measure(instance: Instance, scenario: Scenario | undefined
   attribute(instance);
   const cpu0 = cpuMicros(instance.pid);
   const result = await load({
-    url: `${instance.url}/v1/domains`,
-    headers: scenario?.key ? { "X-API-Key": scenario.key } : undefined,
+    ...requestOf(instance, scenario),
     keysFile: scenario?.keysFile,
     connections: options.connections,
     threads: options.threads,
@@ -116,8 +123,7 @@ export function instanceTotals(id: string): LogCounts {
 export async function warm(instance: Instance, scenario: Scenario | undefined, seconds: number): Promise<void> {
   attribute(instance);
   await load({
-    url: `${instance.url}/v1/domains`,
-    headers: scenario?.key ? { "X-API-Key": scenario.key } : undefined,
+    ...requestOf(instance, scenario),
     keysFile: scenario?.keysFile,
     connections: 32,
     seconds,

@@ -13,12 +13,15 @@
  *   policies  one key whose account has a shared rate limit and a quota
  *   hono      the data plane mounted as Hono middleware (bench/entries/hono.ts), one key
  *   quiet     the gateway with LOG_REQUESTS=false, one key
+ *   sending   one account, two keys, each POSTing the same JSON email to /v1/emails
+ *             → sending (a key with no restriction), senders (one restricted to
+ *             sender domains, whose body the gateway reads and checks)
  *
  * Keys live in accounts of BENCH_KEYS_PER_ACCOUNT (default 10) keys each.
  */
 import { mkdirSync } from "node:fs";
 import { forgedKey, junkKey, topShare, writeKeyFile, zipfSample } from "./keysets.ts";
-import { type AccountColumns, type Seeded, seedKeys } from "./seed.ts";
+import { type AccountColumns, type Seeded, type SeedSpec, seedKeys } from "./seed.ts";
 import { bundle, type Gateway, startGateway, startPassthrough } from "./workers.ts";
 
 export const KEYS_PER_ACCOUNT = Number(process.env.BENCH_KEYS_PER_ACCOUNT ?? 10);
@@ -34,10 +37,40 @@ const SHARED_AND_QUOTA: AccountColumns = {
   quotaPeriod: "month",
 };
 
+/** A request other than GET /v1/domains, for every request of a scenario. */
+export interface ScenarioRequest {
+  method: string;
+  path: string;
+  body: string;
+  headers: Record<string, string>;
+}
+
+/** A transactional email as an application sends it: one message, its HTML and text (about 1 KB of JSON). */
+export const EMAIL_REQUEST: ScenarioRequest = {
+  method: "POST",
+  path: "/v1/emails",
+  headers: { "Content-Type": "application/json" },
+  body: JSON.stringify({
+    from: "Acme Billing <billing@mail.acme.test>",
+    to: ["customer@example.com"],
+    reply_to: "support@acme.test",
+    subject: "Your invoice INV-2027-0415 is ready",
+    html: `<p>Hello,</p><p>Your invoice INV-2027-0415 for €129.00 is ready. ${"It is attached as a PDF. ".repeat(8)}</p><p>Acme</p>`,
+    text: `Hello, your invoice INV-2027-0415 for 129.00 EUR is ready. ${"It is attached as a PDF. ".repeat(8)}Acme`,
+    tags: [
+      { name: "category", value: "invoice" },
+      { name: "customer", value: "cus_4411" },
+    ],
+    headers: { "X-Entity-Ref-ID": "inv_2027_0415" },
+  }),
+};
+
 export interface Scenario {
   id: string;
   label: string;
   instance: InstanceId;
+  /** What every request is: GET /v1/domains unless this says otherwise. */
+  request?: ScenarioRequest;
   /** "ratio": interleaved with the bare pass-through every round; "refusal": refused keys, fewer rounds. */
   kind: "ratio" | "refusal";
   /** One key for every request, or a file of keys picked at random per request. */
@@ -47,7 +80,7 @@ export interface Scenario {
   about?: string;
 }
 
-export type InstanceId = "bare" | "hot" | "refusals" | "keys1k" | "keys10k" | "policies" | "hono" | "quiet";
+export type InstanceId = "bare" | "hot" | "refusals" | "keys1k" | "keys10k" | "policies" | "hono" | "quiet" | "sending";
 
 export interface Instance {
   id: InstanceId;
@@ -76,6 +109,8 @@ export const SCENARIOS: Array<Omit<Scenario, "key" | "keysFile" | "about">> = [
   { id: "policies", label: "P  shared limit + quota", instance: "policies", kind: "ratio" },
   { id: "hono", label: "H  data plane in Hono", instance: "hono", kind: "ratio" },
   { id: "hotquiet", label: "B' one hot key, logs off", instance: "quiet", kind: "ratio" },
+  { id: "sending", label: "S  JSON email, unrestricted key", instance: "sending", kind: "ratio" },
+  { id: "senders", label: "S' JSON email, sender domains", instance: "sending", kind: "ratio" },
   { id: "forged", label: "D  forged keys", instance: "refusals", kind: "refusal" },
   { id: "junk", label: "C  junk keys (checksum)", instance: "refusals", kind: "refusal" },
 ];
@@ -92,6 +127,8 @@ export const DEFAULT_SELECTION = [
   "zipf10k",
   "policies",
   "hono",
+  "sending",
+  "senders",
   "forged",
   "junk",
 ];
@@ -107,8 +144,8 @@ export function selection(): Set<string> {
   return new Set(chosen);
 }
 
-/** How many keys each instance holds, and the account columns of its accounts. */
-const SEEDS: Record<Exclude<InstanceId, "bare">, { keys: number; account?: AccountColumns }> = {
+/** How many keys each instance holds, the account columns of its accounts, and its keys' own columns. */
+const SEEDS: Record<Exclude<InstanceId, "bare">, Omit<SeedSpec, "keysPerAccount">> = {
   hot: { keys: 1 },
   refusals: { keys: 1 },
   keys1k: { keys: 1_000 },
@@ -116,6 +153,8 @@ const SEEDS: Record<Exclude<InstanceId, "bare">, { keys: number; account?: Accou
   policies: { keys: 1, account: SHARED_AND_QUOTA },
   hono: { keys: 1 },
   quiet: { keys: 1 },
+  // Key 0 unrestricted, key 1 restricted to the email's sender domain (and its subdomains): the same bodies.
+  sending: { keys: 2, key: (i) => (i === 1 ? { allowedSenderDomains: ["acme.test"] } : {}) },
 };
 
 /** Starts (and seeds) the instances the chosen scenarios need. */
@@ -145,11 +184,7 @@ export async function startInstances(needed: Set<InstanceId>, upstreamUrl: strin
       vars: id === "quiet" ? { LOG_REQUESTS: "false" } : {},
     });
     const seed = SEEDS[id];
-    const seeded = await seedKeys(gateway.mf, {
-      keys: seed.keys,
-      keysPerAccount: KEYS_PER_ACCOUNT,
-      account: seed.account,
-    });
+    const seeded = await seedKeys(gateway.mf, { ...seed, keysPerAccount: KEYS_PER_ACCOUNT });
     const dispose = () => gateway.mf.dispose();
     const { keys, accountIds } = seeded;
     instances.set(id, {
@@ -197,6 +232,13 @@ export function buildScenarios(chosen: Set<string>, instances: Map<InstanceId, I
     } else if (base.id === "junk") {
       s.key = junkKey();
       s.about = "one key-shaped string with a wrong checksum";
+    } else if (base.id === "sending" || base.id === "senders") {
+      s.key = keys[base.id === "senders" ? 1 : 0];
+      s.request = EMAIL_REQUEST;
+      s.about =
+        base.id === "senders"
+          ? `POST /v1/emails of a ${EMAIL_REQUEST.body.length}-byte JSON email with a key restricted to acme.test: its body is read, parsed and checked`
+          : `POST /v1/emails of the same ${EMAIL_REQUEST.body.length}-byte JSON email with a key of no restriction: its body is only signed`;
     } else {
       s.key = keys[0];
       if (base.id === "policies")

@@ -3,6 +3,8 @@
 -- BENCH_KEYS_FILE: a file of API keys, one per line; each request sends one
 -- picked at random in X-API-Key (without it, wrk sends the -H headers as
 -- given, with no per-request Lua at all).
+-- BENCH_METHOD, BENCH_BODY: the method and body of every request (a JSON
+-- email for the sending scenarios), when set.
 -- done(): prints one line with the latency percentiles in microseconds,
 -- including p99.9, which wrk's own --latency output lacks.
 
@@ -13,6 +15,11 @@ if path and path ~= "" then
     if line ~= "" then keys[#keys + 1] = line end
   end
 end
+
+local method = os.getenv("BENCH_METHOD")
+if method and method ~= "" then wrk.method = method end
+local body = os.getenv("BENCH_BODY")
+if body and body ~= "" then wrk.body = body end
 
 local threads = 0
 function setup(thread)

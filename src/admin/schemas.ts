@@ -38,26 +38,24 @@ const Scopes = z
   .refine((scopes) => new Set(scopes).size === scopes.length, "must not repeat a scope")
   .openapi({ example: ["domains:read", "messages:write"] });
 
-// The restriction rules are shared with the dashboard's forms too (CONTRACT §8; the API's words here).
-const AllowedIps = allowedIpsRule("api").openapi({
-  type: ["array", "null"],
-  items: { type: "string" },
-  minItems: 1,
-  maxItems: MAX_ALLOWED_IPS,
-  description:
-    "The IPv4/IPv6 addresses and CIDR ranges the key may be used from (the client address is `CF-Connecting-IP`); null: any. Stored and returned in canonical form (IPv6 compressed and lowercase, `/32` and `/128` dropped, an IPv4-mapped IPv6 address as IPv4); a range with host bits set is refused, and a repeated entry kept once.",
-  example: ["203.0.113.7", "198.51.100.0/24", "2001:db8::/32"],
-});
+/** A restriction list as the OpenAPI document shows it (its rule transforms, so the shape is spelled out). */
+const restrictionList = <T extends z.ZodType>(rule: T, maxItems: number, description: string, example: string[]) =>
+  rule.openapi({ type: ["array", "null"], items: { type: "string" }, minItems: 1, maxItems, description, example });
 
-const AllowedSenderDomains = allowedSenderDomainsRule("api").openapi({
-  type: ["array", "null"],
-  items: { type: "string" },
-  minItems: 1,
-  maxItems: MAX_SENDER_DOMAINS,
-  description:
-    "The domains the key may send from on a sending route (SENDING_ROUTES): each message's `from` must be at one of them or a subdomain; null: any. Stored and returned lowercase, without a trailing dot, an international name in Punycode (`bücher.example` is `xn--bcher-kva.example`).",
-  example: ["acme.test", "xn--bcher-kva.example"],
-});
+// The restriction rules are shared with the dashboard's forms too (CONTRACT §8; the API's words here).
+const AllowedIps = restrictionList(
+  allowedIpsRule("api"),
+  MAX_ALLOWED_IPS,
+  "The IPv4/IPv6 addresses and CIDR ranges the key may be used from (the client address is `CF-Connecting-IP`); null: any. Stored and returned in canonical form (IPv6 compressed and lowercase, `/32` and `/128` dropped, an IPv4-mapped IPv6 address as IPv4); a range with host bits set is refused, and a repeated entry kept once.",
+  ["203.0.113.7", "198.51.100.0/24", "2001:db8::/32"],
+);
+
+const AllowedSenderDomains = restrictionList(
+  allowedSenderDomainsRule("api"),
+  MAX_SENDER_DOMAINS,
+  "The domains the key may send from on a sending route (SENDING_ROUTES): each message's `from` must be at one of them or a subdomain; null: any. Stored and returned lowercase, without a trailing dot, an international name in Punycode (`bücher.example` is `xn--bcher-kva.example`).",
+  ["acme.test", "xn--bcher-kva.example"],
+);
 
 const Mode = z.enum(KEY_MODES, { error: 'must be "live" or "test"' }).openapi({
   description:

@@ -10,6 +10,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { displayDomain, domainAllowed, normalizeDomain } from "../../src/restrictions/domains";
 import { decodePunycode } from "../../src/restrictions/punycode";
+import { expectEach } from "./expect-each";
 
 /** The canonical domain, or its problem. */
 function canonical(input: string): string {
@@ -22,16 +23,18 @@ function canonical(input: string): string {
 
 describe("a domain name", () => {
   it("is stored lowercase, in Punycode, without the trailing dot of its fully qualified spelling", () => {
-    expect(canonical("acme.test")).toBe("acme.test");
-    expect(canonical("Mail.ACME.test")).toBe("mail.acme.test");
-    expect(canonical("acme.test.")).toBe("acme.test");
-    expect(canonical("bücher.example")).toBe("xn--bcher-kva.example");
-    expect(canonical("BÜCHER.example")).toBe("xn--bcher-kva.example");
-    // NFC: a decomposed ü is the same name.
-    expect(canonical("bu\u0308cher.example")).toBe("xn--bcher-kva.example");
-    expect(canonical("xn--bcher-kva.example")).toBe("xn--bcher-kva.example");
-    expect(canonical("faß.de")).toBe("xn--fa-hia.de");
-    expect(canonical("my-shop.co.uk")).toBe("my-shop.co.uk");
+    expectEach(canonical, [
+      ["acme.test", "acme.test"],
+      ["Mail.ACME.test", "mail.acme.test"],
+      ["acme.test.", "acme.test"],
+      ["bücher.example", "xn--bcher-kva.example"],
+      ["BÜCHER.example", "xn--bcher-kva.example"],
+      // NFC: a decomposed ü is the same name.
+      ["bu\u0308cher.example", "xn--bcher-kva.example"],
+      ["xn--bcher-kva.example", "xn--bcher-kva.example"],
+      ["faß.de", "xn--fa-hia.de"],
+      ["my-shop.co.uk", "my-shop.co.uk"],
+    ]);
     expect(displayDomain("xn--bcher-kva.example")).toBe("bücher.example");
   });
 
@@ -43,11 +46,13 @@ describe("a domain name", () => {
   });
 
   it("refuses a name that IDNA would read as another one, rather than take it for that one", () => {
-    expect(canonical("ａｃｍｅ.test")).toBe("mapped → acme.test");
-    expect(canonical("acme。test")).toBe("mapped → acme.test");
-    expect(canonical("ac\u00adme.test")).toBe("mapped → acme.test");
-    expect(canonical("ac\u200bme.test")).toBe("mapped → acme.test");
-    expect(canonical("0x7f.1")).toBe("ip");
+    expectEach(canonical, [
+      ["ａｃｍｅ.test", "mapped → acme.test"],
+      ["acme。test", "mapped → acme.test"],
+      ["ac\u00adme.test", "mapped → acme.test"],
+      ["ac\u200bme.test", "mapped → acme.test"],
+      ["0x7f.1", "ip"],
+    ]);
   });
 
   it("refuses what is not a domain name", () => {
@@ -83,31 +88,25 @@ describe("a domain name", () => {
 describe("domainAllowed", () => {
   const allowed = ["acme.test", "xn--bcher-kva.example"];
 
-  it("allows a listed domain and its subdomains", () => {
-    expect(domainAllowed(allowed, "acme.test")).toBe(true);
-    expect(domainAllowed(allowed, "mail.acme.test")).toBe(true);
-    expect(domainAllowed(allowed, "a.b.acme.test")).toBe(true);
-    expect(domainAllowed(allowed, "news.xn--bcher-kva.example")).toBe(true);
-  });
-
-  it("refuses a name that merely ends or starts with one", () => {
-    expect(domainAllowed(allowed, "evilacme.test")).toBe(false);
-    expect(domainAllowed(allowed, "acme.test.evil.test")).toBe(false);
-    expect(domainAllowed(allowed, "acme.testing")).toBe(false);
-    expect(domainAllowed(allowed, "cme.test")).toBe(false);
-    expect(domainAllowed(allowed, "xn--cme-5cd.test")).toBe(false);
-    expect(domainAllowed(allowed, "test")).toBe(false);
+  it("allows a listed domain and its subdomains, and refuses a name that merely ends or starts with one", () => {
+    const allows = (sender: string) => domainAllowed(allowed, sender);
+    const senders = ["acme.test", "mail.acme.test", "a.b.acme.test", "news.xn--bcher-kva.example"];
+    expect(senders.filter(allows)).toEqual(senders);
+    const others = ["evilacme.test", "acme.test.evil.test", "acme.testing", "cme.test", "xn--cme-5cd.test", "test"];
+    expect(others.filter(allows)).toEqual([]);
     expect(domainAllowed([], "acme.test")).toBe(false);
   });
 });
 
 describe("Punycode", () => {
   it("decodes RFC 3492's examples and refuses what is not Punycode", () => {
-    expect(decodePunycode("bcher-kva")).toBe("bücher");
-    expect(decodePunycode("ihqwcrb4cv8a8dqg056pqjye")).toBe("他们为什么不说中文");
-    expect(decodePunycode("abc-")).toBe("abc");
-    expect(decodePunycode("zz")).toBeNull();
-    expect(decodePunycode("a-!")).toBeNull();
+    expect(["bcher-kva", "ihqwcrb4cv8a8dqg056pqjye", "abc-", "zz", "a-!"].map(decodePunycode)).toEqual([
+      "bücher",
+      "他们为什么不说中文",
+      "abc",
+      null,
+      null,
+    ]);
   });
 });
 

@@ -17,49 +17,49 @@ function canonical(text: string): string {
 }
 
 describe("an allowedIps entry", () => {
-  it("is an IPv4 or IPv6 address or range, in one canonical form", () => {
-    expect(canonical("203.0.113.7")).toBe("203.0.113.7");
-    expect(canonical("203.0.113.7/32")).toBe("203.0.113.7");
-    expect(canonical("10.0.0.0/8")).toBe("10.0.0.0/8");
-    expect(canonical("0.0.0.0/0")).toBe("0.0.0.0/0");
-    expect(canonical("2001:DB8:0:0:0:0:0:1")).toBe("2001:db8::1");
-    expect(canonical("2001:db8:0000:0:1:0:0:1")).toBe("2001:db8::1:0:0:1");
-    expect(canonical("2001:db8::/32")).toBe("2001:db8::/32");
-    expect(canonical("::1/128")).toBe("::1");
-    expect(canonical("::/0")).toBe("::/0");
+  it.each([
+    ["203.0.113.7", "203.0.113.7"],
+    ["203.0.113.7/32", "203.0.113.7"],
+    ["10.0.0.0/8", "10.0.0.0/8"],
+    ["0.0.0.0/0", "0.0.0.0/0"],
+    ["2001:DB8:0:0:0:0:0:1", "2001:db8::1"],
+    ["2001:db8:0000:0:1:0:0:1", "2001:db8::1:0:0:1"],
+    ["2001:db8::/32", "2001:db8::/32"],
+    ["::1/128", "::1"],
+    ["::/0", "::/0"],
     // An IPv4-mapped IPv6 address is the IPv4 address it carries; its prefix counts the 96 bits before.
-    expect(canonical("::ffff:192.0.2.1")).toBe("192.0.2.1");
-    expect(canonical("::FFFF:c000:201")).toBe("192.0.2.1");
-    expect(canonical("::ffff:192.0.2.0/120")).toBe("192.0.2.0/24");
+    ["::ffff:192.0.2.1", "192.0.2.1"],
+    ["::FFFF:c000:201", "192.0.2.1"],
+    ["::ffff:192.0.2.0/120", "192.0.2.0/24"],
+  ])("is an IPv4 or IPv6 address or range, in one canonical form: %s is stored as %s", (entry, stored) => {
+    expect(canonical(entry)).toBe(stored);
   });
 
-  it("refuses what parsers read differently, and what is not an address", () => {
-    for (const entry of [
-      "10.0.0.300",
-      "010.0.0.1", // octal to some parsers, decimal to others
-      "10.0.0",
-      "10.0.0.1.",
-      "0x0a.0.0.1",
-      "167772161",
-      " 10.0.0.1",
-      "10.0.0.1/33",
-      "10.0.0.1/08",
-      "10.0.0.1/",
-      "10.0.0.1/-1",
-      "fe80::1%eth0",
-      "2001:db8:::1",
-      "2001:db8::1::2",
-      "1:2:3:4:5:6:7:8:9",
-      "1:2:3:4:5:6:7",
-      "12345::1",
-      "::ffff:10.0.0.1/95",
-      "2001:db8::/129",
-      "example.com",
-      "",
-      "/24",
-    ]) {
-      expect(canonical(entry), entry).toBe("invalid");
-    }
+  it.each([
+    "10.0.0.300",
+    "010.0.0.1", // octal to some parsers, decimal to others
+    "10.0.0",
+    "10.0.0.1.",
+    "0x0a.0.0.1",
+    "167772161",
+    " 10.0.0.1",
+    "10.0.0.1/33",
+    "10.0.0.1/08",
+    "10.0.0.1/",
+    "10.0.0.1/-1",
+    "fe80::1%eth0",
+    "2001:db8:::1",
+    "2001:db8::1::2",
+    "1:2:3:4:5:6:7:8:9",
+    "1:2:3:4:5:6:7",
+    "12345::1",
+    "::ffff:10.0.0.1/95",
+    "2001:db8::/129",
+    "example.com",
+    "",
+    "/24",
+  ])("refuses %j: what parsers read differently, or no address at all", (entry) => {
+    expect(canonical(entry)).toBe("invalid");
   });
 
   it("refuses a range with host bits set, naming the range meant", () => {
@@ -72,24 +72,14 @@ describe("ipAllowed", () => {
   const list = ["203.0.113.7", "10.0.0.0/8", "2001:db8::/32"];
 
   it("lets through a client in one of the ranges", () => {
-    expect(ipAllowed(list, "203.0.113.7")).toBe(true);
-    expect(ipAllowed(list, "10.255.1.2")).toBe(true);
-    expect(ipAllowed(list, "2001:db8:ffff::9")).toBe(true);
-    expect(ipAllowed(list, "2001:DB8::1")).toBe(true);
-    // The same IPv4 client written as an IPv4-mapped IPv6 address.
-    expect(ipAllowed(list, "::ffff:10.1.2.3")).toBe(true);
+    // The last: an IPv4 client written as an IPv4-mapped IPv6 address.
+    const clients = ["203.0.113.7", "10.255.1.2", "2001:db8:ffff::9", "2001:DB8::1", "::ffff:10.1.2.3"];
+    expect(clients.filter((client) => !ipAllowed(list, client))).toEqual([]);
   });
 
   it("refuses every other client, an unknown one, and anything that is not one address", () => {
-    expect(ipAllowed(list, "203.0.113.8")).toBe(false);
-    expect(ipAllowed(list, "11.0.0.1")).toBe(false);
-    expect(ipAllowed(list, "2001:db9::1")).toBe(false);
-    expect(ipAllowed(list, null)).toBe(false);
-    expect(ipAllowed(list, undefined)).toBe(false);
-    expect(ipAllowed(list, "")).toBe(false);
-    expect(ipAllowed(list, "10.0.0.1, 203.0.113.7")).toBe(false);
-    expect(ipAllowed(list, "10.0.0.0/8")).toBe(false);
-    expect(ipAllowed(list, "010.0.0.1")).toBe(false);
+    const others = ["203.0.113.8", "11.0.0.1", "2001:db9::1", null, undefined, "", "10.0.0.1, 203.0.113.7"];
+    expect([...others, "10.0.0.0/8", "010.0.0.1"].filter((client) => ipAllowed(list, client))).toEqual([]);
   });
 
   it("keeps the families apart: ::/0 holds no IPv4 client, 0.0.0.0/0 no IPv6 one", () => {

@@ -15,77 +15,87 @@ import { senderDomain } from "../../src/restrictions/address";
 import { normalizeDomain } from "../../src/restrictions/domains";
 import { repeatedName } from "../../src/restrictions/json";
 import { MAX_BATCH, sendersOf } from "../../src/restrictions/senders";
+import { expectEach } from "./expect-each";
+
+/** `from` values some parser reads as another address than the gateway would: all refused. */
+const AMBIGUOUS = [
+  '"x@acme.test"@evil.test', // a quoted local part: split at its first @, it would be acme.test
+  "ceo@acme.test <x@evil.test>", // an unquoted display name holding an address
+  "x@acme.test <y@evil.test>",
+  "<x@acme.test> <y@evil.test>",
+  "x@acme.test, y@evil.test",
+  "x@acme.test;y@evil.test",
+  "x@evil.test (x@acme.test)", // a comment
+  "x(comment)@acme.test",
+  "Acme (x@acme.test) <y@evil.test>",
+  "Group: x@acme.test;",
+  "<@evil.test:x@acme.test>", // a source route
+  "x@[192.0.2.1]",
+  "x@192.0.2.1",
+  "x@acme.test\r\nBcc: victim@elsewhere.test",
+  "x@acme.test\n",
+  "x@acme.test\u2028",
+  "x@acme%2etest",
+  "x@ａｃｍｅ.test",
+  "x@ac\u00adme.test",
+  "x@acme..test",
+  "x@.acme.test",
+  "x@acme.test..",
+  "x@acme",
+  "@acme.test",
+  "x.@acme.test",
+  ".x@acme.test",
+  "x..y@acme.test",
+  "x@",
+  "acme.test",
+  "Acme <x@acme.test",
+  "Acme x@acme.test>",
+  "< x@acme.test >",
+  `${"x".repeat(990)}@acme.test`,
+  "",
+];
 
 describe("the domain of a from", () => {
   it("reads addr@domain and Name <addr@domain>, in canonical form", () => {
-    expect(senderDomain("hello@acme.test")).toBe("acme.test");
-    expect(senderDomain("Acme <hello@Mail.Acme.test>")).toBe("mail.acme.test");
-    expect(senderDomain('"Acme, Inc." <hello@acme.test>')).toBe("acme.test");
-    expect(senderDomain('"Say \\"hi\\"" <hello@acme.test>')).toBe("acme.test");
-    expect(senderDomain("John Q. Public <john.q.public@acme.test>")).toBe("acme.test");
-    expect(senderDomain("<hello@acme.test>")).toBe("acme.test");
-    expect(senderDomain("  hello+tag@acme.test  ")).toBe("acme.test");
-    expect(senderDomain("José <josé@bücher.example>")).toBe("xn--bcher-kva.example");
-    expect(senderDomain("hello@acme.test.")).toBe("acme.test");
+    const froms: Array<[from: string, domain: string]> = [
+      ["hello@acme.test", "acme.test"],
+      ["Acme <hello@Mail.Acme.test>", "mail.acme.test"],
+      ['"Acme, Inc." <hello@acme.test>', "acme.test"],
+      ['"Say \\"hi\\"" <hello@acme.test>', "acme.test"],
+      ["John Q. Public <john.q.public@acme.test>", "acme.test"],
+      ["<hello@acme.test>", "acme.test"],
+      ["  hello+tag@acme.test  ", "acme.test"],
+      ["José <josé@bücher.example>", "xn--bcher-kva.example"],
+      ["hello@acme.test.", "acme.test"],
+    ];
+    expect(froms.map(([from]) => senderDomain(from))).toEqual(froms.map(([, domain]) => domain));
   });
 
   it("is the address's own domain, never one a display name or a quoted local part shows", () => {
-    expect(senderDomain('"ceo@acme.test" <x@evil.test>')).toBe("evil.test");
-    expect(senderDomain('"acme.test" <x@evil.test>')).toBe("evil.test");
-    expect(senderDomain("hello@acme.test.evil.test")).toBe("acme.test.evil.test");
-    expect(senderDomain("hello@аcme.test")).toBe("xn--cme-5cd.test");
+    expectEach(senderDomain, [
+      ['"ceo@acme.test" <x@evil.test>', "evil.test"],
+      ['"acme.test" <x@evil.test>', "evil.test"],
+      ["hello@acme.test.evil.test", "acme.test.evil.test"],
+      ["hello@аcme.test", "xn--cme-5cd.test"],
+    ]);
   });
 
   it("refuses every form some parser reads as another address", () => {
-    for (const from of [
-      '"x@acme.test"@evil.test', // a quoted local part: split at its first @, it would be acme.test
-      "ceo@acme.test <x@evil.test>", // an unquoted display name holding an address
-      "x@acme.test <y@evil.test>",
-      "<x@acme.test> <y@evil.test>",
-      "x@acme.test, y@evil.test",
-      "x@acme.test;y@evil.test",
-      "x@evil.test (x@acme.test)", // a comment
-      "x(comment)@acme.test",
-      "Acme (x@acme.test) <y@evil.test>",
-      "Group: x@acme.test;",
-      "<@evil.test:x@acme.test>", // a source route
-      "x@[192.0.2.1]",
-      "x@192.0.2.1",
-      "x@acme.test\r\nBcc: victim@elsewhere.test",
-      "x@acme.test\n",
-      "x@acme.test\u2028",
-      "x@acme%2etest",
-      "x@ａｃｍｅ.test",
-      "x@ac\u00adme.test",
-      "x@acme..test",
-      "x@.acme.test",
-      "x@acme.test..",
-      "x@acme",
-      "@acme.test",
-      "x.@acme.test",
-      ".x@acme.test",
-      "x..y@acme.test",
-      "x@",
-      "acme.test",
-      "Acme <x@acme.test",
-      "Acme x@acme.test>",
-      "< x@acme.test >",
-      `${"x".repeat(990)}@acme.test`,
-      "",
-    ]) {
-      expect(senderDomain(from), JSON.stringify(from)).toBeNull();
-    }
+    expect(AMBIGUOUS.filter((from) => senderDomain(from) !== null)).toEqual([]);
   });
 });
 
 describe("repeatedName", () => {
   it("finds a name twice in any object, escaped or not, and nothing in a body without", () => {
-    expect(repeatedName('{"from":"a@acme.test","from":"x@evil.test"}')).toBe("from");
-    expect(repeatedName('{"from":"a@acme.test","fr\\u006fm":"x@evil.test"}')).toBe("from");
-    expect(repeatedName('[{"from":"a"},{"to":"b","headers":{"From":"x","From":"y"}}]')).toBe("From");
-    expect(repeatedName('{"a":{"b":1},"c":{"b":2},"s":"\\"from\\":1,\\"from\\":2"}')).toBeUndefined();
-    expect(repeatedName('[{"from":"a"},{"from":"b"}]')).toBeUndefined();
-    expect(repeatedName('{"from":"a","From":"b"}')).toBeUndefined();
+    const bodies = {
+      '{"from":"a@acme.test","from":"x@evil.test"}': "from",
+      '{"from":"a@acme.test","fr\\u006fm":"x@evil.test"}': "from",
+      '[{"from":"a"},{"to":"b","headers":{"From":"x","From":"y"}}]': "From",
+      '{"a":{"b":1},"c":{"b":2},"s":"\\"from\\":1,\\"from\\":2"}': undefined,
+      '[{"from":"a"},{"from":"b"}]': undefined,
+      '{"from":"a","From":"b"}': undefined,
+    };
+    for (const [body, name] of Object.entries(bodies)) expect(repeatedName(body), body).toBe(name);
   });
 });
 

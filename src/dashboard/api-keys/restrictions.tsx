@@ -9,7 +9,7 @@
  */
 import type { ApiKey } from "../../db/schema";
 import { MAX_ALLOWED_IPS, MAX_SENDER_DOMAINS } from "../../restrictions/rules";
-import { Field, FieldError, fieldAria } from "../ui/fields";
+import { Field, FieldError, fieldAria, RadioChoices } from "../ui/fields";
 import type { FieldErrors, RestrictionValues } from "./forms";
 
 const MODES = [
@@ -31,22 +31,7 @@ export function ModeFieldset(props: { value: string; error?: string }) {
     <fieldset class="field" aria-describedby={props.error ? "mode-error" : undefined}>
       <legend>Mode</legend>
       <FieldError id="mode-error" message={props.error} />
-      {MODES.map((mode) => (
-        <div class="choice">
-          <input
-            type="radio"
-            id={`mode-${mode.value}`}
-            name="mode"
-            value={mode.value}
-            checked={props.value === mode.value}
-            aria-describedby={`mode-${mode.value}-hint`}
-          />
-          <label for={`mode-${mode.value}`}>{mode.label}</label>
-          <p class="hint" id={`mode-${mode.value}-hint`}>
-            {mode.hint}
-          </p>
-        </div>
-      ))}
+      <RadioChoices name="mode" choices={MODES} value={props.value} />
     </fieldset>
   );
 }

@@ -20,10 +20,21 @@ const rowOf = (id: string) =>
     .first<{ mode: string; allowed_ips: string | null; allowed_sender_domains: string | null }>();
 
 /** Creates a key through the form; answers the key shown and its id. */
-async function createThroughForm(
-  browser: Awaited<ReturnType<typeof signedIn>>["browser"],
+type SignedInBrowser = Awaited<ReturnType<typeof signedIn>>["browser"];
+
+/** Posts a form that must be refused: a 400 showing each of `messages` (as HTML escapes them). */
+async function expectRefused(
+  browser: SignedInBrowser,
+  path: string,
   fields: Record<string, string>,
+  messages: string[],
 ) {
+  const response = await browser.post(path, fields);
+  expect(response.status).toBe(400);
+  for (const message of messages) expect(browser.html).toContain(message.replaceAll('"', "&quot;"));
+}
+
+async function createThroughForm(browser: SignedInBrowser, fields: Record<string, string>) {
   await browser.get(routes.newKey.href());
   const posted = await browser.post(routes.apiKeys.href(), { name: "Restricted", ...fields });
   expect(posted.status, browser.html.slice(0, 300)).toBe(303);
@@ -72,17 +83,11 @@ describe("Create New Key's mode and restrictions", () => {
   it("refuses a bad entry with the line at fault, keeps what was typed, and creates nothing", async () => {
     const { account, browser } = await signedIn();
     await browser.get(routes.newKey.href());
-    const response = await browser.post(routes.apiKeys.href(), {
-      name: "Bad lists",
-      mode: "test",
-      allowedIps: "203.0.113.7\n\n10.0.0.300",
-      allowedSenderDomains: "*.acme.test",
-    });
-    expect(response.status).toBe(400);
-    expect(browser.html).toContain(
-      "Line 3: &quot;10.0.0.300&quot; is not an IP address or a range, such as 203.0.113.7 or 203.0.113.0/24.",
-    );
-    expect(browser.html).toContain("Enter acme.test rather than *.acme.test: a domain allows its subdomains too.");
+    const fields = { name: "Bad lists", mode: "test", allowedIps: "203.0.113.7\n\n10.0.0.300" };
+    await expectRefused(browser, routes.apiKeys.href(), { ...fields, allowedSenderDomains: "*.acme.test" }, [
+      'Line 3: "10.0.0.300" is not an IP address or a range, such as 203.0.113.7 or 203.0.113.0/24.',
+      "Enter acme.test rather than *.acme.test: a domain allows its subdomains too.",
+    ]);
     expect(browser.html).toMatch(/<textarea id="allowedIps" name="allowedIps"[^>]*aria-invalid="true"/);
     expect(browser.html).toContain("203.0.113.7\n\n10.0.0.300</textarea>");
     expect(browser.html).toMatch(/<input type="radio" id="mode-test" name="mode" value="test" checked=""/);
@@ -153,15 +158,11 @@ describe("a key's Restrictions page", () => {
     const { account, browser } = await signedIn();
     const key = await createKey(account.id, { allowedIps: ["203.0.113.7"] });
     await browser.get(routes.keyRestrictions.href({ keyId: key.id }));
-    const response = await browser.post(routes.keyRestrictions.href({ keyId: key.id }), {
-      allowedIps: "10.0.0.5/24",
-      allowedSenderDomains: "ａｃｍｅ.test",
-    });
-    expect(response.status).toBe(400);
-    expect(browser.html).toContain(
-      "Line 1: &quot;10.0.0.5/24&quot; is inside a range: enter the range as 10.0.0.0/24.",
-    );
-    expect(browser.html).toContain("is written with look-alike characters: enter it as acme.test.");
+    const path = routes.keyRestrictions.href({ keyId: key.id });
+    await expectRefused(browser, path, { allowedIps: "10.0.0.5/24", allowedSenderDomains: "ａｃｍｅ.test" }, [
+      'Line 1: "10.0.0.5/24" is inside a range: enter the range as 10.0.0.0/24.',
+      "is written with look-alike characters: enter it as acme.test.",
+    ]);
     expect(await rowOf(key.id)).toMatchObject({ allowed_ips: '["203.0.113.7"]' });
   });
 
