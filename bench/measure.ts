@@ -113,9 +113,10 @@ export function instanceTotals(id: string): LogCounts {
 /** What a scenario sends to an instance: GET /v1/domains with its key(s), or its own request. */
 function loadOf(instance: Instance, scenario: Scenario | undefined) {
   const request = scenario?.request;
+  const key = scenario?.key ? { "X-API-Key": scenario.key } : undefined;
   return {
     url: `${instance.url}${request?.path ?? "/v1/domains"}`,
-    headers: scenario?.key ? { "X-API-Key": scenario.key } : undefined,
+    headers: request ? { ...request.headers, ...key } : key,
     keysFile: scenario?.keysFile,
     method: request?.method,
     body: request?.body,

@@ -13,7 +13,9 @@
  *   policies  one key whose account has a shared rate limit and a quota
  *   hono      the data plane mounted as Hono middleware (bench/entries/hono.ts), one key
  *   quiet     the gateway with LOG_REQUESTS=false, one key
- *   writes    one account, one key         → post (POST /v1/emails)
+ *   writes    one account, two keys, each POSTing the same JSON email to /v1/emails
+ *             → post (a key with no restriction: its body only signed), senders (a key
+ *             restricted to sender domains, whose body the gateway reads and checks)
  *   idempotent one account, one key        → idempotent (the same POST, a new Idempotency-Key each: a gate
  *             of its own, so its gate's lines are its own)
  *
@@ -21,16 +23,13 @@
  */
 import { mkdirSync } from "node:fs";
 import { forgedKey, junkKey, topShare, writeKeyFile, zipfSample } from "./keysets.ts";
-import { type AccountColumns, type Seeded, seedKeys } from "./seed.ts";
+import { type AccountColumns, type Seeded, type SeedSpec, seedKeys } from "./seed.ts";
 import { bundle, type Gateway, startGateway, startPassthrough } from "./workers.ts";
 
 export const KEYS_PER_ACCOUNT = Number(process.env.BENCH_KEYS_PER_ACCOUNT ?? 10);
 export const ZIPF_S = 1.1;
 const ZIPF_SAMPLES = 200_000;
 const FORGED_KEYS = 10_000;
-
-/** What the write scenarios send: a small email, as POST /v1/emails. */
-const EMAIL = JSON.stringify({ from: "bench@example.com", to: ["someone@example.com"], subject: "Hello", text: "Hi" });
 
 /** Far out of reach of any run: the policies scenario pays for checking them, never for refusals. */
 const SHARED_AND_QUOTA: AccountColumns = {
@@ -40,10 +39,42 @@ const SHARED_AND_QUOTA: AccountColumns = {
   quotaPeriod: "month",
 };
 
+/** A request other than GET /v1/domains, for every request of a scenario. */
+export interface ScenarioRequest {
+  method: string;
+  path: string;
+  body: string;
+  headers: Record<string, string>;
+  /** Every request with a new Idempotency-Key (CONTRACT §9): each one a first request, kept. */
+  freshIdempotencyKey?: boolean;
+}
+
+/** A transactional email as an application sends it: one message, its HTML and text (about 1 KB of JSON). */
+export const EMAIL_REQUEST: ScenarioRequest = {
+  method: "POST",
+  path: "/v1/emails",
+  headers: { "Content-Type": "application/json" },
+  body: JSON.stringify({
+    from: "Acme Billing <billing@mail.acme.test>",
+    to: ["customer@example.com"],
+    reply_to: "support@acme.test",
+    subject: "Your invoice INV-2027-0415 is ready",
+    html: `<p>Hello,</p><p>Your invoice INV-2027-0415 for €129.00 is ready. ${"It is attached as a PDF. ".repeat(8)}</p><p>Acme</p>`,
+    text: `Hello, your invoice INV-2027-0415 for 129.00 EUR is ready. ${"It is attached as a PDF. ".repeat(8)}Acme`,
+    tags: [
+      { name: "category", value: "invoice" },
+      { name: "customer", value: "cus_4411" },
+    ],
+    headers: { "X-Entity-Ref-ID": "inv_2027_0415" },
+  }),
+};
+
 export interface Scenario {
   id: string;
   label: string;
   instance: InstanceId;
+  /** What every request is: GET /v1/domains unless this says otherwise. */
+  request?: ScenarioRequest;
   /** "ratio": interleaved with the bare pass-through every round; "refusal": refused keys, fewer rounds. */
   kind: "ratio" | "refusal";
   /** One key for every request, or a file of keys picked at random per request. */
@@ -51,16 +82,6 @@ export interface Scenario {
   keysFile?: string;
   /** What the scenario sends, for the header of the output. */
   about?: string;
-  /** The request, when it is not GET /v1/domains: its method, path and body. */
-  request?: ScenarioRequest;
-}
-
-export interface ScenarioRequest {
-  method: string;
-  path: string;
-  body?: string;
-  /** Every request with a new Idempotency-Key (CONTRACT §9): each one a first request, kept. */
-  freshIdempotencyKey?: boolean;
 }
 
 export type InstanceId =
@@ -103,6 +124,7 @@ export const SCENARIOS: Array<Omit<Scenario, "key" | "keysFile" | "about">> = [
   { id: "hono", label: "H  data plane in Hono", instance: "hono", kind: "ratio" },
   { id: "hotquiet", label: "B' one hot key, logs off", instance: "quiet", kind: "ratio" },
   { id: "post", label: "W  POST, no Idempotency-Key", instance: "writes", kind: "ratio" },
+  { id: "senders", label: "W' POST, sender domains", instance: "writes", kind: "ratio" },
   { id: "idempotent", label: "I  POST, new Idempotency-Key", instance: "idempotent", kind: "ratio" },
   { id: "forged", label: "D  forged keys", instance: "refusals", kind: "refusal" },
   { id: "junk", label: "C  junk keys (checksum)", instance: "refusals", kind: "refusal" },
@@ -120,6 +142,9 @@ export const DEFAULT_SELECTION = [
   "zipf10k",
   "policies",
   "hono",
+  "post",
+  "senders",
+  "idempotent",
   "forged",
   "junk",
 ];
@@ -135,8 +160,8 @@ export function selection(): Set<string> {
   return new Set(chosen);
 }
 
-/** How many keys each instance holds, and the account columns of its accounts. */
-const SEEDS: Record<Exclude<InstanceId, "bare">, { keys: number; account?: AccountColumns }> = {
+/** How many keys each instance holds, the account columns of its accounts, and its keys' own columns. */
+const SEEDS: Record<Exclude<InstanceId, "bare">, Omit<SeedSpec, "keysPerAccount">> = {
   hot: { keys: 1 },
   refusals: { keys: 1 },
   keys1k: { keys: 1_000 },
@@ -144,7 +169,8 @@ const SEEDS: Record<Exclude<InstanceId, "bare">, { keys: number; account?: Accou
   policies: { keys: 1, account: SHARED_AND_QUOTA },
   hono: { keys: 1 },
   quiet: { keys: 1 },
-  writes: { keys: 1 },
+  // Key 0 unrestricted, key 1 restricted to the email's sender domain (and its subdomains): the same bodies.
+  writes: { keys: 2, key: (i) => (i === 1 ? { allowedSenderDomains: ["acme.test"] } : {}) },
   idempotent: { keys: 1 },
 };
 
@@ -175,11 +201,7 @@ export async function startInstances(needed: Set<InstanceId>, upstreamUrl: strin
       vars: id === "quiet" ? { LOG_REQUESTS: "false" } : {},
     });
     const seed = SEEDS[id];
-    const seeded = await seedKeys(gateway.mf, {
-      keys: seed.keys,
-      keysPerAccount: KEYS_PER_ACCOUNT,
-      account: seed.account,
-    });
+    const seeded = await seedKeys(gateway.mf, { ...seed, keysPerAccount: KEYS_PER_ACCOUNT });
     const dispose = () => gateway.mf.dispose();
     const { keys, accountIds } = seeded;
     instances.set(id, {
@@ -227,11 +249,15 @@ export function buildScenarios(chosen: Set<string>, instances: Map<InstanceId, I
     } else if (base.id === "junk") {
       s.key = junkKey();
       s.about = "one key-shaped string with a wrong checksum";
-    } else if (base.id === "post" || base.id === "idempotent") {
-      s.key = keys[0];
+    } else if (base.id === "post" || base.id === "senders" || base.id === "idempotent") {
+      const restricted = base.id === "senders";
       const fresh = base.id === "idempotent";
-      s.request = { method: "POST", path: "/v1/emails", body: EMAIL, freshIdempotencyKey: fresh };
-      s.about = `one key, POST /v1/emails with a ${EMAIL.length}-byte JSON body${fresh ? ", each with a new Idempotency-Key" : ""}`;
+      s.key = keys[restricted ? 1 : 0];
+      s.request = { ...EMAIL_REQUEST, freshIdempotencyKey: fresh };
+      const bytes = EMAIL_REQUEST.body.length;
+      s.about = restricted
+        ? `POST /v1/emails of a ${bytes}-byte JSON email with a key restricted to acme.test: its body is read, parsed and checked`
+        : `one key, POST /v1/emails of the same ${bytes}-byte JSON email${fresh ? ", each with a new Idempotency-Key" : ": its body only signed"}`;
     } else {
       s.key = keys[0];
       if (base.id === "policies")

@@ -26,6 +26,8 @@ export interface SeedSpec {
   keys: number;
   keysPerAccount: number;
   account?: AccountColumns;
+  /** Columns of key `i` beyond the defaults (its restrictions, its mode…). */
+  key?: (i: number) => Partial<typeof apiKeys.$inferInsert>;
 }
 
 const config = parseConfig({ ENVIRONMENT: "development", UPSTREAM_URL: "http://127.0.0.1", ...BENCH_SECRETS });
@@ -90,6 +92,7 @@ export async function seedKeys(mf: Miniflare, spec: SeedSpec, workerName?: strin
       pepperVersion: config.KEY_PEPPER_VERSION,
       scopes: ["*"],
       ...KEY_LIMIT,
+      ...spec.key?.(i),
       createdAt: now,
       updatedAt: now,
     });

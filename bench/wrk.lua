@@ -17,6 +17,11 @@ if path and path ~= "" then
   end
 end
 
+local method = os.getenv("BENCH_METHOD")
+if method and method ~= "" then wrk.method = method end
+local body = os.getenv("BENCH_BODY")
+if body and body ~= "" then wrk.body = body end
+
 local threads = 0
 function setup(thread)
   threads = threads + 1

@@ -6,7 +6,7 @@
  * "development", so they can never reach a production deploy.
  */
 import { z } from "zod";
-import { parseRoute, routeResource } from "./routes";
+import { parseRoute, routeList, routeMethod, routeResource } from "./routes";
 
 const DEV_ONLY = "dev-only-";
 const MIN_SECRET_LENGTH = 32;
@@ -121,6 +121,43 @@ const routeCosts = jsonObject
   .optional()
   .transform((value) => value ?? new Map([["*", 1]]));
 
+/** The routes that send email, whose JSON body's `from` a key's allowedSenderDomains restricts (CONTRACT §8). */
+export const DEFAULT_SENDING_ROUTES = ["POST /v1/emails", "POST /v1/emails/batch"];
+
+/** `["POST /v1/emails", …]`: SENDING_ROUTES, each `"METHOD /v1/path"` (or `"* /v1/path"`), as routes match them. */
+const sendingRoutes = z
+  .string()
+  .transform((value, ctx) => {
+    try {
+      return JSON.parse(value) as unknown;
+    } catch {
+      ctx.addIssue({ code: "custom", message: 'must be a JSON array of "METHOD /v1/path" routes' });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.array(z.string(), { error: 'must be a JSON array of "METHOD /v1/path" routes' }).max(50))
+  .transform((routes, ctx) => {
+    for (const route of routes) {
+      if (!/^(\*|[A-Z]+) \/v1\/./.test(parseRoute(route) ?? "")) {
+        ctx.addIssue({ code: "custom", message: `${JSON.stringify(route)}: must be "METHOD /v1/path"` });
+      }
+    }
+    return routes;
+  })
+  .optional()
+  .transform((value) => value ?? DEFAULT_SENDING_ROUTES);
+
+/**
+ * A test of "is this request on a sending route", cheap for every other
+ * request: a method no route names answers without looking at the path.
+ */
+function sendingRouteTest(routes: string[]): (method: string, pathname: string) => boolean {
+  const matches = routeList(routes);
+  const methods = new Set(routes.map((route) => routeMethod(route.slice(0, route.indexOf(" ")))));
+  if (methods.has("*")) return matches;
+  return (method, pathname) => methods.has(routeMethod(method)) && matches(method, pathname);
+}
+
 /** `"domains,messages"`: the resources the dashboard offers in a key's custom permissions. */
 const resourceList = z
   .string()
@@ -157,8 +194,13 @@ const schema = z.object({
   ENVIRONMENT: z.enum(["development", "production"]).default("production"),
   UPSTREAM_URL: httpUrl,
   UPSTREAM_ROUTES: upstreamRoutes,
+  /** Where test keys' requests go (CONTRACT §8); unset: where live keys' go. */
+  SANDBOX_UPSTREAM_URL: httpUrl.optional(),
   UPSTREAM_TIMEOUT_MS: intVar(30_000, 1, 600_000),
   MAX_BODY_BYTES: intVar(10_485_760, 0, 1_073_741_824),
+  SENDING_ROUTES: sendingRoutes,
+  /** The longest body a key restricted to sender domains may send on a sending route (restrictions/inspection.ts). */
+  SENDER_CHECK_MAX_BYTES: intVar(1_048_576, 1_024, 1_073_741_824),
   ADMIN_TOKEN: z.string().min(1).optional(),
   KEY_PEPPER: z.string().min(1),
   KEY_PEPPER_VERSION: intVar(1, 1, 1_000_000),
@@ -204,6 +246,8 @@ export type Config = Omit<z.output<typeof schema>, "DASHBOARD_RESOURCES"> & {
   peppers: Map<number, string>;
   /** KEY_PREFIX_SECRET first, then the retired ones: a key verifies if its prefix is the MAC under any of them. */
   prefixSecrets: string[];
+  /** Whether a request is on one of SENDING_ROUTES (as routes match it: routes.ts). */
+  isSendingRoute: (method: string, pathname: string) => boolean;
 };
 
 const SECRETS = ["ADMIN_TOKEN", "KEY_PEPPER", "KEY_PREFIX_SECRET", "ORIGIN_SIGNING_SECRET"] as const;
@@ -265,7 +309,15 @@ export function parseConfig(env: Record<string, unknown>): Config {
   const peppers = new Map<number, string>(parsed.KEY_PEPPERS_RETIRED.map((p) => [p.version, p.secret]));
   peppers.set(parsed.KEY_PEPPER_VERSION, parsed.KEY_PEPPER);
   const prefixSecrets = [parsed.KEY_PREFIX_SECRET, ...parsed.KEY_PREFIX_SECRETS_RETIRED];
-  return { ...parsed, DASHBOARD_RESOURCES: dashboardResources(parsed), isDevelopment, peppers, prefixSecrets };
+  const isSendingRoute = sendingRouteTest(parsed.SENDING_ROUTES);
+  return {
+    ...parsed,
+    DASHBOARD_RESOURCES: dashboardResources(parsed),
+    isDevelopment,
+    peppers,
+    prefixSecrets,
+    isSendingRoute,
+  };
 }
 
 const cache = new WeakMap<object, Config>();

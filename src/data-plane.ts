@@ -3,8 +3,9 @@
  *
  *   request id and trace → path check (400) → key check (401) → declared
  *   body size (413) → Idempotency-Key (400) → the account gate:
- *   status, scope, limits and quota (one Durable Object round trip, or a
- *   lease: 401/403/429; with an Idempotency-Key always a round trip, which
+ *   status, scope, restrictions, limits and quota (one Durable Object
+ *   round trip, or a lease: 401/403/429; a restricted key's sending body
+ *   read first, 400/413; with an Idempotency-Key always a round trip, which
  *   claims it: 409/422 or a kept answer) → proxy → usage of what the origin answered
  *
  * This is the gateway's hot path, so it is a straight pipeline of plain
@@ -27,6 +28,7 @@ import { forward } from "./proxy";
 import { assertDeclaredSize } from "./proxy/body";
 import { assertSafePath } from "./proxy/path";
 import { requestIds } from "./request-id";
+import { RequestInspection } from "./restrictions/inspection";
 import { newStats } from "./stats";
 import { targetOf } from "./url";
 
@@ -65,12 +67,17 @@ export async function serveDataPlane(
     key = checked instanceof Promise ? await checked : checked;
     // Before anything is counted: a declared length needs no byte read to refuse.
     assertDeclaredSize(request, config.MAX_BODY_BYTES);
+    // What the key's restrictions are decided on: the client's address, and a sending body's senders if needed.
+    const inspection = new RequestInspection(request, target, config);
     // A POST or PATCH with an Idempotency-Key (400 if malformed) claims it in its gate call (CONTRACT §9).
-    const idempotent = IdempotentRequest.of(rc, request, target);
-    const authorized = idempotent ? idempotent.authorize(key) : authorize(rc, key, target.method, target.resource);
+    const idempotent = IdempotentRequest.of(rc, request, target, inspection);
+    const authorized = idempotent
+      ? idempotent.authorize(key)
+      : authorize(rc, key, target.method, target.resource, inspection);
     limitHeaders = authorized instanceof Promise ? await authorized : authorized;
     try {
-      response = await (idempotent ? idempotent.respond(key) : forward(rc, request, target, key));
+      // A body already read (for its senders, or an idempotent request's hash) is forwarded and signed as read.
+      response = await (idempotent ? idempotent.respond(key) : forward(rc, request, target, key, inspection.body));
     } catch (error) {
       if (error instanceof ApiError && (error.status === 502 || error.status === 504)) recordOrigin(key, "failed");
       throw error;

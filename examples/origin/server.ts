@@ -1,8 +1,10 @@
 /**
  * The demo origin: a stand-in for MoMail's API service behind the gateway.
- * It serves a small MoMail-like `/v1/domains` and `/v1/messages`, and
- * refuses any request whose gateway signature does not verify, using the
- * verifier the gateway ships (`momail-gateway/verify`). It needs the secret
+ * It serves a small MoMail-like `/v1/domains`, `/v1/messages` and
+ * `/v1/emails`, and refuses any request whose gateway signature does not
+ * verify, using the verifier the gateway ships (`momail-gateway/verify`),
+ * which also says the key's mode: a test key's email is accepted and never
+ * delivered (`"status": "sandboxed"`). It needs the secret
  * the gateway signs with, and has no default: started without one it exits.
  * `npm start` generates one per checkout and passes it to both.
  *
@@ -110,7 +112,7 @@ async function handle(verify: Verify, req: IncomingMessage, res: ServerResponse)
       error: { code: "UNAUTHORIZED", message: `Not from the gateway (${result.reason})` },
     });
   }
-  const caller = { accountId: result.accountId, keyId: result.keyId };
+  const caller = { accountId: result.accountId, keyId: result.keyId, mode: result.mode };
   const path = new URL(req.url ?? "/", "http://origin").pathname.replace(/\/$/, "");
   if (path === "/v1/domains" && req.method === "GET") return send(res, 200, { success: true, data: domains, caller });
   if (path.startsWith("/v1/domains/") && req.method === "GET") {
@@ -118,6 +120,11 @@ async function handle(verify: Verify, req: IncomingMessage, res: ServerResponse)
     return domain
       ? send(res, 200, { success: true, data: domain })
       : send(res, 404, { success: false, error: { code: "NOT_FOUND", message: "No such domain" } });
+  }
+  if ((path === "/v1/emails" || path === "/v1/emails/batch") && req.method === "POST") {
+    // A test key's email is accepted as a live one would be, and never sent.
+    const status = result.mode === "test" ? "sandboxed" : "queued";
+    return send(res, 202, { success: true, data: { id: `email_${Date.now()}`, status }, caller });
   }
   if (path === "/v1/messages" && req.method === "POST") {
     return send(res, 202, {

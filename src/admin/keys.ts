@@ -32,7 +32,8 @@ keyRoutes.openapi(
     method: "post",
     path: "/accounts/{accountId}/keys",
     summary: "Create an API key",
-    description: "The response's `key` is the full key; it is never shown again.",
+    description:
+      "The response's `key` is the full key; it is never shown again. `mode` is fixed here; `allowedIps` and `allowedSenderDomains` restrict where the key may be used from and which domains it may send from (null: any).",
     request: { params: AccountIdParam, body: { ...json(CreateKeyBody), required: true } },
     responses: { 201: { description: "Created", ...json(envelope(CreatedKeySchema)) }, ...errors },
   }),
@@ -62,9 +63,9 @@ keyRoutes.openapi(
   createRoute({
     method: "patch",
     path: "/accounts/{accountId}/keys/{keyId}",
-    summary: "Update a key's name, scopes, rate limit or expiry",
+    summary: "Update a key's name, scopes, rate limit, expiry or restrictions",
     description:
-      "The new values apply to the very next request made with the key. A rotated-out key's `expiresAt` cannot be changed (409); its other fields can.",
+      "The new values apply to the very next request made with the key, everywhere. A rotated-out key's `expiresAt` cannot be changed (409); its other fields can. A key's `mode` cannot be changed (400).",
     request: { params: KeyIdParams, body: { ...json(UpdateKeyBody), required: true } },
     responses: {
       200: { description: "Updated", ...json(envelope(KeySchema)) },
@@ -104,7 +105,7 @@ keyRoutes.openapi(
     path: "/accounts/{accountId}/keys/{keyId}/rotate",
     summary: "Rotate a key",
     description:
-      "Issues a new key with the same name, scopes, limit and expiry. The old key keeps working for `gracePeriodSeconds` (default 0), then expires for good: it cannot be rotated again (409).",
+      "Issues a new key with the same name, scopes, limit, expiry, mode and restrictions. The old key keeps working for `gracePeriodSeconds` (default 0), then expires for good: it cannot be rotated again (409).",
     request: { params: KeyIdParams, body: { ...json(RotateKeyBody), required: false } },
     responses: {
       201: { description: "The new key", ...json(envelope(CreatedKeySchema)) },

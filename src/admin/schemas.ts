@@ -7,8 +7,10 @@
 import { z } from "@hono/zod-openapi";
 import { quotaOf, rateLimitOf } from "../db/limits";
 import type { Account, ApiKey, User } from "../db/schema";
+import { KEY_MODES } from "../keys/mode";
 import { expiryRule, nameRule } from "../keys/rules";
 import { SCOPE_PATTERN } from "../keys/scopes";
+import { allowedIpsRule, allowedSenderDomainsRule, MAX_ALLOWED_IPS, MAX_SENDER_DOMAINS } from "../restrictions/rules";
 
 const MAX_GRACE_SECONDS = 30 * 86_400;
 
@@ -35,6 +37,31 @@ const Scopes = z
   .max(50)
   .refine((scopes) => new Set(scopes).size === scopes.length, "must not repeat a scope")
   .openapi({ example: ["domains:read", "messages:write"] });
+
+/** A restriction list as the OpenAPI document shows it (its rule transforms, so the shape is spelled out). */
+const restrictionList = <T extends z.ZodType>(rule: T, maxItems: number, description: string, example: string[]) =>
+  rule.openapi({ type: ["array", "null"], items: { type: "string" }, minItems: 1, maxItems, description, example });
+
+// The restriction rules are shared with the dashboard's forms too (CONTRACT §8; the API's words here).
+const AllowedIps = restrictionList(
+  allowedIpsRule("api"),
+  MAX_ALLOWED_IPS,
+  "The IPv4/IPv6 addresses and CIDR ranges the key may be used from (the client address is `CF-Connecting-IP`); null: any. Stored and returned in canonical form (IPv6 compressed and lowercase, `/32` and `/128` dropped, an IPv4-mapped IPv6 address as IPv4); a range with host bits set is refused, and a repeated entry kept once.",
+  ["203.0.113.7", "198.51.100.0/24", "2001:db8::/32"],
+);
+
+const AllowedSenderDomains = restrictionList(
+  allowedSenderDomainsRule("api"),
+  MAX_SENDER_DOMAINS,
+  "The domains the key may send from on a sending route (SENDING_ROUTES): each message's `from` must be at one of them or a subdomain; null: any. Stored and returned lowercase, without a trailing dot, an international name in Punycode (`bücher.example` is `xn--bcher-kva.example`).",
+  ["acme.test", "xn--bcher-kva.example"],
+);
+
+const Mode = z.enum(KEY_MODES, { error: 'must be "live" or "test"' }).openapi({
+  description:
+    "`live` (the default) or `test`, fixed at creation: a test key's requests go to the sandbox origin (SANDBOX_UPSTREAM_URL, when set) with `X-MoMail-Mode: test`, and never count against the account's quota.",
+  example: "test",
+});
 
 export const AccountIdParam = z.object({
   accountId: z.string().openapi({ param: { name: "accountId", in: "path" }, example: "acct_3hVq0kq7mXbE2bP9vU1w" }),
@@ -95,12 +122,23 @@ export const CreateKeyBody = z.strictObject({
   expiresAt: FutureDate.nullish(),
   scopes: Scopes.optional(),
   rateLimit: RateLimitSchema.nullish(),
+  mode: Mode.optional(),
+  allowedIps: AllowedIps.nullish(),
+  allowedSenderDomains: AllowedSenderDomains.nullish(),
 });
 export const UpdateKeyBody = z.strictObject({
   name: Name.optional(),
   expiresAt: FutureDate.nullable().optional(),
   scopes: Scopes.optional(),
   rateLimit: RateLimitSchema.nullable().optional(),
+  allowedIps: AllowedIps.nullable().optional(),
+  allowedSenderDomains: AllowedSenderDomains.nullable().optional(),
+  // Named, so that a PATCH with it says why rather than "not a known field".
+  mode: z
+    .unknown()
+    .refine(() => false, "cannot be changed: a key's mode is fixed when it is created (create a test key instead)")
+    .optional()
+    .openapi({ description: "Not accepted: a key's mode is fixed when it is created." }),
 });
 export const RotateKeyBody = z.strictObject({
   gracePeriodSeconds: z.number().int().min(0).max(MAX_GRACE_SECONDS).optional(),
@@ -160,6 +198,12 @@ export const KeySchema = z
     prefix: z.string(),
     scopes: z.array(z.string()),
     rateLimit: RateLimitSchema.nullable(),
+    mode: z.enum(KEY_MODES),
+    allowedIps: z.array(z.string()).nullable().openapi({ description: "Canonical addresses and ranges; null: any." }),
+    allowedSenderDomains: z
+      .array(z.string())
+      .nullable()
+      .openapi({ description: "Canonical domains (lowercase, Punycode); null: any." }),
     createdAt: z.string(),
     expiresAt: z.string().nullable(),
     lastUsedAt: z.string().nullable(),
@@ -199,6 +243,9 @@ export function keyView(key: ApiKey) {
     prefix: key.prefix,
     scopes: key.scopes,
     rateLimit: rateLimitOf(key.rateLimitLimit, key.rateLimitWindowSeconds),
+    mode: key.mode,
+    allowedIps: key.allowedIps,
+    allowedSenderDomains: key.allowedSenderDomains,
     createdAt: key.createdAt.toISOString(),
     expiresAt: iso(key.expiresAt),
     lastUsedAt: iso(key.lastUsedAt),

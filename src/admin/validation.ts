@@ -1,14 +1,22 @@
 /**
  * Turns zod validation failures into the 400 `BAD_REQUEST` envelope, with a
  * message that names each offending field, e.g.
- * `name: is required; expiresAt: must be in the future`.
+ * `name: is required; expiresAt: must be in the future`, and each entry of a
+ * list by its index (`allowedIps[2]: …`).
  */
 import type { z } from "zod";
 import { ApiError } from "../errors";
 
+/** A field's path as it is written in JSON terms: `rateLimit.limit`, `allowedIps[2]`. */
+function fieldName(path: readonly PropertyKey[]): string {
+  return path
+    .map((part, i) => (typeof part === "number" ? `[${part}]` : `${i > 0 ? "." : ""}${String(part)}`))
+    .join("");
+}
+
 function describe(issue: z.core.$ZodIssue): string {
   if (issue.code === "unrecognized_keys") return issue.keys.map((key) => `${key}: is not a known field`).join("; ");
-  const field = issue.path.length > 0 ? issue.path.join(".") : "body";
+  const field = issue.path.length > 0 ? fieldName(issue.path) : "body";
   if (issue.code === "invalid_type" && /received undefined$/.test(issue.message)) return `${field}: is required`;
   return `${field}: ${issue.message}`;
 }

@@ -58,6 +58,13 @@ export const createAccountKey = (c: Ctx, input: KeyInput) =>
 export const renameKey = (c: Ctx, keyId: string, name: string): Promise<ApiKey> =>
   updateKey(c.env, accountOf(c), keyId, { name }, byUser(c));
 
+/** Sets the key's restrictions (null: any), from its next request on; one `key.updated` audit entry. */
+export const restrictKey = (
+  c: Ctx,
+  keyId: string,
+  restrictions: Pick<KeyInput, "allowedIps" | "allowedSenderDomains">,
+) => updateKey(c.env, accountOf(c), keyId, restrictions, byUser(c));
+
 /** Rolls the key: a successor, the old key kept for `graceSeconds`; a rotated-out key is a 409. */
 export const rollKey = (c: Ctx, keyId: string, graceSeconds: number) =>
   rotateKey(c.env, c.var.config, accountOf(c), keyId, graceSeconds, byUser(c));

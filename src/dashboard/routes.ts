@@ -62,6 +62,8 @@ export const routes = {
   keyShown: route("/settings/api-keys/shown/:revealId"),
   renameKey: route("/settings/api-keys/:keyId/rename"),
   rollKey: route("/settings/api-keys/:keyId/roll"),
+  /** A key's allowed IP addresses and sender domains. */
+  keyRestrictions: route("/settings/api-keys/:keyId/restrictions"),
   deleteKey: route("/settings/api-keys/:keyId/delete"),
   usage: route("/settings/usage"),
   usageCsv: route("/settings/usage.csv"),

@@ -91,6 +91,17 @@ export const apiKeys = sqliteTable(
     leakDismissedAt: integer("leak_dismissed_at", { mode: "timestamp_ms" }),
     /** The last key.expiring notice sent for the current expiry, in days before it (7, then 1); null: none yet. */
     expiryNotice: integer("expiry_notice"),
+    /**
+     * `live` or `test` (CONTRACT §8), fixed at creation: a test key's requests
+     * go to SANDBOX_UPSTREAM_URL when it is set, and never count against the quota.
+     */
+    mode: text("mode", { enum: ["live", "test"] })
+      .notNull()
+      .default("live"),
+    /** The addresses and CIDR ranges the key may be used from, canonical (restrictions/ip.ts); null: any. */
+    allowedIps: text("allowed_ips", { mode: "json" }).$type<string[]>(),
+    /** The domains (and their subdomains) it may send from, canonical: lowercase Punycode (restrictions/domains.ts); null: any. */
+    allowedSenderDomains: text("allowed_sender_domains", { mode: "json" }).$type<string[]>(),
     ...timestamps,
   },
   (t) => [

@@ -13,7 +13,7 @@
  * to the isolates of its location. Both speak the gate's own protocol.
  */
 import type { MaybePromise } from "../context";
-import { allows } from "../keys/scopes";
+import { type KeyRules, type RequestFacts, refusal, restrictionsOf } from "../restrictions/decide";
 import { type Refusal, retryAfterMs } from "./headers";
 import { install, type KeyState, type LeaseBook, leaseEnd, MAX_BLOCK_MS, shouldRefresh } from "./leases";
 import type { CheckRequest, CheckResult, Decision, ReportRequest, UsageCounts } from "./protocol";
@@ -36,19 +36,21 @@ export interface CallerContext {
   maxLeaseMs: number;
 }
 
-/** A key as a call names it: its ids and the policy versions its record names. */
+/**
+ * A key as a call names it: its ids, the policy versions its record names,
+ * and (an isolate's) its record's scopes and restrictions, which a 429 of its
+ * whole account is refused by first (that 429 carries another key's rules).
+ */
 export interface KeyRef {
   keyId: string;
   accountId: string;
   keyVersion?: number;
   accountVersion?: number;
+  rules?: KeyRules;
 }
 
-/** What a request needs: a scope, and quota units. */
-export interface Need {
-  scope: string;
-  cost: number;
-}
+/** What a request needs: a scope, quota units, and what the key's restrictions are decided on. */
+export type Need = RequestFacts & { cost: number };
 
 type WithoutLease<D> = D extends { lease?: unknown } ? Omit<D, "lease"> : D;
 
@@ -107,11 +109,14 @@ export class LeaseCaller {
     book.countDemand(state, now);
     // Every request upstream: only a rate limit's 429 is repeated (a quota's may not apply, as to a replay).
     const blocked = book.blockOf(state, options.upstream ? 0 : need.cost, now);
-    if (blocked) {
-      // The contract's order: a request the key may not make is a 403 before any 429.
-      if (!allows(blocked.scopes, need.scope)) {
+    // The contract's order: a request the key may not make is a 403 before any 429; by the key's own 429's
+    // rules, or by its record's when the 429 is its account's (without a record's: asked, not repeated).
+    const rules = blocked === state.blocked ? blocked : key.rules;
+    const refused = blocked && rules && refusal(rules, need);
+    if (blocked && rules && refused !== "needs_senders") {
+      if (refused) {
         book.recordUsage(state, "forbidden", now);
-        return { outcome: "forbidden", limits: blocked.limits, source: "blocked" };
+        return { outcome: "forbidden", limits: blocked.limits, reason: refused, source: "blocked" };
       }
       book.recordUsage(state, USAGE_OF[blocked.outcome], now);
       const { outcome, limits, scopes, heldUntil } = blocked;
@@ -207,7 +212,8 @@ export class LeaseCaller {
       const later = Date.now();
       const wait = Math.min(retryAfterMs(result.limits, later, policy, result.heldUntil), MAX_BLOCK_MS);
       const { limits, outcome, scopes, heldUntil } = result;
-      this.book.block(state, { until: later + wait, limits, outcome, policy, scopes, heldUntil });
+      const rules = restrictionsOf(result);
+      this.book.block(state, { until: later + wait, limits, outcome, policy, scopes, ...rules, heldUntil });
     }
     const { lease: _lease, others: _others, ...decision } = result as CheckResult & { lease?: unknown };
     return { ...(decision as WithoutLease<Decision>), source: "upstream", gateCalls };

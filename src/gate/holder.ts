@@ -59,7 +59,9 @@ export class BudgetHolder extends DurableObject<Env> {
         keyVersion: request.keyVersion,
         accountVersion: request.accountVersion,
       };
-      const need: Need = { scope: request.scope, cost: request.cost };
+      // What the isolate read of its request: the key's restrictions are decided here on the same facts.
+      const { scope, cost, clientIp, sending, senders } = request;
+      const need: Need = { scope, cost, clientIp, sending, senders };
       let result: CheckResult;
       if (request.admit) {
         const { source: _source, gateCalls: _gateCalls, ...decision } = await this.caller.decide(ctx, key, need, now);

@@ -13,12 +13,16 @@
  * sized to cover about REQUESTS_PER_LEASE requests: 1 s for a busy key, up to
  * LEASE_MS for a slow one (a key at 2 requests a second holds ~4 s).
  *
+ * A lease carries the key's scopes and restrictions as the gate had them, so
+ * a request it answers is refused (403) exactly as the gate would refuse it
+ * (restrictions/decide.ts): the answer never depends on whether a lease was held.
+ *
  * Only plain data lives here: Workers forbid awaiting one request's I/O from
  * another, so a call (authorize.ts) writes its result into this state when it
  * lands, and other requests simply read it.
  */
 import { ClockCache } from "../cache";
-import { allows } from "../keys/scopes";
+import { type Forbidden, type RequestFacts, type Restrictions, refusal, restrictionsOf } from "../restrictions/decide";
 import { hourOf } from "./calendar";
 import type { Lease, LeaseGrant, LeaseWant, Limits, Release, UsageCounts, UsageReport } from "./protocol";
 
@@ -55,12 +59,12 @@ export interface HeldLease extends Lease {
 }
 
 /** A 429 this caller repeats without asking until `until` (the Retry-After it was given, at most MAX_BLOCK_MS). */
-export interface Block {
+export interface Block extends Restrictions {
   until: number;
   limits: Limits;
   outcome: "rate_limited" | "quota_exceeded";
   policy: "key" | "account" | "quota";
-  /** The key's scopes when refused: a request it may not make still gets 403 first. */
+  /** The key's scopes (and restrictions) when refused: a request it may not make still gets 403 first. */
   scopes: string[];
   /** When budget held by leases may come back, if that set the Retry-After (protocol.ts). */
   heldUntil?: number;
@@ -113,7 +117,10 @@ export interface KeyState {
   blocked?: Block;
 }
 
-export type LeaseDecision = { outcome: "ok"; limits: Limits } | { outcome: "forbidden"; limits: Limits };
+export type LeaseDecision =
+  | { outcome: "ok"; limits: Limits }
+  /** `reason`: as the gate's (protocol.ts Decision). */
+  | { outcome: "forbidden"; limits: Limits; reason: Forbidden };
 
 const emptyRing = (): SecondsRing => ({ second: 0, seconds: new Array(SECONDS).fill(0) });
 
@@ -258,12 +265,18 @@ export class LeaseBook {
     }
   }
 
-  /** Spends a token (and `cost` units) of a live lease, if any; null means the gate must be asked. */
-  fromLease(state: KeyState, { scope, cost }: { scope: string; cost: number }, now: number): LeaseDecision | null {
+  /**
+   * Spends a token (and `cost` units) of a live lease, if any; null means the
+   * gate must be asked (as when the lease's key needs senders not read).
+   */
+  fromLease(state: KeyState, need: RequestFacts & { cost: number }, now: number): LeaseDecision | null {
+    const { cost } = need;
     this.prune(state, now);
     const last = newest(state);
     if (!last) return null;
-    if (!allows(last.scopes, scope)) return { outcome: "forbidden", limits: last.limits };
+    const refused = refusal(last, need);
+    if (refused === "needs_senders") return null;
+    if (refused) return { outcome: "forbidden", limits: last.limits, reason: refused };
     // Units matter only where a quota applies (the lease then names its period, which it never outlives).
     const lease = state.leases.find((l) => l.tokens > 0 && (l.periodStart === undefined || l.units >= cost));
     if (!lease) return null;
@@ -304,6 +317,8 @@ export class LeaseBook {
       units,
       expiresAt,
       scopes,
+      // The key's restrictions travel with its scopes, as on the gate's own lease.
+      ...restrictionsOf(from),
       keyBucket,
       accountBucket,
       periodStart,
@@ -463,6 +478,15 @@ export function install(state: KeyState, result: { outcome: string; limits?: Lim
   if (result.outcome === "ok" && result.lease && result.limits) {
     state.leases.push({ ...result.lease, limits: result.limits, granted: result.lease.tokens, grantedAt: now });
   }
+}
+
+/**
+ * The key's policy as this caller last had it from the gate (its newest
+ * lease, else its own 429), if any: what says, before asking, whether its
+ * restrictions need a sending request's body read.
+ */
+export function heldRules(state: KeyState): Restrictions | undefined {
+  return newest(state) ?? state.blocked;
 }
 
 /** The latest expiry among the key's leases (0 if none). */

@@ -7,9 +7,13 @@
  * stores what changed (rows.ts) and rolls usage up to D1.
  *
  * - A decision checks, in the contract's order, the key's status (401), its
- *   scope (403), the key's rate limit and the account's shared limit (429
- *   RATE_LIMITED), the quota (429 QUOTA_EXCEEDED), and counts the request
- *   against all of them at once, or against none.
+ *   scope, then its restrictions (client IP, sender domains: 403; the one
+ *   rule of restrictions/decide.ts), the key's rate limit and the account's
+ *   shared limit (429 RATE_LIMITED), the quota (429 QUOTA_EXCEEDED), and
+ *   counts the request against all of them at once, or against none. A test
+ *   key's requests are never counted against the quota (it does not apply to
+ *   them), and a sending request whose senders a restricted key needs and
+ *   the caller did not read is decided not at all (`needs_senders`).
  * - A lease hands a busy key tokens ahead: at most a tenth of what remains
  *   under every policy, counted at once, stamped at its expiry, and never
  *   past the key's expiry or the quota period's end. Every change that must
@@ -17,7 +21,7 @@
  * - A rotated key's successor shares its rate-limit budget (policies.ts).
  */
 import { effectiveRateLimit, type RateLimit } from "../db/limits";
-import { allows } from "../keys/scopes";
+import { refusal as restrictedBy, restrictionsOf } from "../restrictions/decide";
 import { periodAt } from "./calendar";
 import type { PolicyBook } from "./policies";
 import type { AccountPolicy, KeyPolicy } from "./policy";
@@ -88,7 +92,7 @@ interface Applied {
   quota?: { limit: number; period: "day" | "month"; count: QuotaCount };
 }
 
-type Refusal = Extract<Decision, { outcome: "forbidden" | "rate_limited" | "quota_exceeded" }>;
+type Refusal = Extract<Decision, { outcome: "forbidden" | "rate_limited" | "quota_exceeded" | "needs_senders" }>;
 
 const persisted = (window: SlidingWindow): PersistedWindow => ({
   ...window.snapshot(),
@@ -306,7 +310,8 @@ export class Ledger {
     this.windows.set(budget, keyWindow);
     this.shared = account.shared ? fitLimit(this.shared, account.shared) : undefined;
     let quota: Applied["quota"];
-    if (account.quota) {
+    // A test key's requests never count against the quota (CONTRACT §8): for them it does not apply.
+    if (account.quota && key.mode !== "test") {
       this.quota = quotaAt(this.quota, account.quota, now);
       quota = { ...account.quota, count: this.quota };
     }
@@ -325,7 +330,8 @@ export class Ledger {
     if (request.admit) {
       const refusal = this.refusal(request, applied, now);
       if (refusal) {
-        this.usage.add(applied.key.id, now, USAGE_OF_REFUSAL[refusal.outcome]);
+        // Needing the senders decides nothing yet: the caller reads them and asks again.
+        if (refusal.outcome !== "needs_senders") this.usage.add(applied.key.id, now, USAGE_OF_REFUSAL[refusal.outcome]);
         return refusal;
       }
       applied.keyWindow.record(now);
@@ -349,18 +355,31 @@ export class Ledger {
   /** The first policy that refuses the request, in the contract's order, or undefined. */
   private refusal(request: CheckRequest, applied: Applied, now: number): Refusal | undefined {
     const { key, keyWindow, shared, quota } = applied;
-    if (!allows(key.scopes, request.scope)) return { outcome: "forbidden", limits: this.limits(applied, now) };
+    // Scope, then the client's address, then the senders (restrictions/decide.ts): the same rule as a lease's.
+    const restricted = restrictedBy(key, request);
+    if (restricted === "needs_senders") return { outcome: "needs_senders" };
+    if (restricted) return { outcome: "forbidden", reason: restricted, limits: this.limits(applied, now) };
+    // A 429 repeated by the caller still answers 403 first: it carries what decides that.
     const scopes = key.scopes;
+    const rules = restrictionsOf(key);
     if (keyWindow.remaining(now) < 1) {
       const held = this.held(this.budgetHorizons.get(applied.budget), now);
-      return { outcome: "rate_limited", policy: "key", limits: this.limits(applied, now), scopes, ...held };
+      return { outcome: "rate_limited", policy: "key", limits: this.limits(applied, now), scopes, ...rules, ...held };
     }
     if (shared && shared.remaining(now) < 1) {
       const held = this.held(this.horizon, now);
-      return { outcome: "rate_limited", policy: "account", limits: this.limits(applied, now), scopes, ...held };
+      return {
+        outcome: "rate_limited",
+        policy: "account",
+        limits: this.limits(applied, now),
+        scopes,
+        ...rules,
+        ...held,
+      };
     }
     if (quota && request.cost > 0 && quota.count.used + request.cost > quota.limit) {
-      return { outcome: "quota_exceeded", limits: this.limits(applied, now), scopes, ...this.held(this.horizon, now) };
+      const held = this.held(this.horizon, now);
+      return { outcome: "quota_exceeded", limits: this.limits(applied, now), scopes, ...rules, ...held };
     }
     return undefined;
   }
@@ -401,6 +420,8 @@ export class Ledger {
       units: quota ? tokens * request.cost : 0,
       expiresAt,
       scopes: key.scopes,
+      // Beside its scopes: an isolate decides the key's restrictions from the lease as this ledger would.
+      ...restrictionsOf(key),
       keyBucket,
       accountBucket,
       periodStart: quota?.count.start,

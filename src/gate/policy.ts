@@ -1,7 +1,7 @@
 /**
  * What the account gate decides by: the account's policy (disabled, its keys'
  * default limit, the shared limit, the quota) and each key's (status, scopes,
- * expiry, own limit), read from D1, the source of truth, in one query per key.
+ * expiry, own limit, mode and restrictions), read from D1, the source of truth, in one query per key.
  * Each policy carries its version (the row's `updated_at`): a gate reads a
  * policy again when an admin change tells it to, or when a request names a
  * newer version than the one it holds (see PolicyBook).
@@ -10,6 +10,7 @@ import { eq } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { type Quota, quotaOf, type RateLimit, rateLimitOf } from "../db/limits";
 import { type Account, type ApiKey, accounts, apiKeys } from "../db/schema";
+import type { KeyMode } from "../keys/mode";
 
 export interface AccountPolicy {
   id: string;
@@ -31,6 +32,16 @@ export interface KeyPolicy {
   revoked: boolean;
   /** The key's own limit; null: its account's default. */
   rateLimit: RateLimit | null;
+  /**
+   * Its mode and restrictions (CONTRACT §8; restrictions/decide.ts reads
+   * them). Absent in policies stored before they existed: live, unrestricted,
+   * as every key was then.
+   */
+  mode?: KeyMode;
+  /** Canonical addresses and ranges it may be used from; null: any. */
+  allowedIps?: string[] | null;
+  /** Canonical domains it may send from; null: any. */
+  allowedSenderDomains?: string[] | null;
   /** The row's `updated_at` (epoch ms) when read. */
   version: number;
 }
@@ -56,6 +67,9 @@ export function keyPolicyOf(key: ApiKey): KeyPolicy {
     expiresAt: key.expiresAt?.getTime() ?? null,
     revoked: key.revokedAt != null,
     rateLimit: rateLimitOf(key.rateLimitLimit, key.rateLimitWindowSeconds),
+    mode: key.mode,
+    allowedIps: key.allowedIps,
+    allowedSenderDomains: key.allowedSenderDomains,
     version: key.updatedAt.getTime(),
   };
 }

@@ -6,7 +6,15 @@
  * the account's quota) and, for a busy key, a lease. The same call carries
  * back what the isolate did since its last call: unused lease tokens, and the
  * usage of the requests it answered on its own.
+ *
+ * A request carries what the key's restrictions are decided on (CONTRACT
+ * §8): the client's address and, on a sending route, the sender domains of
+ * its body when the isolate read them. A key whose live policy restricts
+ * senders, asked about a sending request whose senders were not read, gets
+ * `needs_senders`: nothing is decided or counted, and the isolate reads the
+ * body and asks again (rare: only after a PATCH its record has not seen).
  */
+import type { Forbidden, Restrictions } from "../restrictions/decide";
 
 /** A sliding-window rate limit's state, for the headers: the `key` or the `account` policy. */
 export interface WindowState {
@@ -35,8 +43,12 @@ export interface Limits {
   quota?: QuotaState;
 }
 
-/** Tokens (and quota units) the gate has already counted, which the isolate may spend until `expiresAt`. */
-export interface Lease {
+/**
+ * Tokens (and quota units) the gate has already counted, which the isolate
+ * may spend until `expiresAt`; with the key's scopes and restrictions (only
+ * those set), so the isolate refuses what the gate would (restrictions/decide.ts).
+ */
+export interface Lease extends Restrictions {
   tokens: number;
   /** Quota units for those tokens (0 when no quota applies). */
   units: number;
@@ -99,6 +111,12 @@ export interface CheckRequest {
   scope: string;
   /** Quota units the request costs (ROUTE_COSTS); 0 is never refused by the quota. */
   cost: number;
+  /** The client's address (CF-Connecting-IP), for the key's allowedIps; null: the edge did not say. */
+  clientIp?: string | null;
+  /** Whether the request is on a sending route (SENDING_ROUTES), for the key's allowedSenderDomains. */
+  sending?: boolean;
+  /** On a sending route: the sender domains of the body (canonical), when read; absent: not read. */
+  senders?: readonly string[];
   /** false: only refresh the lease and deliver reports; decide no request. */
   admit: boolean;
   /** Tokens the isolate would like to hold, and for how long (0: no lease). */
@@ -121,15 +139,18 @@ export type LeaseGrant = { outcome: "unauthorized" } | { outcome: "ok"; limits: 
  * `Retry-After` then points there (at most 5 s), not at the window's or the
  * period's end.
  */
-export interface Held {
+export interface Held extends Restrictions {
   heldUntil?: number;
-  /** The key's scopes: a caller repeating this 429 until its Retry-After still answers 403 first. */
+  /** The key's scopes (and restrictions): a caller repeating this 429 until its Retry-After still answers 403 first. */
   scopes: string[];
 }
 
 export type Decision =
   | { outcome: "unauthorized" }
-  | { outcome: "forbidden"; limits: Limits }
+  /** `reason`: the scope (when absent), the client's address, or a sender's domain. */
+  | { outcome: "forbidden"; limits: Limits; reason?: Forbidden }
+  /** The key's live policy restricts senders, and the request's were not read: nothing decided, nothing counted. */
+  | { outcome: "needs_senders" }
   | ({ outcome: "rate_limited"; policy: RefusalPolicy; limits: Limits } & Held)
   | ({ outcome: "quota_exceeded"; limits: Limits } & Held)
   | { outcome: "ok"; limits: Limits; lease?: Lease };

@@ -22,10 +22,12 @@ import type { RequestContext } from "../context";
 import { ApiError } from "../errors";
 import { authorize } from "../gate/authorize";
 import { GateClient } from "../gate/client";
+import { modeOf } from "../keys/mode";
 import type { KeyRecord } from "../keys/records";
 import { logBackground, logWarning } from "../log";
 import { forward } from "../proxy";
 import { type PreparedBody, prepareBody } from "../proxy/body";
+import type { RequestInspection } from "../restrictions/inspection";
 import { newStats } from "../stats";
 import type { Target } from "../url";
 import type { Claim } from "./claim";
@@ -85,23 +87,33 @@ export class IdempotentRequest {
     private readonly request: Request,
     private readonly target: Target,
     private readonly key: string,
+    private readonly inspection: RequestInspection,
   ) {}
 
   /** The request's idempotent handling, or undefined when it carries no Idempotency-Key (a 400 for a malformed one). */
-  static of(rc: RequestContext, request: Request, target: Target): IdempotentRequest | undefined {
+  static of(
+    rc: RequestContext,
+    request: Request,
+    target: Target,
+    inspection: RequestInspection,
+  ): IdempotentRequest | undefined {
     const key = idempotencyKeyOf(target.method, request.headers);
-    return key === undefined ? undefined : new IdempotentRequest(rc, request, target, key);
+    return key === undefined ? undefined : new IdempotentRequest(rc, request, target, key, inspection);
   }
 
   /** Decides the request and claims its key in one gate call; returns the rate-limit headers. */
   async authorize(record: KeyRecord): Promise<LimitHeaders> {
-    const { rc, target } = this;
-    this.body = await prepareBody(this.request, rc.config.MAX_BODY_BYTES, true);
+    const { rc, target, inspection } = this;
+    this.body = await prepareBody(this.request, rc.config.MAX_BODY_BYTES, { buffered: true });
+    // The body is read once: the sender check (a restricted key's sending request) reads these bytes.
+    if (this.body.body instanceof Uint8Array) inspection.given(this.body.body);
     const fingerprint = fingerprintOf(target, this.body.contentSha256);
-    const claim: Claim = { idempotency: { key: this.key, fingerprint, token: crypto.randomUUID() } };
+    // A test key's answers are kept apart from a live key's: one never replays the other's (keys/mode.ts).
+    const key = modeOf(record) === "test" ? `test:${this.key}` : this.key;
+    const claim: Claim = { idempotency: { key, fingerprint, token: crypto.randomUUID() } };
     this.claim = claim;
     this.accountId = record.accountId;
-    const headers = await authorize(rc, record, target.method, target.resource, claim);
+    const headers = await authorize(rc, record, target.method, target.resource, inspection, claim);
     // An admitted claim always carries a verdict (fail-open does not apply to it).
     const verdict = claim.verdict as ClaimVerdict;
     rc.stats.idempotency = verdict.kind;

@@ -6,6 +6,7 @@
 import { eq, type SQL } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { accounts, apiKeys } from "../db/schema";
+import type { KeyMode } from "./mode";
 
 /** The cached lookup record: the key's identity and secret hash, and its status and versions when read. */
 export interface KeyRecord {
@@ -31,6 +32,19 @@ export interface KeyRecord {
    */
   keyVersion?: number;
   accountVersion?: number;
+  /**
+   * The key's mode, which never changes: where its requests go and what they
+   * say they are (proxy/). Absent in records cached before modes existed: live.
+   */
+  mode?: KeyMode;
+  /**
+   * Its restrictions as of when the record was read (absent: none). The gate
+   * decides by its live policy; these say whether a sending request's body
+   * must be read before asking it (restrictions/inspection.ts), and decide
+   * in fail-open mode.
+   */
+  allowedIps?: string[] | null;
+  allowedSenderDomains?: string[] | null;
 }
 
 /** An isolate's cache entry for a prefix: the record (null: D1 has none) and the secret once verified. */
@@ -66,6 +80,9 @@ async function selectRecord(db: Database, where: SQL): Promise<KeyRecord | null>
     accountDisabled: row.accountDisabled,
     keyVersion: key.updatedAt.getTime(),
     accountVersion: row.accountUpdatedAt.getTime(),
+    mode: key.mode,
+    allowedIps: key.allowedIps,
+    allowedSenderDomains: key.allowedSenderDomains,
   };
 }
 

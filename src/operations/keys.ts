@@ -21,6 +21,7 @@ import { ApiError } from "../errors";
 import { newId } from "../ids";
 import { issueKey } from "../keys/issue";
 import { forgetKey } from "../keys/lookup";
+import type { KeyMode } from "../keys/mode";
 import { liveKeySql } from "../keys/status";
 import { keyRef, newEvent, type WebhookEvent, type WebhookEventType } from "../webhooks/events";
 import { deliveryInsertIf, enqueue, wrote } from "../webhooks/outbox";
@@ -32,9 +33,15 @@ export interface KeyInput {
   expiresAt?: Date | null;
   scopes?: string[];
   rateLimit?: RateLimit | null;
+  /** Fixed at creation (CONTRACT §8); default `live`. */
+  mode?: KeyMode;
+  /** Canonical, as the restriction rules give them (restrictions/rules.ts); null or absent: any. */
+  allowedIps?: string[] | null;
+  allowedSenderDomains?: string[] | null;
 }
 
-export type KeyChanges = Partial<KeyInput>;
+/** What a key's update may change: everything but its mode. */
+export type KeyChanges = Partial<Omit<KeyInput, "mode">>;
 
 const PREFIX_ATTEMPTS = 3;
 
@@ -56,6 +63,9 @@ async function newKeyRow(config: Config, accountId: string, input: KeyInput, now
     leakedAt: null,
     leakDismissedAt: null,
     expiryNotice: null,
+    mode: input.mode ?? "live",
+    allowedIps: input.allowedIps ?? null,
+    allowedSenderDomains: input.allowedSenderDomains ?? null,
     createdAt: now,
     updatedAt: now,
   };
@@ -327,6 +337,8 @@ export async function updateKey(
         expiresAt: changes.expiresAt,
         ...(changesExpiry && { expiryNotice: null }),
         ...rateLimitColumns(changes.rateLimit),
+        allowedIps: changes.allowedIps,
+        allowedSenderDomains: changes.allowedSenderDomains,
         updatedAt: new Date(),
       })
       .where(theKey)
@@ -421,7 +433,7 @@ export async function revokeKey(
 }
 
 /**
- * Issues a successor with the same name, scopes, limit and expiry; the old
+ * Issues a successor with the same name, scopes, limit, expiry, mode and restrictions; the old
  * key keeps working for `gracePeriodSeconds`, then expires for good (it is
  * marked rotated out, and a second rotation is a 409 before anything is told
  * or written). While both live they share the old key's rate-limit budget,
@@ -497,13 +509,19 @@ export async function rotateKey(
   return outcome.created;
 }
 
-/** What a successor takes from the key it replaces. An already-expired key's successor is not born expired. */
+/**
+ * What a successor takes from the key it replaces: name, scopes, limit,
+ * expiry, mode and restrictions. An already-expired key's successor is not born expired.
+ */
 function inherited(old: ApiKey, now: Date): KeyInput {
   return {
     name: old.name,
     scopes: old.scopes,
     expiresAt: old.expiresAt && old.expiresAt > now ? old.expiresAt : null,
     rateLimit: rateLimitOf(old.rateLimitLimit, old.rateLimitWindowSeconds),
+    mode: old.mode,
+    allowedIps: old.allowedIps,
+    allowedSenderDomains: old.allowedSenderDomains,
   };
 }
 

@@ -57,7 +57,8 @@ export async function readAtMost(
   return body;
 }
 
-async function readAll(stream: ReadableStream<Uint8Array>, max: number): Promise<Uint8Array> {
+/** The whole stream, or a 413 the moment it grows past `max` (the stream is cancelled). */
+export async function readAll(stream: ReadableStream<Uint8Array>, max: number): Promise<Uint8Array> {
   const body = await readAtMost(stream.getReader(), max);
   if (!body) throw tooLarge();
   return body;
@@ -81,16 +82,26 @@ export function assertDeclaredSize(request: Request, maxBytes: number): number |
 
 /**
  * Checks the body against MAX_BODY_BYTES and decides how it travels and is
- * signed; `buffered`: read and hashed whatever its length (an idempotent
+/**
+ * Checks the body against MAX_BODY_BYTES and decides how it travels and is
+ * signed. `buffered`: read and hashed whatever its length (an idempotent
  * request's fingerprint needs the SHA-256 before anything is forwarded).
+ * `read`: the body as a sender check already read it
+ * (restrictions/inspection.ts), whatever its length: forwarded and signed as read.
  */
-export async function prepareBody(request: Request, maxBytes: number, buffered = false): Promise<PreparedBody> {
+export async function prepareBody(
+  request: Request,
+  maxBytes: number,
+  how: { buffered?: boolean; read?: Uint8Array } = {},
+): Promise<PreparedBody> {
+  const { buffered = false, read } = how;
   if (request.body === null) return NO_BODY;
   if (request.method === "GET" || request.method === "HEAD") {
     // fetch cannot send a body with these: an empty one (a client's "Content-Length: 0") is dropped, any other refused.
-    if ((await readAll(request.body, maxBytes)).byteLength === 0) return NO_BODY;
+    if ((read ?? (await readAll(request.body, maxBytes))).byteLength === 0) return NO_BODY;
     throw new ApiError("BAD_REQUEST", "body: a GET or HEAD request cannot have a body");
   }
+  if (read) return { body: read, contentSha256: await sha256Hex(read) };
   const length = assertDeclaredSize(request, maxBytes);
   const streamed = !buffered && length !== null && length > SIGNED_BODY_MAX_BYTES;
   if (streamed) return { body: request.body, contentSha256: UNSIGNED_PAYLOAD };

@@ -9,7 +9,7 @@
  * every header whose name holds a `_` (as nginx does by default: CGI and WSGI
  * read `X_Forwarded_For` as `X-Forwarded-For`, both as HTTP_X_FORWARDED_FOR,
  * so an underscore spelling would slip past every rule above); then set the
- * caller's identity, X-Forwarded-* rebuilt from what the edge knows, and the
+ * caller's identity (account, key, the key's mode), X-Forwarded-* rebuilt from what the edge knows, and the
  * W3C `traceparent` of the gateway's span (trace.ts). On the way back: drop
  * the hop-by-hop headers again; everything else is the origin's, untouched.
  *
@@ -65,6 +65,8 @@ const fromClientOnly = (name: string) =>
 export interface Identity {
   accountId: string;
   keyId: string;
+  /** The key's mode, sent as X-MoMail-Mode (and signed: sign.ts). */
+  mode: "live" | "test";
   requestId: string;
   trace: Trace;
   clientIp: string | null;
@@ -78,6 +80,7 @@ export function upstreamRequestHeaders(incoming: Headers, identity: Identity): H
   deleteHopByHop(incoming, headers, fromClientOnly);
   headers.set("x-momail-account-id", identity.accountId);
   headers.set("x-momail-key-id", identity.keyId);
+  headers.set("x-momail-mode", identity.mode);
   headers.set("x-request-id", identity.requestId);
   headers.set("traceparent", identity.trace.traceparent);
   // A tracestate without a valid traceparent is discarded (W3C Trace Context); beside one it goes on unchanged.

@@ -5,12 +5,15 @@
  * upstream's base path, the method and the body, signed over the path the
  * origin receives; streams the origin's answer back with redirects passed through.
  * Unreachable origin: 502; no response headers within UPSTREAM_TIMEOUT_MS:
- * 504 and the origin request aborted. Nothing is retried.
+ * 504 and the origin request aborted. Nothing is retried. A test key's
+ * requests go to SANDBOX_UPSTREAM_URL when it is set; every request says the
+ * key's mode in `X-MoMail-Mode`, under the signature (CONTRACT §2, §8).
  */
 import type { Config } from "../config";
 import type { RequestContext } from "../context";
 import { TIMED_OUT, withDeadline } from "../deadline";
 import { ApiError } from "../errors";
+import { type KeyMode, modeOf } from "../keys/mode";
 import type { KeyRecord } from "../keys/records";
 import type { Target } from "../url";
 import { type PreparedBody, prepareBody } from "./body";
@@ -37,16 +40,18 @@ function parseUpstream(configured: string): Upstream {
 }
 
 /**
- * The upstream for a `/v1/{resource}...` request: its route if UPSTREAM_ROUTES
- * names the resource, else UPSTREAM_URL. `resource` is as routes match it
+ * The upstream for a `/v1/{resource}...` request: for a test key,
+ * SANDBOX_UPSTREAM_URL when it is set (whatever the resource); else its route
+ * if UPSTREAM_ROUTES names the resource, else UPSTREAM_URL. `resource` is as routes match it
  * (routes.ts `routeResource`, which `Target.resource` holds), and the
  * configured names were normalised the same way at load, so `/v1/Messages`
  * and `/v1/messages.json` go where `/v1/messages` goes.
  */
-export function upstreamFor(config: Config, resource: string): Upstream {
+export function upstreamFor(config: Config, resource: string, mode: KeyMode = "live"): Upstream {
   // Own properties only: `constructor` or `__proto__` must not be read off Object.prototype.
   const routes = config.UPSTREAM_ROUTES;
-  const configured = Object.hasOwn(routes, resource) ? (routes[resource] as string) : config.UPSTREAM_URL;
+  const sandbox = mode === "test" ? config.SANDBOX_UPSTREAM_URL : undefined;
+  const configured = sandbox ?? (Object.hasOwn(routes, resource) ? (routes[resource] as string) : config.UPSTREAM_URL);
   let upstream = upstreams.get(configured);
   if (!upstream) {
     upstream = parseUpstream(configured);
@@ -70,30 +75,37 @@ async function fetchWithTimeout(url: string, init: RequestInit, timeoutMs: numbe
 /**
  * Forwards a checked request for `key` and returns the origin's response as
  * the client gets it (the caller adds its own headers: the copy is mutable).
- * `prepared`: the body, if the caller has read it already (prepareBody).
+ * `body`: the body, if the caller has read it already: as prepared
+ * (prepareBody: an idempotent request's), or as a sender check read it
+ * (restrictions/inspection.ts), forwarded and signed as read.
  */
 export async function forward(
   rc: Pick<RequestContext, "config" | "requestId" | "trace">,
   request: Request,
   target: Target,
   key: KeyRecord,
-  prepared?: PreparedBody,
+  body?: PreparedBody | Uint8Array,
 ): Promise<Response> {
   const { config, requestId, trace } = rc;
   const { pathAndQuery } = target;
-  const upstream = upstreamFor(config, target.resource);
+  const mode = modeOf(key);
+  const upstream = upstreamFor(config, target.resource, mode);
   const headers = upstreamRequestHeaders(request.headers, {
     accountId: key.accountId,
     keyId: key.id,
+    mode,
     requestId,
     trace,
     clientIp: request.headers.get("cf-connecting-ip"),
     proto: target.proto,
     host: request.headers.get("host") ?? target.host,
   });
-  const body = prepared ?? (await prepareBody(request, config.MAX_BODY_BYTES));
+  const prepared =
+    body instanceof Uint8Array
+      ? await prepareBody(request, config.MAX_BODY_BYTES, { read: body })
+      : (body ?? (await prepareBody(request, config.MAX_BODY_BYTES)));
   // A bodiless request's Content-Length (some clients send "0" on a GET) would make fetch refuse it.
-  if (body.body === null) headers.delete("content-length");
+  if (prepared.body === null) headers.delete("content-length");
   await signRequest(headers, config.ORIGIN_SIGNING_SECRET, {
     method: target.method,
     // Exactly what the origin's request line will carry: the base path, then the client's path and query.
@@ -101,11 +113,12 @@ export async function forward(
     accountId: key.accountId,
     keyId: key.id,
     requestId,
-    contentSha256: body.contentSha256,
+    mode,
+    contentSha256: prepared.contentSha256,
   });
   const origin = await fetchWithTimeout(
     upstream.prefix + pathAndQuery,
-    { method: target.method, headers, body: body.body, redirect: "manual" },
+    { method: target.method, headers, body: prepared.body, redirect: "manual" },
     config.UPSTREAM_TIMEOUT_MS,
   );
   return downstreamResponse(origin);

@@ -7,16 +7,24 @@
  * The gateway signs every forwarded request with HMAC-SHA-256 under the
  * shared ORIGIN_SIGNING_SECRET over: a version tag, the timestamp, a nonce,
  * the method, the path and query exactly as the origin receives them (an
- * upstream's base path included), the account id, the key id, the request id
- * and the body's SHA-256 (or UNSIGNED-PAYLOAD for bodies too large to buffer,
- * see the README). It sends them in one header,
+ * upstream's base path included), the account id, the key id, the request
+ * id, the key's mode (`live` or `test`) and the body's SHA-256 (or
+ * UNSIGNED-PAYLOAD for bodies too large to buffer, see the README). It sends
+ * them in one header,
  *
- *   X-MoMail-Signature: t=<epoch seconds>,nonce=<uuid>,body=<sha256 hex>,v1=<hmac hex>
+ *   X-MoMail-Signature: t=<epoch seconds>,nonce=<uuid>,body=<sha256 hex>,v2=<hmac hex>
  *
- * beside X-MoMail-Account-Id, X-MoMail-Key-Id and X-Request-Id. A request is
- * accepted only if the signature matches (compared in constant time), its
- * timestamp is within the replay window (default 60 s) and, with a verifier
- * from `createVerifier`, its nonce has not been seen before.
+ * beside X-MoMail-Account-Id, X-MoMail-Key-Id, X-MoMail-Mode and
+ * X-Request-Id. A request is accepted only if the signature matches
+ * (compared in constant time), its timestamp is within the replay window
+ * (default 60 s) and, with a verifier from `createVerifier`, its nonce has not
+ * been seen before. The result says the key's mode: an origin sends nothing
+ * for real on a `test` request.
+ *
+ * Signatures of the first version (`v1=`, no mode), which gateways sent
+ * before test keys existed, are refused ("unsupported-version") unless
+ * `acceptV1` is set: only while a gateway that predates modes may still be
+ * running (see the README's upgrade order). A v1 request is then `live`.
  *
  * The replay memory never forgets a nonce while its timestamp is still
  * accepted. It holds at most `maxNonces` (default 100,000) nonces; when it is
@@ -46,8 +54,13 @@ export const SIGNATURE_HEADER = "x-momail-signature";
 export const ACCOUNT_HEADER = "x-momail-account-id";
 export const KEY_HEADER = "x-momail-key-id";
 export const REQUEST_ID_HEADER = "x-request-id";
+export const MODE_HEADER = "x-momail-mode";
 export const UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD";
-const VERSION = "MOMAIL-HMAC-SHA256-v1";
+const VERSION = "MOMAIL-HMAC-SHA256-v2";
+const VERSION_1 = "MOMAIL-HMAC-SHA256-v1";
+
+/** The mode of the key a request was made with: `test` requests must not act for real. */
+export type Mode = "live" | "test";
 
 export interface SignedFields {
   timestamp: string;
@@ -58,6 +71,8 @@ export interface SignedFields {
   accountId: string;
   keyId: string;
   requestId: string;
+  /** The key's mode, as X-MoMail-Mode says it. */
+  mode: Mode;
   /** Lowercase hex SHA-256 of the body (of the empty body if none), or UNSIGNED-PAYLOAD. */
   contentSha256: string;
 }
@@ -73,7 +88,24 @@ export function canonicalString(fields: SignedFields): string {
     fields.accountId,
     fields.keyId,
     fields.requestId,
+    fields.mode,
     fields.contentSha256,
+  ].join("\n");
+}
+
+/** The string a first-version signature covers: the same without the mode (read only with `acceptV1`). */
+function canonicalStringV1(fields: Omit<SignedFields, "mode">): string {
+  const { timestamp, nonce, method, pathAndQuery, accountId, keyId, requestId, contentSha256 } = fields;
+  return [
+    VERSION_1,
+    timestamp,
+    nonce,
+    method.toUpperCase(),
+    pathAndQuery,
+    accountId,
+    keyId,
+    requestId,
+    contentSha256,
   ].join("\n");
 }
 
@@ -82,19 +114,26 @@ export function signatureHeader(
   fields: Pick<SignedFields, "timestamp" | "nonce" | "contentSha256">,
   mac: string,
 ): string {
-  return `t=${fields.timestamp},nonce=${fields.nonce},body=${fields.contentSha256},v1=${mac}`;
+  return `t=${fields.timestamp},nonce=${fields.nonce},body=${fields.contentSha256},v2=${mac}`;
 }
 
-const SIGNATURE_PATTERN = /^t=(\d+),nonce=([\w-]+),body=([0-9a-f]{64}|UNSIGNED-PAYLOAD),v1=([0-9a-f]{64})$/;
+const SIGNATURE_PATTERN = /^t=(\d+),nonce=([\w-]+),body=([0-9a-f]{64}|UNSIGNED-PAYLOAD),v([12])=([0-9a-f]{64})$/;
 
-/** The parts of an X-MoMail-Signature header, or null if it is not one. */
+/** The parts of an X-MoMail-Signature header (`version` 2, or 1 for a gateway before modes), or null if it is not one. */
 export function parseSignatureHeader(
   value: string,
-): { timestamp: string; nonce: string; contentSha256: string; mac: string } | null {
+): { timestamp: string; nonce: string; contentSha256: string; version: 1 | 2; mac: string } | null {
   const match = SIGNATURE_PATTERN.exec(value);
   if (!match) return null;
-  const [, timestamp, nonce, contentSha256, mac] = match as unknown as [string, string, string, string, string];
-  return { timestamp, nonce, contentSha256, mac };
+  const [, timestamp, nonce, contentSha256, version, mac] = match as unknown as string[] as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
+  return { timestamp, nonce, contentSha256, version: version === "1" ? 1 : 2, mac };
 }
 
 /** Lowercase hex HMAC-SHA-256 of the canonical string under `secret`. */
@@ -116,16 +155,28 @@ export function assertUsableSecret(secret: unknown): asserts secret is string {
 }
 
 export type VerifyResult =
-  | { ok: true; accountId: string; keyId: string; requestId: string; timestamp: number; nonce: string }
+  | { ok: true; accountId: string; keyId: string; requestId: string; mode: Mode; timestamp: number; nonce: string }
   | {
       ok: false;
-      reason: "missing-headers" | "expired" | "bad-signature" | "body-mismatch" | "replayed" | "replay-cache-full";
+      reason:
+        | "missing-headers"
+        | "unsupported-version"
+        | "expired"
+        | "bad-signature"
+        | "body-mismatch"
+        | "replayed"
+        | "replay-cache-full";
     };
 
 export interface VerifyOptions {
   secret: string;
   /** Accepted clock difference either way, in seconds (default 60). */
   toleranceSeconds?: number;
+  /**
+   * Also accept first-version signatures (`v1=`, no mode), read as `live`:
+   * only while upgrading from a gateway that predates test keys (README).
+   */
+  acceptV1?: boolean;
   /** The current time in epoch ms (for tests). */
   now?: number;
 }
@@ -147,6 +198,10 @@ export async function verifySignature(parts: SignedRequestParts, options: Verify
   const get = (name: string) => parts.header(name) ?? "";
   const signature = parseSignatureHeader(get(SIGNATURE_HEADER));
   if (!signature) return { ok: false, reason: "missing-headers" };
+  if (signature.version === 1 && !options.acceptV1) return { ok: false, reason: "unsupported-version" };
+  // A first-version request predates modes: every key was live then. Otherwise the signed header says.
+  const mode = signature.version === 1 ? "live" : get(MODE_HEADER);
+  if (mode !== "live" && mode !== "test") return { ok: false, reason: "missing-headers" };
   const fields: SignedFields = {
     timestamp: signature.timestamp,
     nonce: signature.nonce,
@@ -155,19 +210,24 @@ export async function verifySignature(parts: SignedRequestParts, options: Verify
     accountId: get(ACCOUNT_HEADER),
     keyId: get(KEY_HEADER),
     requestId: get(REQUEST_ID_HEADER),
+    mode,
     contentSha256: signature.contentSha256,
   };
   const timestamp = Number(fields.timestamp);
   const now = options.now ?? Date.now();
   if (Math.abs(now / 1000 - timestamp) > (options.toleranceSeconds ?? 60)) return { ok: false, reason: "expired" };
-  if (!timingSafeEqual(await computeSignature(options.secret, fields), signature.mac)) {
+  const expected =
+    signature.version === 1
+      ? await hmacHex(options.secret, canonicalStringV1(fields))
+      : await computeSignature(options.secret, fields);
+  if (!timingSafeEqual(expected, signature.mac)) {
     return { ok: false, reason: "bad-signature" };
   }
   if (fields.contentSha256 !== UNSIGNED_PAYLOAD && (await sha256Hex(parts.body ?? "")) !== fields.contentSha256) {
     return { ok: false, reason: "body-mismatch" };
   }
   const { accountId, keyId, requestId, nonce } = fields;
-  return { ok: true, accountId, keyId, requestId, timestamp, nonce };
+  return { ok: true, accountId, keyId, requestId, mode, timestamp, nonce };
 }
 
 /** The path and query of an absolute URL as written, a lone "?" included (URL.search drops it). */

@@ -33,6 +33,9 @@ describe("POST /admin/accounts/{accountId}/keys", () => {
       key: expect.stringMatching(/^mk_[a-z0-9]{8}_[A-Za-z0-9]{24}$/),
       scopes: ["domains:read", "messages:write"],
       rateLimit: { limit: 50, windowSeconds: 10 },
+      mode: "live",
+      allowedIps: null,
+      allowedSenderDomains: null,
       createdAt: expect.any(String),
       expiresAt,
     });
@@ -72,7 +75,7 @@ describe("POST /admin/accounts/{accountId}/keys", () => {
     ],
     ["a past expiresAt", { name: "k", expiresAt: "2001-01-01T00:00:00Z" }, "expiresAt: must be in the future"],
     ["a numeric expiresAt", { name: "k", expiresAt: 1893456000000 }, "expiresAt:"],
-    ["a malformed scope", { name: "k", scopes: ["domains:delete"] }, "scopes.0:"],
+    ["a malformed scope", { name: "k", scopes: ["domains:delete"] }, "scopes[0]:"],
     ["an empty scope list", { name: "k", scopes: [] }, "scopes: must list at least one scope"],
     ["a repeated scope", { name: "k", scopes: ["a:read", "a:read"] }, "scopes: must not repeat a scope"],
     ["a bad rate limit", { name: "k", rateLimit: { limit: -1, windowSeconds: 60 } }, "rateLimit.limit:"],
@@ -110,7 +113,20 @@ describe("GET /admin/accounts/{accountId}/keys", () => {
     const { data } = JSON.parse(text) as { data: Array<Record<string, unknown>> };
     expect(data.map((k) => k.id).sort()).toEqual([first.id, second.id].sort());
     expect(Object.keys(data[0] ?? {}).sort()).toEqual(
-      ["createdAt", "expiresAt", "id", "lastUsedAt", "leakedAt", "name", "prefix", "rateLimit", "scopes"].sort(),
+      [
+        "allowedIps",
+        "allowedSenderDomains",
+        "createdAt",
+        "expiresAt",
+        "id",
+        "lastUsedAt",
+        "leakedAt",
+        "mode",
+        "name",
+        "prefix",
+        "rateLimit",
+        "scopes",
+      ].sort(),
     );
     expect(data.find((k) => k.id === second.id)).toMatchObject({
       name: "second",

@@ -110,4 +110,35 @@ describe("parseConfig", () => {
     const config = parseConfig({ ...production, UPSTREAM_ROUTES: '{"messages": "https://messages.internal/"}' });
     expect(config.UPSTREAM_ROUTES).toEqual({ messages: "https://messages.internal" });
   });
+
+  it("takes SANDBOX_UPSTREAM_URL as it takes UPSTREAM_URL, and leaves it unset by default", () => {
+    expect(parseConfig(production).SANDBOX_UPSTREAM_URL).toBeUndefined();
+    expect(parseConfig({ ...production, SANDBOX_UPSTREAM_URL: "https://sandbox.momail.internal/" })).toMatchObject({
+      SANDBOX_UPSTREAM_URL: "https://sandbox.momail.internal",
+    });
+    expect(() => parseConfig({ ...production, SANDBOX_UPSTREAM_URL: "ftp://sandbox" })).toThrow(
+      "SANDBOX_UPSTREAM_URL: must be an absolute http(s) URL",
+    );
+  });
+
+  it("reads SENDING_ROUTES as routes are matched (default: POST /v1/emails and /v1/emails/batch)", () => {
+    const byDefault = parseConfig(production);
+    expect(byDefault.SENDING_ROUTES).toEqual(["POST /v1/emails", "POST /v1/emails/batch"]);
+    expect(byDefault.SENDER_CHECK_MAX_BYTES).toBe(1_048_576);
+    expect(byDefault.isSendingRoute("POST", "/v1/Emails.json")).toBe(true);
+    expect(byDefault.isSendingRoute("post", "/v1/emails/batch/")).toBe(true);
+    expect(byDefault.isSendingRoute("PUT", "/v1/emails")).toBe(false);
+    expect(byDefault.isSendingRoute("POST", "/v1/emails/1")).toBe(false);
+    const custom = parseConfig({ ...production, SENDING_ROUTES: '["post /v1/Messages", "* /v1/outbox"]' });
+    expect(custom.isSendingRoute("POST", "/v1/messages")).toBe(true);
+    expect(custom.isSendingRoute("PATCH", "/v1/outbox")).toBe(true);
+    expect(custom.isSendingRoute("POST", "/v1/emails")).toBe(false);
+    expect(() => parseConfig({ ...production, SENDING_ROUTES: "POST /v1/emails" })).toThrow(
+      'SENDING_ROUTES: must be a JSON array of "METHOD /v1/path" routes',
+    );
+    expect(() => parseConfig({ ...production, SENDING_ROUTES: '["POST /emails", "*"]' })).toThrow(
+      'SENDING_ROUTES: "POST /emails": must be "METHOD /v1/path"; SENDING_ROUTES: "*": must be "METHOD /v1/path"',
+    );
+    expect(() => parseConfig({ ...production, SENDER_CHECK_MAX_BYTES: "12" })).toThrow(/SENDER_CHECK_MAX_BYTES/);
+  });
 });

@@ -7,7 +7,9 @@
  * event delivered and verified), Usage after real traffic, and the Audit
  * log of what the test did, page by page; axe-core on every page of the
  * dashboard, in each of its states (a refused form, a notice, a secret shown
- * and shown already, a confirmation, an error page signed in and out);
+ * and shown already, a confirmation, an error page signed in and out); a
+ * test key and a restricted key created through the form and used against
+ * the running gateway, and a key's restrictions changed on its page;
  * keyboard-only use of Create New Key; and screenshots of the pages
  * (`npm run screenshots` keeps them in docs/). Each test has a browser
  * context of its own, signed in (the first and the last sign in themselves),
@@ -98,6 +100,12 @@ describe.skipIf(skipWithoutChromium())("the dashboard in Chromium", () => {
     });
     billingKey = billing.key;
     await stack.admin("POST", `/accounts/${accountId}/keys`, { name: "CI pipeline", scopes: ["*:read"] });
+    // Keys with the list's Test and Restricted marks, whatever test runs first.
+    await stack.admin("POST", `/accounts/${accountId}/keys`, { name: "Staging", mode: "test" });
+    await stack.admin("POST", `/accounts/${accountId}/keys`, {
+      name: "Newsletter",
+      allowedSenderDomains: ["news.acme.test"],
+    });
     browser = await launchChromium();
     context = await newContext();
     page = await context.newPage();
@@ -214,13 +222,20 @@ describe.skipIf(skipWithoutChromium())("the dashboard in Chromium", () => {
     });
     expect(ring).toBe(true);
     const order: string[] = [];
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < 6; i++) {
       await page.keyboard.press("Tab");
       order.push(
         await page.evaluate(() => document.activeElement?.id || document.activeElement?.textContent?.trim() || ""),
       );
     }
-    expect(order).toEqual(["access-domains", "access-messages", "Create key"]);
+    expect(order).toEqual([
+      "access-domains",
+      "access-messages",
+      "mode-live",
+      "allowedIps",
+      "allowedSenderDomains",
+      "Create key",
+    ]);
     await page.keyboard.press("Enter");
     await page.getByRole("heading", { name: "Your new API key" }).waitFor();
     const key = await page.getByLabel("API key", { exact: true }).inputValue();
@@ -239,12 +254,74 @@ describe.skipIf(skipWithoutChromium())("the dashboard in Chromium", () => {
     await page.getByRole("button", { name: "Create key" }).click();
     await page.getByText("Give the key read or read and write access").waitFor();
     await expectAccessible("create new key, refused");
-    await page.getByLabel("domains").selectOption("read");
+    await page.getByLabel("domains", { exact: true }).selectOption("read");
     await page.getByRole("button", { name: "Create key" }).click();
     await page.getByRole("heading", { name: "Your new API key" }).waitFor();
     const key = await page.getByLabel("API key", { exact: true }).inputValue();
     expect(await status(key)).toBe(200);
     expect(await status(key, "POST")).toBe(403);
+  });
+
+  it("creates a test key and a restricted key through the form and uses them; changes a key's restrictions on its page", async () => {
+    await page.goto(url("/dashboard/settings/api-keys/new"));
+    await page.getByLabel("Name").fill("CI sandbox");
+    await page.getByLabel("Test", { exact: true }).check();
+    await page.getByRole("button", { name: "Create key" }).click();
+    await page.getByRole("heading", { name: "Your new API key" }).waitFor();
+    const testKey = await page.getByLabel("API key", { exact: true }).inputValue();
+    const sandboxed = await fetch(url("/v1/domains"), { headers: { "X-API-Key": testKey } });
+    expect(sandboxed.status).toBe(200);
+    const seen = (await sandboxed.json()) as { path: string; headers: Record<string, string>; signature: string };
+    expect(seen).toMatchObject({ path: "/sandbox/v1/domains", signature: "ok" });
+    expect(seen.headers["x-momail-mode"]).toBe("test");
+    // The address the gateway sees this machine at (CF-Connecting-IP), as it told the sandbox.
+    const clientIp = seen.headers["x-forwarded-for"] as string;
+    expect(clientIp).toMatch(/^[0-9a-f.:]+$/);
+
+    await page.goto(url("/dashboard/settings/api-keys/new"));
+    await page.getByLabel("Name").fill("Transactional sender");
+    await page.getByLabel("Allowed IP addresses").fill(`${clientIp}
+10.0.0.300`);
+    await page.getByLabel("Allowed sender domains").fill("acme.test");
+    await page.getByRole("button", { name: "Create key" }).click();
+    await page.getByText("Line 2:").waitFor();
+    await expectAccessible("create new key, a restriction refused");
+    await page.getByLabel("Allowed IP addresses").fill(`${clientIp}
+203.0.113.0/24`);
+    await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+    await screenshot(page, "create-key-restricted");
+    await page.getByRole("button", { name: "Create key" }).click();
+    await page.getByRole("heading", { name: "Your new API key" }).waitFor();
+    const restricted = await page.getByLabel("API key", { exact: true }).inputValue();
+    const email = (from: string) =>
+      fetch(url("/v1/emails"), {
+        method: "POST",
+        headers: { "X-API-Key": restricted, "Content-Type": "application/json" },
+        body: JSON.stringify({ from, to: "someone@example.com", subject: "Hello" }),
+      });
+    expect((await email("Acme <hello@mail.acme.test>")).status).toBe(202);
+    const refused = await email("ceo@evil.test");
+    expect(refused.status).toBe(403);
+    expect(await refused.json()).toMatchObject({ error: { message: "This API key cannot send from this domain" } });
+    expect(await status(restricted)).toBe(200);
+
+    await page.goto(url("/dashboard/settings/api-keys"));
+    expect(await row("CI sandbox").getByText("Test", { exact: true }).count()).toBe(1);
+    expect(await row("Transactional sender").getByText("Restricted: IPs, senders").count()).toBe(1);
+    await expectAccessible("api keys with test and restricted keys");
+
+    await row("Transactional sender").getByRole("link", { name: "Restrictions" }).click();
+    await page.getByRole("heading", { name: "Key restrictions" }).waitFor();
+    await expectAccessible("key restrictions");
+    await page.getByLabel("Allowed IP addresses").fill("203.0.113.7");
+    await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+    await screenshot(page, "key-restrictions");
+    await page.getByRole("button", { name: "Save restrictions" }).click();
+    await page.waitForURL("**/dashboard/settings/api-keys?restricted=*");
+    await page.getByText("They apply from its next request.").waitFor();
+    await expectAccessible("api keys after restrictions saved");
+    // The very next request, from this machine: no longer an allowed address.
+    expect(await status(restricted)).toBe(403);
   });
 
   it("renames a key in place from the list", async () => {

@@ -86,6 +86,39 @@ function scopesVerdict(value: unknown): Verdict {
   return new Set(value).size === value.length;
 }
 
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+/** Whether the URL parser reads `text` as an IPv6 address (an independent reading of RFC 4291's forms). */
+function urlIpv6(text: string): boolean {
+  if (!/^[0-9a-fA-F:.]+$/.test(text)) return false;
+  try {
+    new URL(`http://[${text}]/`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** An address or range: a plain IPv4 or IPv6 address is accepted, anything with a space or a letter past f refused. */
+function ipEntryVerdict(value: unknown): Verdict {
+  if (typeof value !== "string") return false;
+  if (IPV4.test(value) || (!value.includes(".") && urlIpv6(value))) return true;
+  if (value === "" || /[\sg-zG-Z%]/.test(value) || value.split("/").length > 2) return false;
+  return undefined;
+}
+
+/** Lowercase ASCII labels with a letter TLD: accepted; empty labels, spaces, `@`, `*`: refused. */
+function domainEntryVerdict(value: unknown): Verdict {
+  if (typeof value !== "string") return false;
+  if (/^([a-z0-9]{1,20}\.){1,3}[a-z]{2,6}$/.test(value)) return true;
+  if (value === "" || /\s|@|\*|\.\.|^\.|\/|:/.test(value)) return false;
+  return undefined;
+}
+
+/** A list of 1 to 20 entries, each `entry`. */
+const listVerdict = (entry: (value: unknown) => Verdict) => (value: unknown) =>
+  Array.isArray(value) && value.length >= 1 && value.length <= 20 ? allOf(value.map(entry)) : false;
+
 const SIMPLE_EMAIL = /^[a-z0-9]{1,20}@[a-z0-9]{1,20}\.[a-z]{2,6}$/i;
 
 function emailVerdict(value: unknown): Verdict {
@@ -145,12 +178,19 @@ const SPECS = {
     expiresAt: { verdict: expiresVerdict, nullable: true },
     scopes: { verdict: scopesVerdict },
     rateLimit: { verdict: rateLimitVerdict, nullable: true },
+    mode: { verdict: (value: unknown) => value === "live" || value === "test" },
+    allowedIps: { verdict: listVerdict(ipEntryVerdict), nullable: true },
+    allowedSenderDomains: { verdict: listVerdict(domainEntryVerdict), nullable: true },
   },
   updateKey: {
     name: { verdict: nameVerdict },
     expiresAt: { verdict: expiresVerdict, nullable: true },
     scopes: { verdict: scopesVerdict },
     rateLimit: { verdict: rateLimitVerdict, nullable: true },
+    allowedIps: { verdict: listVerdict(ipEntryVerdict), nullable: true },
+    allowedSenderDomains: { verdict: listVerdict(domainEntryVerdict), nullable: true },
+    // A key's mode is fixed when it is created.
+    mode: { verdict: () => false, nullable: false },
   },
   rotate: {
     gracePeriodSeconds: { verdict: (value: unknown) => intIn(value, 0, MAX_GRACE_SECONDS) },
@@ -314,6 +354,38 @@ const SCOPES = values(
   fc.uniqueArray(scope, { minLength: 51, maxLength: 60 }),
   fc.constantFrom<unknown>([], "*", ["*", "*"], ["domains:read", "domains:read"], [1], [["*"]]),
 );
+
+/** Addresses already in canonical form (what is stored is what was sent), and forms that are none. */
+const canonicalIp = fc.oneof(
+  fc.tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.integer({ min: 1, max: 255 })).map((p) => p.join(".")),
+  fc
+    .array(fc.nat(0xffff), { minLength: 8, maxLength: 8 })
+    .map((groups) => new URL(`http://[${groups.map((g) => g.toString(16)).join(":")}]/`).hostname.slice(1, -1))
+    .filter((address) => !address.startsWith("::ffff:")),
+);
+const ALLOWED_IPS = values(
+  fc.oneof(fc.constant(null), fc.uniqueArray(canonicalIp, { minLength: 1, maxLength: 20 })),
+  fc.array(fc.oneof(canonicalIp, fc.constantFrom("10.0.0.300", "010.0.0.1", "fe80::1%eth0", "10.0.0.1 ", "")), {
+    maxLength: 4,
+  }),
+  fc.uniqueArray(canonicalIp, { minLength: 21, maxLength: 25 }),
+  fc.constantFrom<unknown>([], "10.0.0.1", [["10.0.0.1"]], [10]),
+);
+const canonicalDomain = fc
+  .tuple(
+    fc.array(fc.stringMatching(/^[a-z0-9]{1,20}$/), { minLength: 1, maxLength: 3 }),
+    fc.stringMatching(/^[a-z]{2,6}$/),
+  )
+  .map(([labels, tld]) => [...labels, tld].join("."));
+const ALLOWED_DOMAINS = values(
+  fc.oneof(fc.constant(null), fc.uniqueArray(canonicalDomain, { minLength: 1, maxLength: 20 })),
+  fc.array(fc.oneof(canonicalDomain, fc.constantFrom("acme..test", "*.acme.test", "x@acme.test", "acme test", "")), {
+    maxLength: 4,
+  }),
+  fc.uniqueArray(canonicalDomain, { minLength: 21, maxLength: 25 }),
+  fc.constantFrom<unknown>([], "acme.test", [["acme.test"]]),
+);
+const MODE = values(fc.constantFrom("live", "test"), fc.constantFrom<unknown>("LIVE", "sandbox", "", 1));
 
 const simpleEmail = fc
   .tuple(
@@ -752,7 +824,15 @@ describe("admin API, fuzzed JSON bodies", () => {
   });
 
   it("POST /accounts/{id}/keys creates exactly the key asked for, or nothing", async () => {
-    const body = objectOf({ name: NAME, expiresAt: EXPIRES_AT, scopes: SCOPES, rateLimit: RATE_LIMIT });
+    const body = objectOf({
+      name: NAME,
+      expiresAt: EXPIRES_AT,
+      scopes: SCOPES,
+      rateLimit: RATE_LIMIT,
+      mode: MODE,
+      allowedIps: ALLOWED_IPS,
+      allowedSenderDomains: ALLOWED_DOMAINS,
+    });
     await fc.assert(
       fc.asyncProperty(body, framing, accountRef, async (input, frame, ref) => {
         const before = await snapshot();
@@ -770,6 +850,9 @@ describe("admin API, fuzzed JSON bodies", () => {
             prefix: data.prefix,
             scopes: parsed.scopes ?? ["*"],
             rateLimit: expectedLimit(parsed.rateLimit),
+            mode: parsed.mode ?? "live",
+            allowedIps: parsed.allowedIps ?? null,
+            allowedSenderDomains: parsed.allowedSenderDomains ?? null,
             createdAt: data.createdAt,
             expiresAt: typeof parsed.expiresAt === "string" ? new Date(parsed.expiresAt).toISOString() : null,
             lastUsedAt: null,
@@ -782,7 +865,15 @@ describe("admin API, fuzzed JSON bodies", () => {
   });
 
   it("PATCH /accounts/{id}/keys/{keyId} changes exactly what was asked, or nothing", async () => {
-    const body = objectOf({ name: NAME, expiresAt: EXPIRES_AT, scopes: SCOPES, rateLimit: RATE_LIMIT });
+    const body = objectOf({
+      name: NAME,
+      expiresAt: EXPIRES_AT,
+      scopes: SCOPES,
+      rateLimit: RATE_LIMIT,
+      allowedIps: ALLOWED_IPS,
+      allowedSenderDomains: ALLOWED_DOMAINS,
+      mode: values(fc.constant("test"), fc.constant("live")),
+    });
     const keyRef = fc.oneof(
       { weight: 6, arbitrary: fc.constant(null) },
       { weight: 1, arbitrary: fc.stringMatching(/^key_[A-Za-z0-9]{20}$/) },
@@ -804,6 +895,8 @@ describe("admin API, fuzzed JSON bodies", () => {
             ...(typeof parsed.name === "string" && { name: parsed.name.trim() }),
             ...("scopes" in parsed && { scopes: parsed.scopes }),
             ...("rateLimit" in parsed && { rateLimit: expectedLimit(parsed.rateLimit) }),
+            ...("allowedIps" in parsed && { allowedIps: parsed.allowedIps }),
+            ...("allowedSenderDomains" in parsed && { allowedSenderDomains: parsed.allowedSenderDomains }),
             ...("expiresAt" in parsed && {
               expiresAt: typeof parsed.expiresAt === "string" ? new Date(parsed.expiresAt).toISOString() : null,
             }),

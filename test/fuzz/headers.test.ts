@@ -273,6 +273,7 @@ function headersOf(plan: OtherHeaders, apiKey: string | null): Headers {
 const GATEWAY_SET = new Set([
   "x-momail-account-id",
   "x-momail-key-id",
+  "x-momail-mode",
   "x-momail-signature",
   "x-request-id",
   "x-forwarded-for",
@@ -340,6 +341,7 @@ describe("the other request headers, fuzzed", () => {
         expect(echo.headers["x-api-key"]).toBeUndefined();
         expect(echo.headers["x-momail-account-id"]).toBe(accountId);
         expect(echo.headers["x-momail-key-id"]).toBe(key.id);
+        expect(echo.headers["x-momail-mode"]).toBe("live");
         expect(echo.headers["x-request-id"]).toBe(requestId);
         expect(echo.headers["x-forwarded-for"]).toBe("unknown");
         expect(echo.headers["x-forwarded-proto"]).toBe("http");

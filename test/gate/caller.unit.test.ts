@@ -82,21 +82,26 @@ describe("a lease-holding caller", () => {
     }));
     const caller = new LeaseCaller(new LeaseBook());
     const ctx = contextFor(upstream);
-    expect(await caller.decide(ctx, key, need, Date.now())).toMatchObject({
+    // The account's 429 is repeated for a key whose rules the caller knows (its cached record's).
+    const known = { ...key, rules: { scopes: ["domains:read"] } };
+    expect(await caller.decide(ctx, known, need, Date.now())).toMatchObject({
       outcome: "quota_exceeded",
       source: "upstream",
     });
-    expect(caller.decide(ctx, key, need, Date.now())).toMatchObject({ outcome: "quota_exceeded", source: "blocked" });
-    expect(caller.decide(ctx, key, { scope: "messages:write", cost: 1 }, Date.now())).toMatchObject({
+    expect(caller.decide(ctx, known, need, Date.now())).toMatchObject({ outcome: "quota_exceeded", source: "blocked" });
+    expect(caller.decide(ctx, known, { scope: "messages:write", cost: 1 }, Date.now())).toMatchObject({
       outcome: "forbidden",
       source: "blocked",
     });
     // A free request is never refused by the quota: it asks.
-    await caller.decide(ctx, key, { scope: "domains:read", cost: 0 }, Date.now());
+    await caller.decide(ctx, known, { scope: "domains:read", cost: 0 }, Date.now());
     expect(checks).toHaveLength(2);
-    vi.setSystemTime(T0 + 60_001);
+    // Without the key's own rules (another key's 429 cannot say what this key may do) it asks.
     await caller.decide(ctx, key, need, Date.now());
     expect(checks).toHaveLength(3);
+    vi.setSystemTime(T0 + 60_001);
+    await caller.decide(ctx, known, need, Date.now());
+    expect(checks).toHaveLength(4);
   });
 
   it("renews a lease ahead of its end while the key is in use, so a steady key never finds it gone", async () => {

@@ -69,6 +69,25 @@ describe("when the key's Durable Object cannot be reached", () => {
     expect((await send(failOpen, readOnly.key.key, "/v1/messages")).status).toBe(200);
   });
 
+  it("with RATE_LIMIT_FAIL_OPEN=true still refuses what the cached record's restrictions refuse", async () => {
+    const { key } = await accountWithKey({ allowedIps: ["203.0.113.7"], allowedSenderDomains: ["acme.test"] });
+    isolate.records.clear();
+    const { namespace } = flakyLimiter(Array.from({ length: 10 }, unreachable));
+    const failOpen = { RATE_LIMITER: namespace, RATE_LIMIT_FAIL_OPEN: "true" };
+    const email = (ip: string, body: string) =>
+      gatewayWith(failOpen, "/v1/emails", {
+        method: "POST",
+        headers: { "X-API-Key": key.key, "CF-Connecting-IP": ip, "Content-Type": "application/json" },
+        body,
+      });
+    expect((await email("10.0.0.1", '{"from":"a@acme.test"}')).status).toBe(403);
+    const sender = await email("203.0.113.7", '{"from":"x@evil.test"}');
+    expect(sender.status).toBe(403);
+    expect((await errorOf(sender)).message).toBe("This API key cannot send from this domain");
+    expect((await email("203.0.113.7", "not json")).status).toBe(400);
+    expect((await email("203.0.113.7", '{"from":"a@acme.test"}')).status).toBe(200);
+  });
+
   it("retries once an error the runtime marks retryable", async () => {
     const { key } = await accountWithKey();
     const { namespace, calls } = flakyLimiter([{ message: "transient", retryable: true }]);

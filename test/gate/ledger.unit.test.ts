@@ -235,3 +235,73 @@ describe("the ledger", () => {
     expect(ledger.usage.earliestDirtyHour()).toBeUndefined();
   });
 });
+
+describe("the ledger's restrictions and test keys (CONTRACT §8)", () => {
+  const restricted = keyPolicy("key_r", {
+    scopes: ["emails:write"],
+    rateLimit: { limit: 2, windowSeconds: 60 },
+    allowedIps: ["203.0.113.0/24"],
+    allowedSenderDomains: ["acme.test"],
+  });
+  const sending = (over: Partial<CheckRequest> = {}) =>
+    ask("key_r", { scope: "emails:write", clientIp: "203.0.113.7", sending: true, senders: ["acme.test"], ...over });
+
+  it("decides scope, then the client's address, then the senders, then the limits, and counts a 403 against none", () => {
+    const ledger = ledgerWith({ quota: { limit: 10, period: "day" } }, [restricted]);
+    expect(ledger.check(sending({ scope: "domains:write", clientIp: "10.0.0.1" }), T0)).toMatchObject({
+      outcome: "forbidden",
+      reason: "scope",
+    });
+    expect(ledger.check(sending({ clientIp: "10.0.0.1", senders: ["evil.test"] }), T0)).toMatchObject({
+      outcome: "forbidden",
+      reason: "ip",
+    });
+    expect(ledger.check(sending({ clientIp: null }), T0)).toMatchObject({ reason: "ip" });
+    expect(ledger.check(sending({ senders: ["acme.test", "evil.test"] }), T0)).toMatchObject({ reason: "sender" });
+    // Not a sending route: the senders are not asked for.
+    expect(ledger.check(sending({ sending: false, senders: undefined }), T0).outcome).toBe("ok");
+    expect(ledger.check(sending({ senders: ["mail.acme.test"] }), T0).outcome).toBe("ok");
+    expect(ledger.check(sending(), T0)).toMatchObject({ outcome: "rate_limited", allowedIps: ["203.0.113.0/24"] });
+    expect(ledger.live().rows[0]).toMatchObject({ admitted: 2, forbidden: 4, rateLimited: 1 });
+    expect(ledger.quotaUsage(T0)?.used).toBe(2);
+  });
+
+  it("needs the senders of a sending request it was not given: decided not at all, counted nowhere", () => {
+    const ledger = ledgerWith({}, [restricted]);
+    expect(ledger.check(sending({ senders: undefined, want: 5, leaseMs: 1000 }), T0)).toEqual({
+      outcome: "needs_senders",
+    });
+    expect(ledger.live().rows).toEqual([]);
+    expect(ledger.check(sending({ admit: false }), T0)).toMatchObject({ limits: { key: { remaining: 2 } } });
+  });
+
+  it("hands a lease the key's restrictions beside its scopes, and nothing for an unrestricted key", () => {
+    const ledger = ledgerWith({}, [{ ...restricted, rateLimit: null }, keyPolicy("key_free")]);
+    expect(ledger.check(sending({ want: 5, leaseMs: 1000 }), T0)).toMatchObject({
+      lease: { scopes: ["emails:write"], allowedIps: ["203.0.113.0/24"], allowedSenderDomains: ["acme.test"] },
+    });
+    const free = ledger.check(ask("key_free", { want: 5, leaseMs: 1000 }), T0);
+    if (free.outcome !== "ok" || !free.lease) throw new Error("expected a lease");
+    expect(Object.keys(free.lease)).not.toContain("allowedIps");
+    expect(Object.keys(free.lease)).not.toContain("allowedSenderDomains");
+  });
+
+  it("never counts a test key's requests against the quota, nor refuses them by it, and shows them no quota", () => {
+    const ledger = ledgerWith({ quota: { limit: 1, period: "day" } }, [
+      keyPolicy("key_live"),
+      keyPolicy("key_test", { mode: "test", rateLimit: { limit: 20, windowSeconds: 60 } }),
+    ]);
+    expect(ledger.check(ask("key_live"), T0).outcome).toBe("ok");
+    expect(ledger.check(ask("key_live"), T0).outcome).toBe("quota_exceeded");
+    const test = ledger.check(ask("key_test", { want: 5, leaseMs: 1000 }), T0);
+    expect(test).toMatchObject({ outcome: "ok", lease: { units: 0 } });
+    if (test.outcome !== "ok") throw new Error("expected ok");
+    expect(test.limits.quota).toBeUndefined();
+    expect(test.lease?.periodStart).toBeUndefined();
+    // Its rate limit still counts it, the leased token included: 1 + 1 + 18 = 20.
+    expect(test.lease?.tokens).toBe(1);
+    for (let i = 0; i < 18; i++) expect(ledger.check(ask("key_test"), T0).outcome).toBe("ok");
+    expect(ledger.check(ask("key_test"), T0)).toMatchObject({ outcome: "rate_limited", policy: "key" });
+    expect(ledger.quotaUsage(T0)?.used).toBe(1);
+  });
+});

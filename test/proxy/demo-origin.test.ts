@@ -15,11 +15,13 @@ async function signedHeaders(secret: string): Promise<Record<string, string>> {
     accountId: "acct_direct",
     keyId: "key_direct",
     requestId: "req-direct",
+    mode: "live",
     contentSha256: await sha256Hex(""),
   };
   return {
     "X-MoMail-Account-Id": fields.accountId,
     "X-MoMail-Key-Id": fields.keyId,
+    "X-MoMail-Mode": fields.mode,
     "X-Request-Id": fields.requestId,
     "X-MoMail-Signature": signatureHeader(fields, await computeSignature(secret, fields)),
   };
@@ -37,7 +39,18 @@ describe("the demo origin (examples/origin)", () => {
       caller: { accountId: string; keyId: string };
     };
     expect(body.data.map((d) => d.name)).toContain("example.com");
-    expect(body.caller).toEqual({ accountId: account.id, keyId: key.id });
+    expect(body.caller).toEqual({ accountId: account.id, keyId: key.id, mode: "live" });
+  });
+
+  it("accepts a test key's email and delivers nothing, knowing its mode from the verified signature", async () => {
+    const { key } = await accountWithKey({ mode: "test" });
+    const response = await gatewayWith({ UPSTREAM_URL: demoUrl() }, "/v1/emails", {
+      method: "POST",
+      headers: { "X-API-Key": key.key, "Content-Type": "application/json" },
+      body: JSON.stringify({ from: "hello@acme.test", to: "a@example.com" }),
+    });
+    expect(response.status).toBe(202);
+    expect(await response.json()).toMatchObject({ data: { status: "sandboxed" }, caller: { mode: "test" } });
   });
 
   it("accepts a fresh request signed with the shared secret, once", async () => {
@@ -47,6 +60,7 @@ describe("the demo origin (examples/origin)", () => {
     expect(((await accepted.json()) as { caller: unknown }).caller).toEqual({
       accountId: "acct_direct",
       keyId: "key_direct",
+      mode: "live",
     });
     const replayed = await fetch(`${demoUrl()}/v1/domains`, { headers });
     expect(replayed.status).toBe(401);

@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { hmacHex } from "../../src/crypto";
 import {
   computeSignature,
   createVerifier,
@@ -27,12 +28,14 @@ async function signedRequest(overrides: Partial<SignedFields> = {}, body = "", s
     accountId: "acct_a",
     keyId: "key_k",
     requestId: "req-1",
+    mode: "live",
     contentSha256: await sha256Hex(body),
     ...overrides,
   };
   const headers: Record<string, string> = {
     "x-momail-account-id": fields.accountId,
     "x-momail-key-id": fields.keyId,
+    "x-momail-mode": fields.mode,
     "x-request-id": fields.requestId,
     "x-momail-signature": signatureHeader(fields, await computeSignature(secret, fields)),
   };
@@ -54,7 +57,7 @@ describe("requests the gateway forwards", () => {
     const { key } = await accountWithKey();
     const get = await echo(await call(key.key, "/v1/domains?page=2&per_page=50"));
     expect(get.signature).toBe("ok");
-    expect(get.headers["x-momail-signature"]).toMatch(/^t=\d+,nonce=[0-9a-f-]{36},body=[0-9a-f]{64},v1=[0-9a-f]{64}$/);
+    expect(get.headers["x-momail-signature"]).toMatch(/^t=\d+,nonce=[0-9a-f-]{36},body=[0-9a-f]{64},v2=[0-9a-f]{64}$/);
 
     const post = await echo(await call(key.key, "/v1/messages", { method: "POST", body: '{"to":"a@b.c"}' }));
     expect(post.signature).toBe("ok");
@@ -114,6 +117,36 @@ describe("the origin-side verifier", () => {
       ok: false,
       reason: "bad-signature",
     });
+  });
+
+  it("names the key's mode, and refuses a request whose X-MoMail-Mode was changed or dropped", async () => {
+    const test = await signedRequest({ mode: "test" });
+    expect(await verifySignature(parts(test), { secret: SECRET })).toMatchObject({ ok: true, mode: "test" });
+    test.headers["x-momail-mode"] = "live";
+    expect(await verifySignature(parts(test), { secret: SECRET })).toEqual({ ok: false, reason: "bad-signature" });
+    delete test.headers["x-momail-mode"];
+    expect(await verifySignature(parts(test), { secret: SECRET })).toEqual({ ok: false, reason: "missing-headers" });
+  });
+
+  it("refuses a first-version signature (no mode), unless acceptV1 is set while upgrading: then it is live", async () => {
+    const request = await signedRequest();
+    const { timestamp, nonce, method, pathAndQuery, accountId, keyId, requestId, contentSha256 } = request.fields;
+    const v1 = ["MOMAIL-HMAC-SHA256-v1", timestamp, nonce, method, pathAndQuery, accountId, keyId, requestId];
+    const mac = await hmacHex(SECRET, [...v1, contentSha256].join("\n"));
+    request.headers["x-momail-signature"] = `t=${timestamp},nonce=${nonce},body=${contentSha256},v1=${mac}`;
+    delete request.headers["x-momail-mode"];
+    expect(await verifySignature(parts(request), { secret: SECRET })).toEqual({
+      ok: false,
+      reason: "unsupported-version",
+    });
+    expect(await verifySignature(parts(request), { secret: SECRET, acceptV1: true })).toMatchObject({
+      ok: true,
+      mode: "live",
+    });
+    // A v1 header over a v2 MAC (or the reverse) matches nothing.
+    request.headers["x-momail-signature"] = request.headers["x-momail-signature"].replace("v1=", "v2=");
+    request.headers["x-momail-mode"] = "live";
+    expect(await verifySignature(parts(request), { secret: SECRET })).toEqual({ ok: false, reason: "bad-signature" });
   });
 
   it.each(["x-momail-account-id", "x-momail-key-id", "x-request-id"])(

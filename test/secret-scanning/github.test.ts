@@ -381,7 +381,7 @@ describe("POST /admin/leaked-keys", () => {
 
   it.each([
     ["no keys", { keys: [] }, "keys:"],
-    ["a key that is not a string", { keys: [5] }, "keys.0:"],
+    ["a key that is not a string", { keys: [5] }, "keys[0]:"],
     ["an unknown field", { keys: ["x"], url: "y" }, "url: is not a known field"],
     ["a missing list", { source: "x" }, "keys: is required"],
   ])("refuses %s with 400 naming the field", async (_, body, message) => {

@@ -1,25 +1,41 @@
 /**
- * The key forms (create, rename, roll), validated server-side with zod. The
- * name and expiry rules are the admin API's (src/keys/rules.ts), in the
- * dashboard's words. A failed validation gives one plain-language message
+ * The key forms (create, rename, roll, restrictions), validated server-side
+ * with zod. The name, expiry and restriction rules are the admin API's
+ * (src/keys/rules.ts, src/restrictions/rules.ts), in the dashboard's words;
+ * a list is typed one entry per line, and its message names the line. A failed validation gives one plain-language message
  * per field, shown next to that field when the form is rendered again with
  * what the user entered.
  */
 import { z } from "zod";
+import { KEY_MODES } from "../../keys/mode";
 import { expiryDateRule, isoDay, nameRule } from "../../keys/rules";
 import { READ_ONLY, WILDCARD } from "../../keys/scopes";
+import {
+  allowedIpsRule,
+  allowedSenderDomainsRule,
+  MAX_ALLOWED_IPS,
+  MAX_SENDER_DOMAINS,
+} from "../../restrictions/rules";
 import { textOf } from "../ui/form-body";
 
 export type Permissions = "full" | "read" | "custom";
 export type Access = "none" | "read" | "write";
 
+/** What the user typed into a key's restriction fields: one entry per line. */
+export interface RestrictionValues {
+  allowedIps: string;
+  allowedSenderDomains: string;
+}
+
 /** What the user typed into the "Create New Key" form, as strings. */
-export interface NewKeyValues {
+export interface NewKeyValues extends RestrictionValues {
   name: string;
   expiresOn: string;
   permissions: string;
   /** Custom permissions: each offered resource's access, by resource name. */
   access: Record<string, string>;
+  /** `live` or `test`. */
+  mode: string;
 }
 
 export type FieldErrors<T> = Partial<Record<keyof T, string>>;
@@ -49,6 +65,58 @@ const optionalExpiry = z
     return z.NEVER;
   });
 
+/**
+ * A list field typed one entry per line (blank lines and spaces around an
+ * entry ignored): null when empty ("any"), else what `rule` makes of the
+ * entries, its message prefixed with the line at fault. Only the first
+ * `max` + 1 entries are read: one more than the rule allows is enough to say so.
+ */
+function linesOf<T>(rule: z.ZodType<T, string[]>, max: number) {
+  return z.string().transform((text, ctx) => {
+    const entries = text
+      .split(/\r\n|\r|\n/)
+      .map((line, i) => ({ entry: line.trim(), line: i + 1 }))
+      .filter(({ entry }) => entry !== "")
+      .slice(0, max + 1);
+    if (entries.length === 0) return null;
+    const result = rule.safeParse(entries.map(({ entry }) => entry));
+    if (result.success) return result.data;
+    for (const issue of result.error.issues) {
+      const at = typeof issue.path[0] === "number" ? entries[issue.path[0]]?.line : undefined;
+      ctx.addIssue({ code: "custom", message: at === undefined ? issue.message : `Line ${at}: ${issue.message}` });
+    }
+    return z.NEVER;
+  });
+}
+
+/** The restriction fields, as the create and the restrictions forms read them. */
+const restrictionFields = {
+  allowedIps: linesOf(allowedIpsRule("dashboard"), MAX_ALLOWED_IPS),
+  allowedSenderDomains: linesOf(allowedSenderDomainsRule("dashboard"), MAX_SENDER_DOMAINS),
+};
+
+const restrictionValues = (body: Record<string, unknown>): RestrictionValues => ({
+  allowedIps: textOf(body.allowedIps),
+  allowedSenderDomains: textOf(body.allowedSenderDomains),
+});
+
+/** A key's stored restrictions as the form shows them: one entry per line (stored forms: Punycode for domains). */
+export const restrictionValuesOf = (key: {
+  allowedIps: string[] | null;
+  allowedSenderDomains: string[] | null;
+}): RestrictionValues => ({
+  allowedIps: (key.allowedIps ?? []).join("\n"),
+  allowedSenderDomains: (key.allowedSenderDomains ?? []).join("\n"),
+});
+
+/** Reads a key's restrictions form: the typed values, and either the restrictions (null: any) or an error per field. */
+export function parseRestrictionsForm(body: Record<string, unknown>) {
+  const values = restrictionValues(body);
+  const result = z.object(restrictionFields).safeParse(values);
+  if (!result.success) return { values, restrictions: null, errors: errorsOf<RestrictionValues>(result.error) };
+  return { values, restrictions: result.data, errors: null };
+}
+
 /** The scopes of a permissions choice, or null when a custom choice grants nothing. */
 function scopesOf(values: NewKeyValues, resources: readonly string[]): string[] | null {
   if (values.permissions === "full") return [WILDCARD];
@@ -67,6 +135,8 @@ export function parseNewKeyForm(body: Record<string, unknown>, resources: readon
     expiresOn: textOf(body.expiresOn),
     permissions: textOf(body.permissions) || "full",
     access: Object.fromEntries(resources.map((resource) => [resource, textOf(body[accessField(resource)]) || "none"])),
+    mode: textOf(body.mode) || "live",
+    ...restrictionValues(body),
   };
   const allowed: string[] = resources.length > 0 ? ["full", "read", "custom"] : ["full", "read"];
   const form = z.object({
@@ -77,11 +147,14 @@ export function parseNewKeyForm(body: Record<string, unknown>, resources: readon
       .refine((choice) => allowed.includes(choice), "Choose one of the permissions offered.")
       .transform(() => scopesOf(values, resources))
       .refine((scopes) => scopes !== null, "Give the key read or read and write access to at least one resource."),
+    mode: z.enum(KEY_MODES, { error: "Choose Live or Test." }),
+    ...restrictionFields,
   });
   const result = form.safeParse(values);
   if (!result.success) return { values, input: null, errors: errorsOf<NewKeyValues>(result.error) };
-  const { name, expiresOn, permissions } = result.data;
-  return { values, input: { name, expiresAt: expiresOn, scopes: permissions as string[] }, errors: null };
+  const { name, expiresOn, permissions, mode, allowedIps, allowedSenderDomains } = result.data;
+  const input = { name, expiresAt: expiresOn, scopes: permissions as string[], mode, allowedIps, allowedSenderDomains };
+  return { values, input, errors: null };
 }
 
 /** Reads the rename form: the typed name, and either the new name or its error. */

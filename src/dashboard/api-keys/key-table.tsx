@@ -1,9 +1,10 @@
 /**
  * The table of keys on Settings > API Keys: per key its name, prefix and
- * marks (leaked, expired, expiring soon, rolled) with Rename (an inline form
- * in a <details>: no script needed), permissions, the rate limit that
- * applies and whose it is, creation, expiry, and last use (with a hint when
- * unused for 90 days), then Roll and Delete (each leading to its own page).
+ * marks (Test, restricted, leaked, expired, expiring soon, rolled) with Rename
+ * (an inline form in a <details>: no script needed) and Restrictions (a link
+ * to its page), permissions, the rate limit that applies and whose it is,
+ * creation, expiry, and last use (with a hint when unused for 90 days), then
+ * Roll and Delete (each leading to its own page).
  * A key its leak report revoked is marked "Leaked — revoked" and offers
  * only Delete.
  * Column headers sort the list by name, creation or last use.
@@ -25,6 +26,7 @@ import {
   STALE_DAYS,
 } from "./list";
 import { describeScopes } from "./permissions";
+import { describeRestrictions } from "./restrictions";
 
 export interface KeyTableProps {
   keys: ApiKey[];
@@ -65,8 +67,18 @@ function Marks(props: { apiKey: ApiKey }) {
       </span>
     );
   }
+  const restricted = describeRestrictions(key);
   return (
     <>
+      {marks.test && (
+        <span
+          class="badge badge-test"
+          title="A test key: its requests go to the sandbox and never count against the quota"
+        >
+          Test
+        </span>
+      )}
+      {restricted && <span class="badge badge-info">{restricted}</span>}
       {marks.leaked && (
         <span class="badge badge-danger" title={`Reported as leaked ${formatDate(key.leakedAt)}: roll or delete it`}>
           Leaked
@@ -136,7 +148,18 @@ function KeyRow(props: KeyTableProps & { apiKey: ApiKey }) {
           <code class="prefix">{key.prefix}</code>
           <Marks apiKey={key} />
         </div>
-        {!marks.revoked && <Rename apiKey={key} csrfToken={props.csrfToken} />}
+        {!marks.revoked && (
+          <div class="key-links">
+            <Rename apiKey={key} csrfToken={props.csrfToken} />
+            <a
+              class="link-button"
+              href={routes.keyRestrictions.href({ keyId: key.id })}
+              aria-label={`Restrictions of ${key.name} (${key.prefix})`}
+            >
+              Restrictions
+            </a>
+          </div>
+        )}
       </td>
       <td>{describeScopes(key.scopes)}</td>
       <td class="date">

@@ -19,8 +19,8 @@ export interface ApiKeysPageProps {
   limits: AccountLimitsProps;
   /** How many keys the account lists before the search and filter. */
   total: number;
-  /** What was just done, for the notice: a key deleted or renamed (its prefix). */
-  done?: { deleted?: string; renamed?: string };
+  /** What was just done, for the notice: a key deleted, renamed or given new restrictions (its prefix). */
+  done?: { deleted?: string; renamed?: string; restricted?: string };
   /** Shown when the account holds its maximum of keys (the message Create New Key would get). */
   capNotice?: string;
 }
@@ -31,6 +31,8 @@ const STATUS_LABELS: Record<(typeof STATUSES)[number], string> = {
   unused: "Not used in 90 days",
   rolled: "Rolled (old keys)",
   leaked: "Reported as leaked",
+  test: "Test keys",
+  restricted: "Restricted keys",
 };
 const SORT_LABELS: Record<(typeof SORTS)[number], string> = {
   created: "Created",
@@ -83,6 +85,11 @@ function Notices(props: Pick<ApiKeysPageProps, "done" | "capNotice">) {
       {props.done?.renamed && (
         <div class="alert alert-success" role="status">
           The key <code>{props.done.renamed}</code> was renamed.
+        </div>
+      )}
+      {props.done?.restricted && (
+        <div class="alert alert-success" role="status">
+          The restrictions of the key <code>{props.done.restricted}</code> were saved. They apply from its next request.
         </div>
       )}
       {props.capNotice && (

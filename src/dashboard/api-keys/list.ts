@@ -1,6 +1,7 @@
 /**
  * What the key list shows about each key, and how it is narrowed and ordered.
- * Marks: expired, expiring within 7 days, rolled over (its expiry is final),
+ * Marks: a test key, a restricted one (IP addresses, sender domains),
+ * expired, expiring within 7 days, rolled over (its expiry is final),
  * not used in 90 days (or never, for a key older than that: a candidate to
  * delete), reported as leaked, and revoked (only a key its leak report
  * revoked is listed so, until it is deleted); the rate limit that applies; the account's
@@ -27,6 +28,10 @@ export interface KeyMarks {
   leaked: boolean;
   /** Revoked by its leak report: listed, marked, until it is deleted; no other mark applies. */
   revoked: boolean;
+  /** A test key (CONTRACT §8). */
+  test: boolean;
+  /** Restricted to IP addresses or sender domains. */
+  restricted: boolean;
 }
 
 /** The marks of `key` at `now`. */
@@ -42,6 +47,8 @@ export function marksOf(key: ApiKey, now = Date.now()): KeyMarks {
     stale: !revoked && lastUse < now - STALE_DAYS * DAY_MS,
     leaked: key.leakedAt != null,
     revoked,
+    test: key.mode === "test",
+    restricted: key.allowedIps != null || key.allowedSenderDomains != null,
   };
 }
 
@@ -71,7 +78,7 @@ export function keyRateLimit(key: ApiKey, account: Account, config: Config) {
 }
 
 export const SORTS = ["created", "name", "last_used"] as const;
-export const STATUSES = ["all", "expiring", "unused", "rolled", "leaked"] as const;
+export const STATUSES = ["all", "expiring", "unused", "rolled", "leaked", "test", "restricted"] as const;
 export type SortField = (typeof SORTS)[number];
 export type StatusFilter = (typeof STATUSES)[number];
 
@@ -119,6 +126,8 @@ export function selectKeys(keys: ApiKey[], query: ListQuery, now = Date.now()): 
     if (query.status === "unused") return marks.stale;
     if (query.status === "rolled") return marks.rolled;
     if (query.status === "leaked") return marks.leaked;
+    if (query.status === "test") return marks.test;
+    if (query.status === "restricted") return marks.restricted;
     return true;
   });
   const sign = query.dir === "asc" ? 1 : -1;

@@ -1,7 +1,9 @@
 /**
  * The "Create New Key" form: a descriptive name (required, at most 100
- * characters), an optional expiration date, and the permissions (Full
- * access by default, Read only, or Custom per resource). When the server
+ * characters), an optional expiration date, the permissions (Full
+ * access by default, Read only, or Custom per resource), the mode (Live by
+ * default, or Test) and, optionally, the IP addresses the key may be used
+ * from and the domains it may send from. When the server
  * refuses it, the form comes back with what was entered and a message next
  * to each field at fault, linked to its input for screen readers; when the
  * account holds its maximum of keys, the 409's message says so.
@@ -14,6 +16,7 @@ import { SettingsShell } from "../ui/settings";
 import { earliestExpiry, type FieldErrors, type NewKeyValues } from "./forms";
 import { NameField } from "./key-parts";
 import { PermissionsFieldset } from "./permissions";
+import { ModeFieldset, RestrictionFields } from "./restrictions";
 
 export interface NewKeyPageProps {
   page: PageContext;
@@ -66,6 +69,8 @@ export function NewKeyPage(props: NewKeyPageProps) {
             />
           </Field>
           <PermissionsFieldset values={props.values} resources={props.resources} error={errors.permissions} />
+          <ModeFieldset value={props.values.mode} error={errors.mode} />
+          <RestrictionFields values={props.values} errors={errors} />
           <FormActions submit="Create key" cancel={routes.apiKeys.href()} />
         </form>
       </div>

@@ -6,7 +6,7 @@
  */
 
 import { READ_ONLY, WILDCARD } from "../../keys/scopes";
-import { FieldError } from "../ui/fields";
+import { FieldError, RadioChoices } from "../ui/fields";
 import { accessField, type NewKeyValues } from "./forms";
 
 /** A key's scopes in words: "Full access", "Read only", or "domains: read · messages: read & write". */
@@ -41,22 +41,7 @@ export function PermissionsFieldset(props: { values: NewKeyValues; resources: re
     <fieldset class="field" aria-describedby={props.error ? "permissions-error" : undefined}>
       <legend>Permissions</legend>
       <FieldError id="permissions-error" message={props.error} />
-      {choices.map((choice) => (
-        <div class="choice">
-          <input
-            type="radio"
-            id={`permissions-${choice.value}`}
-            name="permissions"
-            value={choice.value}
-            checked={props.values.permissions === choice.value}
-            aria-describedby={`permissions-${choice.value}-hint`}
-          />
-          <label for={`permissions-${choice.value}`}>{choice.label}</label>
-          <p class="hint" id={`permissions-${choice.value}-hint`}>
-            {choice.hint}
-          </p>
-        </div>
-      ))}
+      <RadioChoices name="permissions" choices={choices} value={props.values.permissions} />
       {props.resources.length > 0 && (
         <table class="access">
           <caption>Custom access, used when Custom is chosen</caption>

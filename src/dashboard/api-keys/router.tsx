@@ -2,8 +2,8 @@
  * Settings > API Keys, for a signed-in user and only over their own
  * account's keys (every call goes through ../operations.ts): the list,
  * sorted and filtered by its query (a key its leak report revoked stays
- * listed, marked, until it is deleted); Create New Key; rename; roll; delete
- * with a confirmation step. A new or rolled key is shown once, after a
+ * listed, marked, until it is deleted); Create New Key; rename; roll; a key's
+ * restrictions; delete with a confirmation step. A new or rolled key is shown once, after a
  * redirect (../reveal.ts), so a reload creates nothing. Every state change is
  * a POST behind the session and its CSRF token (../settings.tsx); a key id
  * of another account is a 404, exactly like one that does not exist.
@@ -26,6 +26,7 @@ import {
   liveKey,
   liveKeyOrNull,
   renameKey,
+  restrictKey,
   rollKey,
   sessionAccount,
 } from "../operations";
@@ -34,11 +35,19 @@ import { routes } from "../routes";
 import { readForm } from "../ui/form-body";
 import { pageContext, renderPage } from "../ui/render";
 import { DeleteKeyPage } from "./delete-page";
-import { type NewKeyValues, parseNewKeyForm, parseRenameForm, parseRollForm } from "./forms";
+import {
+  type NewKeyValues,
+  parseNewKeyForm,
+  parseRenameForm,
+  parseRestrictionsForm,
+  parseRollForm,
+  restrictionValuesOf,
+} from "./forms";
 import { keyCap, parseListQuery, selectKeys } from "./list";
 import { ApiKeysPage } from "./list-page";
 import { NewKeyPage } from "./new-key-page";
 import { RenameKeyPage } from "./rename-page";
+import { RestrictionsPage } from "./restrictions-page";
 import { RollKeyPage } from "./roll-page";
 import { KeyGonePage, KeyShownPage } from "./shown-page";
 
@@ -86,14 +95,26 @@ apiKeysRouter.get(routes.apiKeys.pattern, async (c) => {
       table={{ keys: selectKeys(keys, query), account, config: c.var.config, query }}
       limits={{ account, config: c.var.config, usage, liveKeys: cap.live, maxKeys: cap.maxKeys }}
       total={keys.length}
-      done={{ deleted: prefixParam(c.req.query("deleted")), renamed: prefixParam(c.req.query("renamed")) }}
+      done={{
+        deleted: prefixParam(c.req.query("deleted")),
+        renamed: prefixParam(c.req.query("renamed")),
+        restricted: prefixParam(c.req.query("restricted")),
+      }}
       capNotice={cap.notice}
     />
   );
   return renderPage(c, page);
 });
 
-const EMPTY_FORM: NewKeyValues = { name: "", expiresOn: "", permissions: "full", access: {} };
+const EMPTY_FORM: NewKeyValues = {
+  name: "",
+  expiresOn: "",
+  permissions: "full",
+  access: {},
+  mode: "live",
+  allowedIps: "",
+  allowedSenderDomains: "",
+};
 
 apiKeysRouter.get(routes.newKey.pattern, async (c) => {
   const [account, keys] = await Promise.all([sessionAccount(c), keysOfAccount(c)]);
@@ -159,6 +180,23 @@ apiKeysRouter.post(routes.renameKey.pattern, async (c) => {
   }
   const key = await renameKey(c, keyId, form.name);
   return c.redirect(routes.apiKeys.href({ renamed: key.prefix }), 303);
+});
+
+apiKeysRouter.get(routes.keyRestrictions.pattern, async (c) => {
+  const key = await liveKey(c, keyIdParam(c));
+  return renderPage(c, <RestrictionsPage page={pageContext(c)} apiKey={key} values={restrictionValuesOf(key)} />);
+});
+
+apiKeysRouter.post(routes.keyRestrictions.pattern, async (c) => {
+  const keyId = keyIdParam(c);
+  const form = parseRestrictionsForm(await readForm(c));
+  if (!form.restrictions) {
+    const key = await liveKey(c, keyId);
+    const page = <RestrictionsPage page={pageContext(c)} apiKey={key} values={form.values} errors={form.errors} />;
+    return renderPage(c, page, 400);
+  }
+  const key = await restrictKey(c, keyId, form.restrictions);
+  return c.redirect(routes.apiKeys.href({ restricted: key.prefix }), 303);
 });
 
 apiKeysRouter.get(routes.rollKey.pattern, async (c) => {

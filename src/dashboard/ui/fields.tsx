@@ -2,8 +2,8 @@
  * Pieces the dashboard's forms share: the hidden CSRF field every form
  * carries, a labelled field with its hint and, when the server refused it,
  * its error (linked to the input with aria-describedby and aria-invalid),
- * the alert that a form was refused, and a form's submit button with its
- * Cancel link.
+ * radio choices each with its hint, the alert that a form was refused, and
+ * a form's submit button with its Cancel link.
  */
 import type { Child } from "hono/jsx";
 
@@ -58,6 +58,40 @@ export function Field(props: { id: string; label: Child; hint?: Child; error?: s
         </p>
       )}
     </div>
+  );
+}
+
+/** One radio choice: the value it posts, its label and the hint under it. */
+export interface Choice {
+  value: string;
+  label: Child;
+  hint: Child;
+}
+
+/** The radio buttons of the field `name`, each labelled and described by its hint; `value` is the one checked. */
+export function RadioChoices(props: { name: string; choices: readonly Choice[]; value: string }) {
+  return (
+    <>
+      {props.choices.map((choice) => {
+        const id = `${props.name}-${choice.value}`;
+        return (
+          <div class="choice">
+            <input
+              type="radio"
+              id={id}
+              name={props.name}
+              value={choice.value}
+              checked={props.value === choice.value}
+              aria-describedby={`${id}-hint`}
+            />
+            <label for={id}>{choice.label}</label>
+            <p class="hint" id={`${id}-hint`}>
+              {choice.hint}
+            </p>
+          </div>
+        );
+      })}
+    </>
   );
 }
 

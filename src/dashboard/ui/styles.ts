@@ -104,16 +104,17 @@ table.access { margin-top: 8px; border: 1px solid var(--border); border-radius: 
 table.access caption { text-align: left; font-size: .85rem; color: var(--muted); padding: 4px 0 8px; }
 table.access th[scope=row] { background: none; text-transform: none; letter-spacing: 0; font-size: .9rem; color: var(--text); }
 table.access th, table.access td { padding: 8px 12px; }
-input[type=text], input[type=email], input[type=password], input[type=date], input[type=search], input[type=url], select {
+input[type=text], input[type=email], input[type=password], input[type=date], input[type=search], input[type=url], select, textarea {
   width: 100%; font: inherit; padding: 10px 12px; border: 1px solid #d0d5dd; border-radius: 8px;
   background: var(--surface); color: var(--text); box-shadow: 0 1px 2px rgba(16, 24, 40, .05);
 }
-input:focus, select:focus { outline: none; border-color: var(--accent); box-shadow: 0 0 0 4px #c7d2fe; }
+textarea { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .9rem; resize: vertical; }
+input:focus, select:focus, textarea:focus { outline: none; border-color: var(--accent); box-shadow: 0 0 0 4px #c7d2fe; }
 input[type=radio]:focus-visible { outline: 3px solid #a5b4fc; outline-offset: 2px; }
 summary { list-style: none; }
 summary::-webkit-details-marker { display: none; }
-input[aria-invalid=true] { border-color: var(--danger); }
-input[aria-invalid=true]:focus { box-shadow: 0 0 0 4px #fee4e2; }
+input[aria-invalid=true], textarea[aria-invalid=true] { border-color: var(--danger); }
+input[aria-invalid=true]:focus, textarea[aria-invalid=true]:focus { box-shadow: 0 0 0 4px #fee4e2; }
 .hint { color: var(--muted); font-size: .85rem; margin: 6px 0 0; }
 .field-error { color: var(--danger); font-size: .85rem; margin: 6px 0 0; font-weight: 500; }
 .narrow { max-width: 520px; }
@@ -133,6 +134,8 @@ input[aria-invalid=true]:focus { box-shadow: 0 0 0 4px #fee4e2; }
 .badge-info { background: var(--accent-soft); color: #3730a3; border-color: #c7d2fe; }
 .badge-ok { background: var(--ok-soft); color: var(--ok); border-color: #abefc6; }
 .badge-muted { background: #f2f4f7; color: #344054; border-color: #d0d5dd; }
+.badge-test { background: #fdf2fa; color: #9e165f; border-color: #fcceee; }
+.spaced-top { margin-top: 20px; }
 .hint-stale { color: #93370d; font-size: .8rem; white-space: normal; max-width: 180px; }
 tr.leaked td { background: #fffbfa; }
 
@@ -153,6 +156,7 @@ td.name { min-width: 200px; max-width: 260px; }
 .link-button { display: inline-block; cursor: pointer; color: var(--accent); font-weight: 500; font-size: .82rem; margin-top: 4px; border-radius: 4px; }
 .link-button:hover { text-decoration: underline; }
 .row-actions { flex-wrap: nowrap; }
+.key-links { display: flex; flex-wrap: wrap; align-items: flex-start; gap: 0 14px; }
 .inline-form { display: flex; flex-wrap: wrap; gap: 6px; align-items: center; margin-top: 6px; font-weight: 400; }
 .inline-form label { font-size: .8rem; font-weight: 600; width: 100%; }
 .inline-form input { flex: 1; min-width: 160px; padding: 7px 10px; }

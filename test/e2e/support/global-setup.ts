@@ -54,6 +54,8 @@ export default async function setup(project: TestProject) {
       vars: {
         DASHBOARD_RESOURCES: "domains,messages",
         UPSTREAM_ROUTES: JSON.stringify({ echo: `http://127.0.0.1:${echo.port}` }),
+        // Test keys' requests reach the test origin under /sandbox, which answers with what it received.
+        SANDBOX_UPSTREAM_URL: `http://127.0.0.1:${echo.port}/sandbox`,
       },
     }),
   );

@@ -5,8 +5,9 @@
  * demo origin (examples/origin/server.ts) as its upstream, also a webhook
  * receiver at `{originUrl}/webhooks`; and the test origin
  * (test/support/origin-server.ts) behind `/v1/echo/...`, which answers with
- * the request it received. Its variables are the defaults but
- * `DASHBOARD_RESOURCES=domains,messages` and that route. A file that needs
+ * the request it received, and behind SANDBOX_UPSTREAM_URL (`/sandbox/...`),
+ * where test keys' requests go. Its variables are the defaults but
+ * `DASHBOARD_RESOURCES=domains,messages`, that route and that sandbox. A file that needs
  * other variables starts a gateway of its own (timeout.e2e.ts).
  */
 import { inject } from "vitest";
