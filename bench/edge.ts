@@ -69,6 +69,9 @@ export interface EdgeResult {
   /** Time the gates and holders could not hibernate, ms per request (what Durable Object duration bills). */
   gateBusyMsPerRequest: number;
   holderBusyMsPerRequest: number;
+  /** Alarms the gates ran and storage rows they wrote (setAlarm included), per request. */
+  alarmsPerRequest: number;
+  rowsWrittenPerRequest: number;
 }
 
 interface Traffic {
@@ -86,7 +89,16 @@ const percentiles = (sorted: number[]) => ({
 
 /** What the cluster logged for a run: the gateway's request lines and the gate's and holders' own. */
 function countLines(lines: string[]) {
-  const counts = { requests: 0, waited: 0, gateCalls: 0, holderCalls: 0, gateBusyMs: 0, holderBusyMs: 0 };
+  const counts = {
+    requests: 0,
+    waited: 0,
+    gateCalls: 0,
+    holderCalls: 0,
+    gateBusyMs: 0,
+    holderBusyMs: 0,
+    alarms: 0,
+    rowsWritten: 0,
+  };
   for (const raw of lines) {
     // workerd writes each line as {"timestamp", "level", "message": "<the Worker's JSON line>"} (counts.ts).
     let line: Record<string, unknown>;
@@ -105,7 +117,11 @@ function countLines(lines: string[]) {
     } else if (line.type === "background") {
       counts.holderCalls += Number(line.objectCalls);
     } else if (line.type === "gatecall") counts.gateCalls++;
-    else if (line.type === "gate" && line.event === "persist") counts.gateBusyMs += Number(line.busyMs ?? 0);
+    else if (line.type === "gate" && line.event === "persist") {
+      counts.gateBusyMs += Number(line.busyMs ?? 0);
+      counts.rowsWritten +=
+        Number(line.storageWrites ?? 0) + Number(line.alarmsSet ?? 0) + Number(line.idempotencyWrites ?? 0);
+    } else if (line.type === "gate" && line.event === "alarm") counts.alarms++;
     else if (line.type === "holder") counts.holderBusyMs += Number(line.busyMs ?? 0);
   }
   return counts;
@@ -143,6 +159,8 @@ async function runConfig(cluster: Cluster, rttMs: number, isolates: number, traf
     bare: b,
     gateBusyMsPerRequest: counts.gateBusyMs / requests,
     holderBusyMsPerRequest: counts.holderBusyMs / requests,
+    alarmsPerRequest: counts.alarms / requests,
+    rowsWrittenPerRequest: counts.rowsWritten / requests,
   };
 }
 

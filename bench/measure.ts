@@ -142,8 +142,11 @@ export async function touchEveryKey(instance: Instance): Promise<number> {
     while (next < instance.keys.length) {
       const key = instance.keys[next++] as string;
       const response = await fetch(`${instance.url}/v1/domains`, { headers: { "X-API-Key": key } });
-      await response.arrayBuffer();
-      if (response.status !== 200) throw new Error(`warming ${instance.id}: ${response.status} for a seeded key`);
+      const body = await response.text();
+      if (response.status !== 200) {
+        const errors = (instance.gateway?.takeLines() ?? []).filter((line) => /error|warn/i.test(line)).slice(0, 5);
+        throw new Error(`warming ${instance.id}: ${response.status} for a seeded key: ${body}\n${errors.join("\n")}`);
+      }
     }
   };
   await Promise.all(Array.from({ length: 64 }, worker));

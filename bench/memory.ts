@@ -69,7 +69,10 @@ const worker = (name: string) => ({
   d1Databases: { DB: "memory-db" },
   kvNamespaces: { KEYS_CACHE: "memory-kv" },
   // The gates live in the "gate" Worker, another isolate: the edge isolate is measured alone.
-  durableObjects: { RATE_LIMITER: { className: "AccountGate", scriptName: "gate", useSQLite: true } },
+  durableObjects: {
+    RATE_LIMITER: { className: "AccountGate", scriptName: "gate", useSQLite: true },
+    BUDGET_HOLDER: { className: "BudgetHolder", scriptName: "gate", useSQLite: true },
+  },
 });
 const mf = miniflare({
   workers: [worker("edge"), worker("gate")],

@@ -28,7 +28,10 @@ const mf = new Miniflare(
     },
     d1Databases: { DB: "p-db" },
     kvNamespaces: { KEYS_CACHE: "p-kv" },
-    durableObjects: { RATE_LIMITER: { className: "AccountGate", useSQLite: true } },
+    durableObjects: {
+      RATE_LIMITER: { className: "AccountGate", useSQLite: true },
+      BUDGET_HOLDER: { className: "BudgetHolder", useSQLite: true },
+    },
     host: "127.0.0.1",
     port: 0,
     handleStructuredLogs() {},

@@ -45,7 +45,19 @@ export interface ScenarioSummary {
   decisions: Record<string, number>;
   caches: Record<string, number>;
   /** Gate work per second of load (runs shorter than the persist timer: see background.ts). */
-  background: { persists: number; storageWrites: number; rollups: number; d1Writes: number; gateStarts: number };
+  background: {
+    persists: number;
+    storageWrites: number;
+    rollups: number;
+    d1Writes: number;
+    gateStarts: number;
+    /** Seconds the gates had calls open (could not hibernate), alarms they ran, per second of load. */
+    gateBusySeconds: number;
+    alarms: number;
+    /** Calls the gates and the location's holder answered, and the seconds the holder could not hibernate. */
+    objectCalls: number;
+    holderBusySeconds: number;
+  };
   accountsActive: number;
 }
 
@@ -125,6 +137,10 @@ export function summarize(
       rollups: per(c?.rollups ?? 0, seconds),
       d1Writes: per(c?.d1Writes ?? 0, seconds),
       gateStarts: per(c?.gateStarts ?? 0, seconds),
+      gateBusySeconds: per((c?.gateBusyMs ?? 0) / 1000, seconds),
+      alarms: per(c?.alarms ?? 0, seconds),
+      objectCalls: per((c?.gateCalls ?? 0) + (c?.holderCalls ?? 0), seconds),
+      holderBusySeconds: per((c?.holderBusyMs ?? 0) / 1000, seconds),
     },
     accountsActive: c?.gateAccounts.size ?? 0,
   };

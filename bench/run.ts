@@ -165,10 +165,18 @@ try {
   printSummaries(summaries);
 
   const latency = chosen.has("latency") ? await latencySection(instances, scenarios) : undefined;
-  const steadyTargets = (["keys1k", "keys10k"] as const)
-    .filter((id) => chosen.has(id) || (id === "keys1k" && !chosen.has("keys10k")))
-    .map((id) => ({ instance: instances.get(id), scenario: scenarios.get(id) }))
-    .filter((t): t is { instance: Instance; scenario: Scenario } => !!t.instance && !!t.scenario);
+  // The scenarios priced by `npm run bench:cost` from a continuous run (hotlua: the hot key from a key file).
+  const steadyTargets = (["hotlua", "keys200", "keys1k", "zipf10k", "keys10k"] as const)
+    .filter((id) => chosen.has(id))
+    .map((id) => scenarios.get(id))
+    .filter((scenario): scenario is Scenario => !!scenario)
+    .map((scenario) => {
+      const instance = instanceOf(scenario);
+      // K0 sends only the first 200 of its instance's keys (as in the summaries above).
+      const keys = scenario.id === "keys200" ? Math.min(200, instance.keys.length) : instance.keys.length;
+      const accounts = scenario.id === "keys200" ? Math.ceil(keys / KEYS_PER_ACCOUNT) : instance.accounts;
+      return { instance, scenario, keys, accounts };
+    });
   const steady = chosen.has("background") ? await steadySection(steadyTargets) : [];
   const probe = instances.get("keys10k") ?? instances.get("keys1k") ?? instances.get("hot");
   const rollupCost =

@@ -184,7 +184,14 @@ export function startGateway(options: GatewayOptions) {
       },
       d1Databases: { DB: "bench-db" },
       kvNamespaces: { KEYS_CACHE: "bench-kv" },
-      durableObjects: { RATE_LIMITER: { className: "AccountGate", useSQLite: true } },
+      // One isolate with the account's gate next door: requests say no location (Miniflare's default `cf`
+      // names one), so the isolate asks the gate itself, as it does on the edge for a near gate
+      // (src/gate/distance.ts). Locations and distant gates are the edge section's (edge.ts).
+      cf: { country: "US" },
+      durableObjects: {
+        RATE_LIMITER: { className: "AccountGate", useSQLite: true },
+        BUDGET_HOLDER: { className: "BudgetHolder", useSQLite: true },
+      },
       host: "127.0.0.1",
       port: 0,
       ...(options.inspectorPort !== undefined && { inspectorPort: options.inspectorPort }),

@@ -8,6 +8,7 @@
  */
 import { ClockCache } from "./cache";
 import { LeaseCaller } from "./gate/caller";
+import { GateDistances } from "./gate/distance";
 import { LeaseBook } from "./gate/leases";
 import type { CacheEntry, KeyRecord } from "./keys/records";
 
@@ -21,6 +22,8 @@ export class IsolateState {
   readonly leases = new LeaseBook();
   /** How this isolate decides from its leases or asks upstream (gate/caller.ts). */
   readonly caller = new LeaseCaller(this.leases);
+  /** How far each account's gate is, from this isolate's direct calls: whether to ask the location's holder. */
+  readonly distances = new GateDistances();
   /**
    * Records the gate refused with 401 (revoked, expired, account disabled):
    * refused again without asking until the record is read again (a new

@@ -46,10 +46,27 @@ type LimitHeaders = Record<string, string> | undefined;
 /** The holder of an account in a location: one Durable Object per pair. */
 export const holderName = (accountId: string, location: string) => `${accountId}@${location}`;
 
-/** An account's upstream for this request: its location's holder, or the gate itself. */
+/**
+ * An account's upstream for this request: its location's holder when the
+ * account's gate is far (gate/distance.ts), else the gate itself, whose
+ * answers measure how far it is.
+ */
 function upstreamOf(rc: RequestContext, stats: RequestStats, accountId: string): Upstream {
-  if (rc.location !== undefined && rc.config.LOCATION_HOLDERS) {
-    return new HolderClient(rc.env.BUDGET_HOLDER, holderName(accountId, rc.location), { stats });
+  const { location, config } = rc;
+  if (location !== undefined && config.LOCATION_HOLDERS) {
+    if (isolate.distances.viaHolder(accountId, config.HOLDER_MIN_RTT_MS, Date.now())) {
+      return new HolderClient(rc.env.BUDGET_HOLDER, holderName(accountId, location), { stats });
+    }
+    const gate = new GateClient(rc.env.RATE_LIMITER, { stats });
+    return {
+      check: async (request) => {
+        const startedAt = Date.now();
+        const result = await gate.check(request);
+        isolate.distances.record(accountId, startedAt, Date.now());
+        return result;
+      },
+      report: (request) => gate.report(request),
+    };
   }
   return new GateClient(rc.env.RATE_LIMITER, { stats });
 }

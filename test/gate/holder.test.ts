@@ -1,6 +1,7 @@
 /**
  * A location's budget holder (src/gate/holder.ts): when a request says
- * where it arrived (`request.cf.colo`), the isolate asks the holder of its
+ * where it arrived (`request.cf.colo`) and its account's gate is far
+ * (HOLDER_MIN_RTT_MS; 0 here: always), the isolate asks the holder of its
  * account in that location, not the account's gate; the holder answers from
  * leases sized to the whole location's demand, asks the gate when it holds
  * nothing, and hands parts of its leases on to busy isolates. Every promise
@@ -8,8 +9,13 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { MIN_SAMPLES } from "../../src/gate/distance";
 import { countingEnv } from "../support/counting-env";
+import { distantGate } from "../support/distant";
 import { accountWithKey, admin, createAccount, createKey, marker, originRequests } from "../support/helpers";
+
+/** Every isolate call goes to the location's holder, however near the gate. */
+const ALWAYS = { HOLDER_MIN_RTT_MS: "0" };
 
 /** Sends `n` requests with `key`, one after another, arriving in `location`; statuses and log lines. */
 async function fromLocation(
@@ -31,7 +37,7 @@ describe("a location's budget holder", () => {
   it("decides a location's requests with every limit exact", async () => {
     const { key } = await accountWithKey({ rateLimit: { limit: 20, windowSeconds: 60 } });
     const m = marker();
-    const statuses = await fromLocation(countingEnv(), key.key, 60, "AMS", `/v1/domains/${m}`);
+    const statuses = await fromLocation(countingEnv(ALWAYS), key.key, 60, "AMS", `/v1/domains/${m}`);
     expect(statuses.filter((s) => s === 200)).toHaveLength(20);
     expect(statuses.filter((s) => s === 429)).toHaveLength(40);
     expect(await originRequests({ pathContains: m })).toHaveLength(20);
@@ -81,7 +87,7 @@ describe("a location's budget holder", () => {
 
   it("holds a revocation from the moment the admin API answers, while it holds leases for the key", async () => {
     const { account, key } = await accountWithKey({ rateLimit: { limit: 100_000, windowSeconds: 60 } });
-    const gw = countingEnv();
+    const gw = countingEnv(ALWAYS);
     expect((await fromLocation(gw, key.key, 100)).every((s) => s === 200)).toBe(true);
     expect((await admin("DELETE", `/accounts/${account.id}/keys/${key.id}`)).status).toBe(200);
     expect(await fromLocation(gw, key.key, 5)).toEqual([401, 401, 401, 401, 401]);
@@ -89,14 +95,11 @@ describe("a location's budget holder", () => {
 
   it("fails closed when it cannot be reached: 503, and nothing reaches the origin", async () => {
     const { key } = await accountWithKey();
-    const gw = countingEnv(
-      {},
-      {
-        holder: () => {
-          throw new Error("holder unreachable");
-        },
+    const gw = countingEnv(ALWAYS, {
+      holder: () => {
+        throw new Error("holder unreachable");
       },
-    );
+    });
     const m = marker();
     expect(await fromLocation(gw, key.key, 1, "AMS", `/v1/domains/${m}`)).toEqual([503]);
     expect(await originRequests({ pathContains: m })).toHaveLength(0);
@@ -113,5 +116,23 @@ describe("a location's budget holder", () => {
       },
     );
     expect(await fromLocation(gw, key.key, 3)).toEqual([200, 200, 200]);
+  });
+
+  it("is asked only for an account whose gate is far: a near gate is asked directly, as its round trips show", async () => {
+    const near = await accountWithKey();
+    const far = await accountWithKey();
+    const unreachable = {
+      holder: () => {
+        throw new Error("holder unreachable");
+      },
+    };
+    // The gate next door (the default: at least 10 ms counts as far): every call goes to it, none to the holder.
+    expect(await fromLocation(countingEnv({}, unreachable), near.key.key, 5, "CDG")).toEqual([200, 200, 200, 200, 200]);
+    // The gate 40 ms away: the first calls measure it, then the holder is asked (here it fails: 503).
+    const distant = countingEnv({ RATE_LIMITER: distantGate(env.RATE_LIMITER, 40) }, unreachable);
+    expect(await fromLocation(distant, far.key.key, MIN_SAMPLES + 1, "CDG")).toEqual([
+      ...Array(MIN_SAMPLES).fill(200),
+      503,
+    ]);
   });
 });

@@ -1,7 +1,7 @@
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { AccountGate } from "../../src/gate/object";
+import { type AccountGate, PERSIST_MS } from "../../src/gate/object";
 import type { CheckRequest } from "../../src/gate/protocol";
 import { accountWithKey, admin, createKey } from "../support/helpers";
 
@@ -64,6 +64,23 @@ describe("the account gate", () => {
     expect(await persisted()).toBe(3);
     await evictDurableObject(gateOf(account.id));
     expect((await ask(account.id, key.id)).outcome).toBe("rate_limited");
+  });
+
+  it("bounds what a crash can lose to the last PERSIST_MS: an unsaved change always has an alarm that soon, and only it", async () => {
+    const { account, key } = await accountWithKey({ rateLimit: { limit: 3, windowSeconds: 60 } });
+    for (let i = 0; i < 3; i++) expect((await ask(account.id, key.id)).outcome).toBe("ok");
+    const { alarm, persistedAt } = await runInDurableObject(gateOf(account.id), async (_: AccountGate, state) => ({
+      alarm: await state.storage.getAlarm(),
+      persistedAt: (state.storage.kv.get("counts") as { persistedAt: number }).persistedAt,
+    }));
+    // Two requests are not written yet: the alarm that writes them is due at most PERSIST_MS after the last write.
+    expect(alarm).not.toBeNull();
+    expect((alarm as number) - persistedAt).toBeLessThanOrEqual(PERSIST_MS);
+    expect(alarm as number).toBeLessThanOrEqual(Date.now() + PERSIST_MS);
+    // A crash now (memory gone, no alarm run) loses exactly those two: the restarted gate admits two more.
+    await evictDurableObject(gateOf(account.id));
+    const after = [await ask(account.id, key.id), await ask(account.id, key.id), await ask(account.id, key.id)];
+    expect(after.map((r) => r.outcome)).toEqual(["ok", "ok", "rate_limited"]);
   });
 
   it("writes one storage row per persist for an account's keys, however many of them are busy", async () => {
