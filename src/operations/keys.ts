@@ -110,13 +110,12 @@ async function hasRoom(db: Database, accountId: string, defaultMax: number, now:
 
 /** The statement inserting `row` only while its account is below its cap: two concurrent creations cannot both pass. */
 function insertWithinCap(db: Database, row: ApiKey, defaultMax: number, now: Date) {
-  return insertIf(
-    db,
-    apiKeys,
+  return insertIf(db, {
+    table: apiKeys,
     row,
-    accounts,
-    and(eq(accounts.id, row.accountId), capRoom(db, row.accountId, defaultMax, now)),
-  );
+    from: accounts,
+    where: and(eq(accounts.id, row.accountId), capRoom(db, row.accountId, defaultMax, now)),
+  });
 }
 
 /** The 409 of a full account. */
@@ -155,13 +154,12 @@ export async function createKey(
     const theKey = eq(apiKeys.id, fresh.row.id);
     const [inserted] = await runBatch(db, [
       insertWithinCap(db, fresh.row, config.MAX_KEYS_PER_ACCOUNT, now),
-      auditInsertIf(
-        db,
+      auditInsertIf(db, {
         by,
-        { accountId, action: "key.created", target: { type: "key", id: fresh.row.id } },
-        apiKeys,
-        theKey,
-      ),
+        entry: { accountId, action: "key.created", target: { type: "key", id: fresh.row.id } },
+        from: apiKeys,
+        where: theKey,
+      }),
       ...(event ? [deliveryInsertIf(db, event, apiKeys, theKey)] : []),
     ]);
     if (!wrote(inserted)) throw keyCapReached(account.maxKeys ?? config.MAX_KEYS_PER_ACCOUNT);
@@ -264,7 +262,7 @@ async function endLeakMark(env: Env, accountId: string, keyId: string, by: Audit
     details: { note: "revoked by its leak report; now deleted from the dashboard" },
   };
   const [, [row]] = await db.batch([
-    auditInsertIf(db, by, entry, apiKeys, theKey),
+    auditInsertIf(db, { by, entry, from: apiKeys, where: theKey }),
     db.update(apiKeys).set({ leakDismissedAt: now, updatedAt: now }).where(theKey).returning(),
   ]);
   return row;
@@ -322,13 +320,12 @@ export async function updateKey(
   const theKey = and(eq(apiKeys.id, current.id), changesExpiry ? isNull(apiKeys.rotatedAt) : undefined);
   const db = getDb(env.DB);
   const [, [row]] = await db.batch([
-    auditInsertIf(
-      db,
+    auditInsertIf(db, {
       by,
-      { accountId, action: "key.updated", target: { type: "key", id: current.id } },
-      apiKeys,
-      theKey,
-    ),
+      entry: { accountId, action: "key.updated", target: { type: "key", id: current.id } },
+      from: apiKeys,
+      where: theKey,
+    }),
     db
       .update(apiKeys)
       .set({
@@ -387,7 +384,7 @@ export async function revokeWith(env: Env, account: AccountRef, key: ApiKey, how
     const target = { type: "key" as const, id: key.id };
     const entry = { accountId: account.id, action: how.action, target, details: how.details };
     const [, recorded] = await runBatch(db, [
-      auditInsertIf(db, how.by, entry, apiKeys, once),
+      auditInsertIf(db, { by: how.by, entry, from: apiKeys, where: once }),
       ...(event ? [deliveryInsertIf(db, event, apiKeys, once)] : []),
       db
         .update(apiKeys)
@@ -487,8 +484,8 @@ export async function rotateKey(
     };
     // The successor is written first, under the rotation's condition; the rest follow it (the count then includes it).
     const [inserted] = await runBatch(db, [
-      insertIf(db, apiKeys, fresh.row, apiKeys, rotates),
-      auditInsertIf(db, by, entry, apiKeys, successor),
+      insertIf(db, { table: apiKeys, row: fresh.row, from: apiKeys, where: rotates }),
+      auditInsertIf(db, { by, entry, from: apiKeys, where: successor }),
       ...(event ? [deliveryInsertIf(db, event, apiKeys, successor)] : []),
       db
         .update(apiKeys)

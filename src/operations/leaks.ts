@@ -51,7 +51,7 @@ export async function reportLeakedKey(
     : null;
   const entry = { accountId: account.id, action: "key.leaked" as const, target: { type: "key" as const, id: key.id } };
   const [, recorded] = await runBatch(db, [
-    auditInsertIf(db, by, { ...entry, details }, apiKeys, notMarked),
+    auditInsertIf(db, { by, entry: { ...entry, details }, from: apiKeys, where: notMarked }),
     ...(event ? [deliveryInsertIf(db, event, apiKeys, notMarked)] : []),
     db.update(apiKeys).set({ leakedAt, updatedAt: leakedAt }).where(notMarked),
   ]);

@@ -78,7 +78,12 @@ export async function setUserPassword(
   const db = getDb(env.DB);
   const theUser = and(eq(users.id, user.id), eq(users.accountId, accountId));
   const [, [updated]] = await db.batch([
-    auditInsertIf(db, by, { accountId, action: "user.updated", target: { type: "user", id: user.id } }, users, theUser),
+    auditInsertIf(db, {
+      by,
+      entry: { accountId, action: "user.updated", target: { type: "user", id: user.id } },
+      from: users,
+      where: theUser,
+    }),
     db.update(users).set({ passwordHash, updatedAt: new Date() }).where(theUser).returning(),
     db.delete(sessions).where(and(eq(sessions.userId, user.id), eq(sessions.accountId, accountId))),
   ]);
@@ -99,7 +104,12 @@ export async function deleteUser(
   const theUser = and(eq(users.id, user.id), eq(users.accountId, accountId));
   const [, , deleted] = await db.batch([
     // Before the delete, under its condition: written exactly when there is a user to delete.
-    auditInsertIf(db, by, { accountId, action: "user.deleted", target: { type: "user", id: user.id } }, users, theUser),
+    auditInsertIf(db, {
+      by,
+      entry: { accountId, action: "user.deleted", target: { type: "user", id: user.id } },
+      from: users,
+      where: theUser,
+    }),
     db.delete(sessions).where(and(eq(sessions.userId, user.id), eq(sessions.accountId, accountId))),
     db.delete(users).where(theUser).returning({ id: users.id }),
   ]);
