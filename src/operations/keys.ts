@@ -133,6 +133,16 @@ export type AccountRef = Pick<Account, "id" | "webhookUrl">;
 const eventIf = (account: AccountRef, type: WebhookEventType, data: Record<string, unknown>) =>
   account.webhookUrl ? newEvent(type, account.id, data) : null;
 
+/** What `createKey` needs besides `env`. */
+export interface CreateKeyInput {
+  config: Config;
+  accountId: string;
+  /** The new key's name, scopes, limit, expiry, mode and restrictions. */
+  input: KeyInput;
+  /** Who creates it: `byAdmin(c)`, `byUser(c)` (src/audit/context.ts). */
+  by: AuditContext;
+}
+
 /**
  * A new key for the account; `key` is the full key, returned only here. A
  * full account is a 409 and nothing is written. The audit entry and the
@@ -140,10 +150,7 @@ const eventIf = (account: AccountRef, type: WebhookEventType, data: Record<strin
  */
 export async function createKey(
   env: Env,
-  config: Config,
-  accountId: string,
-  input: KeyInput,
-  by: AuditContext,
+  { config, accountId, input, by }: CreateKeyInput,
 ): Promise<{ row: ApiKey; key: string }> {
   const account = await getAccount(env, accountId);
   const db = getDb(env.DB);
@@ -300,19 +307,23 @@ function rotatedOut(key: ApiKey, refused: string): ApiError {
 const EXPIRY_IS_FINAL = "its expiry cannot be changed";
 const ROTATED_ONCE = "it cannot be rotated again";
 
+/** What `updateKey` needs besides `env`. */
+export interface UpdateKeyInput {
+  accountId: string;
+  keyId: string;
+  /** The fields to change; undefined ones are left alone. */
+  changes: KeyChanges;
+  /** Who changes it: `byAdmin(c)`, `byUser(c)` (src/audit/context.ts). */
+  by: AuditContext;
+}
+
 /**
  * Applies `changes`; the next request with the key sees them. A rotated-out
  * key's expiry is final: a change of it is a 409 and writes nothing. A new
  * expiry clears the key's expiry notices (webhooks/expiring.ts): notices are
  * due again for it.
  */
-export async function updateKey(
-  env: Env,
-  accountId: string,
-  keyId: string,
-  changes: KeyChanges,
-  by: AuditContext,
-): Promise<ApiKey> {
+export async function updateKey(env: Env, { accountId, keyId, changes, by }: UpdateKeyInput): Promise<ApiKey> {
   const current = await getLiveKey(env, accountId, keyId);
   const changesExpiry = changes.expiresAt !== undefined;
   if (changesExpiry && current.rotatedAt) throw rotatedOut(current, EXPIRY_IS_FINAL);
@@ -429,6 +440,18 @@ export async function revokeKey(
   return { id: key.id, revokedAt };
 }
 
+/** What `rotateKey` needs besides `env`. */
+export interface RotateKeyInput {
+  config: Config;
+  accountId: string;
+  /** The key to rotate out (live, not rotated out already). */
+  keyId: string;
+  /** How long the old key keeps working beside its successor; 0: it expires at once. */
+  gracePeriodSeconds: number;
+  /** Who rotates it: `byAdmin(c)`, `byUser(c)` (src/audit/context.ts). */
+  by: AuditContext;
+}
+
 /**
  * Issues a successor with the same name, scopes, limit, expiry, mode and restrictions; the old
  * key keeps working for `gracePeriodSeconds`, then expires for good (it is
@@ -448,11 +471,7 @@ export async function revokeKey(
  */
 export async function rotateKey(
   env: Env,
-  config: Config,
-  accountId: string,
-  keyId: string,
-  gracePeriodSeconds: number,
-  by: AuditContext,
+  { config, accountId, keyId, gracePeriodSeconds, by }: RotateKeyInput,
 ): Promise<{ row: ApiKey; key: string }> {
   const old = await getLiveKey(env, accountId, keyId);
   if (old.rotatedAt) throw rotatedOut(old, ROTATED_ONCE);
