@@ -118,7 +118,7 @@ export async function accountUserEmails(c: Ctx): Promise<Map<string, string>> {
  * https, a private address…) is a 400 ApiError whose message says why.
  */
 export const setAccountWebhook = (c: Ctx, url: string | null) =>
-  setWebhookUrl(c.env, c.var.config, accountOf(c), url, byUser(c));
+  setWebhookUrl(c.env, { config: c.var.config, accountId: accountOf(c), url, by: byUser(c) });
 
 /** The account's most recent webhook deliveries, newest first. */
 export const recentDeliveries = (c: Ctx) => listDeliveries(c.env, accountOf(c));
