@@ -65,13 +65,20 @@ export async function listUsers(env: Env, accountId: string): Promise<User[]> {
     .orderBy(asc(users.createdAt), asc(users.id));
 }
 
+/** What `setUserPassword` needs besides `env`. */
+export interface SetUserPasswordInput {
+  accountId: string;
+  userId: string;
+  /** The new password, in clear: only its hash is stored. */
+  password: string;
+  /** Who sets it: `byAdmin(c)` (src/audit/context.ts). */
+  by: AuditContext;
+}
+
 /** Sets the user's password and ends all of their sessions, in one batch. */
 export async function setUserPassword(
   env: Env,
-  accountId: string,
-  userId: string,
-  password: string,
-  by: AuditContext,
+  { accountId, userId, password, by }: SetUserPasswordInput,
 ): Promise<User> {
   const user = await getUser(env, accountId, userId);
   const passwordHash = await hashPassword(password);
