@@ -73,11 +73,13 @@ export async function serveDataPlane(
     const idempotent = IdempotentRequest.of(rc, request, target, inspection);
     const authorized = idempotent
       ? idempotent.authorize(key)
-      : authorize(rc, key, target.method, target.resource, inspection);
+      : authorize(rc, { record: key, method: target.method, resource: target.resource, inspection });
     limitHeaders = authorized instanceof Promise ? await authorized : authorized;
     try {
       // A body already read (for its senders, or an idempotent request's hash) is forwarded and signed as read.
-      response = await (idempotent ? idempotent.respond(key) : forward(rc, request, target, key, inspection.body));
+      response = await (idempotent
+        ? idempotent.respond(key)
+        : forward(rc, { request, target, key, body: inspection.body }));
     } catch (error) {
       if (error instanceof ApiError && (error.status === 502 || error.status === 504)) recordOrigin(key, "failed");
       throw error;

@@ -70,13 +70,12 @@ accountRoutes.openapi(
   }),
   async (c) => {
     const { accountId } = c.req.valid("param");
-    const { account, webhookSecret } = await updateAccount(
-      c.env,
-      c.var.config,
+    const { account, webhookSecret } = await updateAccount(c.env, {
+      config: c.var.config,
       accountId,
-      c.req.valid("json"),
-      byAdmin(c),
-    );
+      changes: c.req.valid("json"),
+      by: byAdmin(c),
+    });
     const data = {
       ...accountView(account, c.var.config.MAX_KEYS_PER_ACCOUNT),
       webhookUrl: account.webhookUrl,

@@ -39,7 +39,12 @@ keyRoutes.openapi(
   }),
   async (c) => {
     const { accountId } = c.req.valid("param");
-    const { row, key } = await createKey(c.env, c.get("config"), accountId, c.req.valid("json"), byAdmin(c));
+    const { row, key } = await createKey(c.env, {
+      config: c.get("config"),
+      accountId,
+      input: c.req.valid("json"),
+      by: byAdmin(c),
+    });
     return c.json({ success: true as const, data: createdKeyView(row, key) }, 201);
   },
 );
@@ -75,7 +80,7 @@ keyRoutes.openapi(
   }),
   async (c) => {
     const { accountId, keyId } = c.req.valid("param");
-    const key = await updateKey(c.env, accountId, keyId, c.req.valid("json"), byAdmin(c));
+    const key = await updateKey(c.env, { accountId, keyId, changes: c.req.valid("json"), by: byAdmin(c) });
     return c.json({ success: true as const, data: keyView(key) }, 200);
   },
 );
@@ -115,8 +120,14 @@ keyRoutes.openapi(
   }),
   async (c) => {
     const { accountId, keyId } = c.req.valid("param");
-    const grace = c.req.valid("json").gracePeriodSeconds ?? 0;
-    const { row, key } = await rotateKey(c.env, c.get("config"), accountId, keyId, grace, byAdmin(c));
+    const gracePeriodSeconds = c.req.valid("json").gracePeriodSeconds ?? 0;
+    const { row, key } = await rotateKey(c.env, {
+      config: c.get("config"),
+      accountId,
+      keyId,
+      gracePeriodSeconds,
+      by: byAdmin(c),
+    });
     return c.json({ success: true as const, data: createdKeyView(row, key) }, 201);
   },
 );

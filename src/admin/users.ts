@@ -69,7 +69,8 @@ userRoutes.openapi(
   }),
   async (c) => {
     const { accountId, userId } = c.req.valid("param");
-    const user = await setUserPassword(c.env, accountId, userId, c.req.valid("json").password, byAdmin(c));
+    const { password } = c.req.valid("json");
+    const user = await setUserPassword(c.env, { accountId, userId, password, by: byAdmin(c) });
     return c.json({ success: true as const, data: userView(user) }, 200);
   },
 );

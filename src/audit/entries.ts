@@ -76,16 +76,20 @@ export function auditInsert(db: Database, by: AuditContext, entry: AuditEntry) {
   return db.insert(auditLog).values(rowOf(by, entry));
 }
 
+/** An audit entry to write only if the write it records happens. */
+export interface AuditInsertIfInput {
+  by: AuditContext;
+  entry: AuditEntry;
+  /** The table the write's condition is over (see db/conditional.ts). */
+  from: SQLiteTable;
+  /** The write's own condition on `from`: the entry is written exactly when a row matches it. */
+  where: SQL | undefined;
+}
+
 /**
  * The statement appending the entry only if a row of `from` matches `where`
  * when it runs: give it the write's own condition (see db/conditional.ts).
  */
-export function auditInsertIf(
-  db: Database,
-  by: AuditContext,
-  entry: AuditEntry,
-  from: SQLiteTable,
-  where: SQL | undefined,
-) {
-  return insertIf(db, auditLog, rowOf(by, entry), from, where);
+export function auditInsertIf(db: Database, { by, entry, from, where }: AuditInsertIfInput) {
+  return insertIf(db, { table: auditLog, row: rowOf(by, entry), from, where });
 }

@@ -19,10 +19,9 @@ export function loginAuditInsert(
   email: string,
   ip: string | null,
 ) {
-  return insertIf(
-    db,
-    auditLog,
-    {
+  return insertIf(db, {
+    table: auditLog,
+    row: {
       id: newId("aud"),
       accountId: sql`${users.accountId}`,
       at: new Date(),
@@ -32,7 +31,7 @@ export function loginAuditInsert(
       targetId: sql`${users.id}`,
       ip,
     },
-    users,
-    eq(users.email, email),
-  );
+    from: users,
+    where: eq(users.email, email),
+  });
 }

@@ -52,22 +52,28 @@ export const liveKeyOrNull = (c: Ctx, keyId: string) =>
 
 /** A new key; a full account is a 409 ApiError (its message says so) and nothing is created. */
 export const createAccountKey = (c: Ctx, input: KeyInput) =>
-  createKey(c.env, c.var.config, accountOf(c), input, byUser(c));
+  createKey(c.env, { config: c.var.config, accountId: accountOf(c), input, by: byUser(c) });
 
 /** Renames the key. */
 export const renameKey = (c: Ctx, keyId: string, name: string): Promise<ApiKey> =>
-  updateKey(c.env, accountOf(c), keyId, { name }, byUser(c));
+  updateKey(c.env, { accountId: accountOf(c), keyId, changes: { name }, by: byUser(c) });
 
 /** Sets the key's restrictions (null: any), from its next request on; one `key.updated` audit entry. */
 export const restrictKey = (
   c: Ctx,
   keyId: string,
   restrictions: Pick<KeyInput, "allowedIps" | "allowedSenderDomains">,
-) => updateKey(c.env, accountOf(c), keyId, restrictions, byUser(c));
+) => updateKey(c.env, { accountId: accountOf(c), keyId, changes: restrictions, by: byUser(c) });
 
 /** Rolls the key: a successor, the old key kept for `graceSeconds`; a rotated-out key is a 409. */
 export const rollKey = (c: Ctx, keyId: string, graceSeconds: number) =>
-  rotateKey(c.env, c.var.config, accountOf(c), keyId, graceSeconds, byUser(c));
+  rotateKey(c.env, {
+    config: c.var.config,
+    accountId: accountOf(c),
+    keyId,
+    gracePeriodSeconds: graceSeconds,
+    by: byUser(c),
+  });
 
 /** Deletes a listed key: revokes a live one for good; a key its leak report revoked leaves the list for good. */
 export const deleteKey = (c: Ctx, key: ApiKey) =>
@@ -112,7 +118,7 @@ export async function accountUserEmails(c: Ctx): Promise<Map<string, string>> {
  * https, a private address…) is a 400 ApiError whose message says why.
  */
 export const setAccountWebhook = (c: Ctx, url: string | null) =>
-  setWebhookUrl(c.env, c.var.config, accountOf(c), url, byUser(c));
+  setWebhookUrl(c.env, { config: c.var.config, accountId: accountOf(c), url, by: byUser(c) });
 
 /** The account's most recent webhook deliveries, newest first. */
 export const recentDeliveries = (c: Ctx) => listDeliveries(c.env, accountOf(c));

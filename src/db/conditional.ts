@@ -10,19 +10,23 @@ import { getTableColumns, is, SQL, sql } from "drizzle-orm";
 import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import type { Database } from "./client";
 
+/** What `insertIf` writes, and the condition it writes it under. */
+export interface InsertIfInput<T extends SQLiteTable> {
+  table: T;
+  /** The row's values; a value may be SQL over `from`'s columns (the matched row's id, say). */
+  row: { [K in keyof T["$inferInsert"]]?: T["$inferInsert"][K] | SQL };
+  /** The table `where` is over: the row is written once per row of it that matches. */
+  from: SQLiteTable;
+  /** The condition on `from`; make it match at most one row. undefined: no condition (every row of `from`). */
+  where: SQL | undefined;
+}
+
 /**
  * The statement inserting `row` into `table` once per row of `from` matching
- * `where` (make `where` match at most one row). A value may be SQL over
- * `from`'s columns (the matched row's id, say). Columns left undefined get
- * their default, else null (an autoincrement key then takes the next value).
+ * `where`. Columns left undefined get their default, else null (an
+ * autoincrement key then takes the next value).
  */
-export function insertIf<T extends SQLiteTable>(
-  db: Database,
-  table: T,
-  row: { [K in keyof T["$inferInsert"]]?: T["$inferInsert"][K] | SQL },
-  from: SQLiteTable,
-  where: SQL | undefined,
-) {
+export function insertIf<T extends SQLiteTable>(db: Database, { table, row, from, where }: InsertIfInput<T>) {
   const values = Object.fromEntries(
     Object.entries(getTableColumns(table)).map(([name, column]) => {
       let value: unknown = (row as Record<string, unknown>)[name];

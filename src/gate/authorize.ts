@@ -191,23 +191,31 @@ function decide(asked: Asked): MaybePromise<LimitHeaders> {
   return verdict instanceof Promise ? upstreamAnswer(asked, need, verdict) : answer(rc, record, verdict, inspection);
 }
 
+/** The request `authorize` decides, besides the request's context. */
+export interface AuthorizeInput {
+  /** The verified key's record (keys/check.ts). */
+  record: KeyRecord;
+  method: string;
+  /** The `{resource}` of `/v1/{resource}...`, as the request's Target gives it. */
+  resource: string;
+  /** What the request shows the key's restrictions; without one none of its facts are known. */
+  inspection?: RequestInspection;
+  /** An idempotent request's claim (idempotency/claim.ts): its verdict lands in `claim.verdict`. */
+  claim?: Claim;
+}
+
 /**
  * Decides a request of `record` to `method /v1/{resource}...`: status, scope,
  * restrictions, then every limit and the quota. From a lease, or a 429
  * repeated, the answer is synchronous (no round trip, no await); see
- * MaybePromise. `inspection`: what the request shows the key's restrictions
- * (without one none of its facts are known). An idempotent request (`claim`)
- * always asks the account's own gate, which claims its key in the same call
- * (its verdict lands in `claim.verdict`); only a rate limit's 429 is repeated
- * for it (a replay may pass an exhausted quota).
+ * MaybePromise. An idempotent request (`claim`) always asks the account's
+ * own gate, which claims its key in the same call (its verdict lands in
+ * `claim.verdict`); only a rate limit's 429 is repeated for it (a replay may
+ * pass an exhausted quota).
  */
 export function authorize(
   rc: RequestContext,
-  record: KeyRecord,
-  method: string,
-  resource: string,
-  inspection?: RequestInspection,
-  claim?: Claim,
+  { record, method, resource, inspection, claim }: AuthorizeInput,
 ): MaybePromise<LimitHeaders> {
   return decide({ rc, record, method, resource, inspection, claim });
 }

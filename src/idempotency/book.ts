@@ -94,7 +94,12 @@ export class IdempotencyBook {
 
   /** Records the first request's outcome; false when its mark no longer holds (expired: the outcome changes nothing). */
   settle(request: SettleRequest, now: number): boolean {
-    const next = settled(this.read(request.key), request.token, request.outcome, now, this.settings);
+    const next = settled(this.read(request.key), {
+      token: request.token,
+      outcome: request.outcome,
+      now,
+      settings: this.settings,
+    });
     if (next === undefined) return false;
     if (next === null) {
       this.rows.deleteIdempotency(request.key);

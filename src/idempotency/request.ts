@@ -113,7 +113,13 @@ export class IdempotentRequest {
     const claim: Claim = { idempotency: { key, fingerprint, token: crypto.randomUUID() } };
     this.claim = claim;
     this.accountId = record.accountId;
-    const headers = await authorize(rc, record, target.method, target.resource, inspection, claim);
+    const headers = await authorize(rc, {
+      record,
+      method: target.method,
+      resource: target.resource,
+      inspection,
+      claim,
+    });
     // An admitted claim always carries a verdict (fail-open does not apply to it).
     const verdict = claim.verdict as ClaimVerdict;
     rc.stats.idempotency = verdict.kind;
@@ -135,7 +141,7 @@ export class IdempotentRequest {
     request.signal.addEventListener("abort", () => answered || this.settle({ kind: "forget" }), { once: true });
     let response: Response;
     try {
-      response = await forward(rc, request, this.target, record, this.body);
+      response = await forward(rc, { request, target: this.target, key: record, body: this.body });
     } catch (error) {
       this.settle({ kind: "forget" });
       throw error;

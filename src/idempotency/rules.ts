@@ -71,6 +71,16 @@ export function marked(claim: IdempotencyClaim, now: number, settings: Idempoten
   return { state: "in_flight", fingerprint: claim.fingerprint, token: claim.token, expiresAt: now + settings.markMs };
 }
 
+/** The first request's outcome, as `settled` takes it. */
+export interface SettledInput {
+  /** The token of the mark the first request took (its claim's). */
+  token: string;
+  outcome: SettleOutcome;
+  /** When the outcome is settled, epoch ms: the TTL runs from here. */
+  now: number;
+  settings: IdempotencySettings;
+}
+
 /**
  * The entry after the first request's outcome: the answer or the fact that it
  * was not kept (for the TTL, from now), or null (none: the next request is
@@ -80,10 +90,7 @@ export function marked(claim: IdempotencyClaim, now: number, settings: Idempoten
  */
 export function settled(
   entry: Entry | undefined,
-  token: string,
-  outcome: SettleOutcome,
-  now: number,
-  settings: IdempotencySettings,
+  { token, outcome, now, settings }: SettledInput,
 ): Entry | null | undefined {
   if (entry?.state !== "in_flight" || entry.token !== token || isExpired(entry, now)) return undefined;
   const { fingerprint } = entry;

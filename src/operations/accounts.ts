@@ -83,6 +83,16 @@ export async function quotaUsage(env: Env, account: Account): Promise<{ used: nu
   return new GateClient(env.RATE_LIMITER).quotaUsage(account.id);
 }
 
+/** What `updateAccount` needs besides `env`. */
+export interface UpdateAccountInput {
+  config: Config;
+  accountId: string;
+  /** The fields to change; undefined ones are left alone. */
+  changes: AccountChanges;
+  /** Who changes it: `byAdmin(c)`, `byUser(c)` (src/audit/context.ts). */
+  by: AuditContext;
+}
+
 /**
  * Applies `changes`; a new limit or disabled flag holds for every key of the
  * account once this returns. `webhookSecret` is set when a new webhook URL
@@ -90,10 +100,7 @@ export async function quotaUsage(env: Env, account: Account): Promise<{ used: nu
  */
 export async function updateAccount(
   env: Env,
-  config: Config,
-  accountId: string,
-  changes: AccountChanges,
-  by: AuditContext,
+  { config, accountId, changes, by }: UpdateAccountInput,
 ): Promise<{ account: Account; webhookSecret?: string }> {
   const { webhookUrl, ...limits } = changes;
   // A URL the gateway refuses is the client's mistake whatever the account: 400 before the 404.
@@ -119,13 +126,20 @@ export async function updateAccount(
   return { account: account as Account, ...(webhook.secret && { webhookSecret: webhook.secret }) };
 }
 
+/** What `setWebhookUrl` needs besides `env`. */
+export interface SetWebhookUrlInput {
+  config: Config;
+  accountId: string;
+  /** The new URL (a new signing secret comes with it), or null to stop the account's webhooks. */
+  url: string | null;
+  /** Who sets it: `byAdmin(c)`, `byUser(c)` (src/audit/context.ts). */
+  by: AuditContext;
+}
+
 /** Sets (or with null, removes) the account's webhook URL; the new secret is returned, shown only now. */
 export function setWebhookUrl(
   env: Env,
-  config: Config,
-  accountId: string,
-  url: string | null,
-  by: AuditContext,
+  { config, accountId, url, by }: SetWebhookUrlInput,
 ): Promise<{ account: Account; webhookSecret?: string }> {
-  return updateAccount(env, config, accountId, { webhookUrl: url }, by);
+  return updateAccount(env, { config, accountId, changes: { webhookUrl: url }, by });
 }

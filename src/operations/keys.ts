@@ -110,13 +110,12 @@ async function hasRoom(db: Database, accountId: string, defaultMax: number, now:
 
 /** The statement inserting `row` only while its account is below its cap: two concurrent creations cannot both pass. */
 function insertWithinCap(db: Database, row: ApiKey, defaultMax: number, now: Date) {
-  return insertIf(
-    db,
-    apiKeys,
+  return insertIf(db, {
+    table: apiKeys,
     row,
-    accounts,
-    and(eq(accounts.id, row.accountId), capRoom(db, row.accountId, defaultMax, now)),
-  );
+    from: accounts,
+    where: and(eq(accounts.id, row.accountId), capRoom(db, row.accountId, defaultMax, now)),
+  });
 }
 
 /** The 409 of a full account. */
@@ -134,6 +133,16 @@ export type AccountRef = Pick<Account, "id" | "webhookUrl">;
 const eventIf = (account: AccountRef, type: WebhookEventType, data: Record<string, unknown>) =>
   account.webhookUrl ? newEvent(type, account.id, data) : null;
 
+/** What `createKey` needs besides `env`. */
+export interface CreateKeyInput {
+  config: Config;
+  accountId: string;
+  /** The new key's name, scopes, limit, expiry, mode and restrictions. */
+  input: KeyInput;
+  /** Who creates it: `byAdmin(c)`, `byUser(c)` (src/audit/context.ts). */
+  by: AuditContext;
+}
+
 /**
  * A new key for the account; `key` is the full key, returned only here. A
  * full account is a 409 and nothing is written. The audit entry and the
@@ -141,10 +150,7 @@ const eventIf = (account: AccountRef, type: WebhookEventType, data: Record<strin
  */
 export async function createKey(
   env: Env,
-  config: Config,
-  accountId: string,
-  input: KeyInput,
-  by: AuditContext,
+  { config, accountId, input, by }: CreateKeyInput,
 ): Promise<{ row: ApiKey; key: string }> {
   const account = await getAccount(env, accountId);
   const db = getDb(env.DB);
@@ -155,13 +161,12 @@ export async function createKey(
     const theKey = eq(apiKeys.id, fresh.row.id);
     const [inserted] = await runBatch(db, [
       insertWithinCap(db, fresh.row, config.MAX_KEYS_PER_ACCOUNT, now),
-      auditInsertIf(
-        db,
+      auditInsertIf(db, {
         by,
-        { accountId, action: "key.created", target: { type: "key", id: fresh.row.id } },
-        apiKeys,
-        theKey,
-      ),
+        entry: { accountId, action: "key.created", target: { type: "key", id: fresh.row.id } },
+        from: apiKeys,
+        where: theKey,
+      }),
       ...(event ? [deliveryInsertIf(db, event, apiKeys, theKey)] : []),
     ]);
     if (!wrote(inserted)) throw keyCapReached(account.maxKeys ?? config.MAX_KEYS_PER_ACCOUNT);
@@ -264,7 +269,7 @@ async function endLeakMark(env: Env, accountId: string, keyId: string, by: Audit
     details: { note: "revoked by its leak report; now deleted from the dashboard" },
   };
   const [, [row]] = await db.batch([
-    auditInsertIf(db, by, entry, apiKeys, theKey),
+    auditInsertIf(db, { by, entry, from: apiKeys, where: theKey }),
     db.update(apiKeys).set({ leakDismissedAt: now, updatedAt: now }).where(theKey).returning(),
   ]);
   return row;
@@ -302,19 +307,23 @@ function rotatedOut(key: ApiKey, refused: string): ApiError {
 const EXPIRY_IS_FINAL = "its expiry cannot be changed";
 const ROTATED_ONCE = "it cannot be rotated again";
 
+/** What `updateKey` needs besides `env`. */
+export interface UpdateKeyInput {
+  accountId: string;
+  keyId: string;
+  /** The fields to change; undefined ones are left alone. */
+  changes: KeyChanges;
+  /** Who changes it: `byAdmin(c)`, `byUser(c)` (src/audit/context.ts). */
+  by: AuditContext;
+}
+
 /**
  * Applies `changes`; the next request with the key sees them. A rotated-out
  * key's expiry is final: a change of it is a 409 and writes nothing. A new
  * expiry clears the key's expiry notices (webhooks/expiring.ts): notices are
  * due again for it.
  */
-export async function updateKey(
-  env: Env,
-  accountId: string,
-  keyId: string,
-  changes: KeyChanges,
-  by: AuditContext,
-): Promise<ApiKey> {
+export async function updateKey(env: Env, { accountId, keyId, changes, by }: UpdateKeyInput): Promise<ApiKey> {
   const current = await getLiveKey(env, accountId, keyId);
   const changesExpiry = changes.expiresAt !== undefined;
   if (changesExpiry && current.rotatedAt) throw rotatedOut(current, EXPIRY_IS_FINAL);
@@ -322,13 +331,12 @@ export async function updateKey(
   const theKey = and(eq(apiKeys.id, current.id), changesExpiry ? isNull(apiKeys.rotatedAt) : undefined);
   const db = getDb(env.DB);
   const [, [row]] = await db.batch([
-    auditInsertIf(
-      db,
+    auditInsertIf(db, {
       by,
-      { accountId, action: "key.updated", target: { type: "key", id: current.id } },
-      apiKeys,
-      theKey,
-    ),
+      entry: { accountId, action: "key.updated", target: { type: "key", id: current.id } },
+      from: apiKeys,
+      where: theKey,
+    }),
     db
       .update(apiKeys)
       .set({
@@ -387,7 +395,7 @@ export async function revokeWith(env: Env, account: AccountRef, key: ApiKey, how
     const target = { type: "key" as const, id: key.id };
     const entry = { accountId: account.id, action: how.action, target, details: how.details };
     const [, recorded] = await runBatch(db, [
-      auditInsertIf(db, how.by, entry, apiKeys, once),
+      auditInsertIf(db, { by: how.by, entry, from: apiKeys, where: once }),
       ...(event ? [deliveryInsertIf(db, event, apiKeys, once)] : []),
       db
         .update(apiKeys)
@@ -432,6 +440,18 @@ export async function revokeKey(
   return { id: key.id, revokedAt };
 }
 
+/** What `rotateKey` needs besides `env`. */
+export interface RotateKeyInput {
+  config: Config;
+  accountId: string;
+  /** The key to rotate out (live, not rotated out already). */
+  keyId: string;
+  /** How long the old key keeps working beside its successor; 0: it expires at once. */
+  gracePeriodSeconds: number;
+  /** Who rotates it: `byAdmin(c)`, `byUser(c)` (src/audit/context.ts). */
+  by: AuditContext;
+}
+
 /**
  * Issues a successor with the same name, scopes, limit, expiry, mode and restrictions; the old
  * key keeps working for `gracePeriodSeconds`, then expires for good (it is
@@ -451,11 +471,7 @@ export async function revokeKey(
  */
 export async function rotateKey(
   env: Env,
-  config: Config,
-  accountId: string,
-  keyId: string,
-  gracePeriodSeconds: number,
-  by: AuditContext,
+  { config, accountId, keyId, gracePeriodSeconds, by }: RotateKeyInput,
 ): Promise<{ row: ApiKey; key: string }> {
   const old = await getLiveKey(env, accountId, keyId);
   if (old.rotatedAt) throw rotatedOut(old, ROTATED_ONCE);
@@ -487,8 +503,8 @@ export async function rotateKey(
     };
     // The successor is written first, under the rotation's condition; the rest follow it (the count then includes it).
     const [inserted] = await runBatch(db, [
-      insertIf(db, apiKeys, fresh.row, apiKeys, rotates),
-      auditInsertIf(db, by, entry, apiKeys, successor),
+      insertIf(db, { table: apiKeys, row: fresh.row, from: apiKeys, where: rotates }),
+      auditInsertIf(db, { by, entry, from: apiKeys, where: successor }),
       ...(event ? [deliveryInsertIf(db, event, apiKeys, successor)] : []),
       db
         .update(apiKeys)

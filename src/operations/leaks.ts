@@ -25,14 +25,22 @@ export interface LeakSighting {
   source: string | null;
 }
 
+/** What `reportLeakedKey` needs besides `env`: one report of a key. */
+export interface ReportLeakedKeyInput {
+  config: Config;
+  /** The key's account: its id, and whether it has a webhook to tell. */
+  account: AccountRef;
+  /** The reported key's row, as read before the report is handled. */
+  key: ApiKey;
+  sighting: LeakSighting;
+  /** Who reports it: `bySystem(reason, ip)`, for secret scanning and an operator's report alike. */
+  by: AuditContext;
+}
+
 /** Handles one report of `key` (of `account`); returns whether the key is revoked once this returns. */
 export async function reportLeakedKey(
   env: Env,
-  config: Config,
-  account: AccountRef,
-  key: ApiKey,
-  sighting: LeakSighting,
-  by: AuditContext,
+  { config, account, key, sighting, by }: ReportLeakedKeyInput,
 ): Promise<{ revoked: boolean }> {
   if (key.leakedAt) return { revoked: key.revokedAt !== null };
   const details = { url: sighting.url, source: sighting.source };
@@ -51,7 +59,7 @@ export async function reportLeakedKey(
     : null;
   const entry = { accountId: account.id, action: "key.leaked" as const, target: { type: "key" as const, id: key.id } };
   const [, recorded] = await runBatch(db, [
-    auditInsertIf(db, by, { ...entry, details }, apiKeys, notMarked),
+    auditInsertIf(db, { by, entry: { ...entry, details }, from: apiKeys, where: notMarked }),
     ...(event ? [deliveryInsertIf(db, event, apiKeys, notMarked)] : []),
     db.update(apiKeys).set({ leakedAt, updatedAt: leakedAt }).where(notMarked),
   ]);

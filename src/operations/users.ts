@@ -65,20 +65,32 @@ export async function listUsers(env: Env, accountId: string): Promise<User[]> {
     .orderBy(asc(users.createdAt), asc(users.id));
 }
 
+/** What `setUserPassword` needs besides `env`. */
+export interface SetUserPasswordInput {
+  accountId: string;
+  userId: string;
+  /** The new password, in clear: only its hash is stored. */
+  password: string;
+  /** Who sets it: `byAdmin(c)` (src/audit/context.ts). */
+  by: AuditContext;
+}
+
 /** Sets the user's password and ends all of their sessions, in one batch. */
 export async function setUserPassword(
   env: Env,
-  accountId: string,
-  userId: string,
-  password: string,
-  by: AuditContext,
+  { accountId, userId, password, by }: SetUserPasswordInput,
 ): Promise<User> {
   const user = await getUser(env, accountId, userId);
   const passwordHash = await hashPassword(password);
   const db = getDb(env.DB);
   const theUser = and(eq(users.id, user.id), eq(users.accountId, accountId));
   const [, [updated]] = await db.batch([
-    auditInsertIf(db, by, { accountId, action: "user.updated", target: { type: "user", id: user.id } }, users, theUser),
+    auditInsertIf(db, {
+      by,
+      entry: { accountId, action: "user.updated", target: { type: "user", id: user.id } },
+      from: users,
+      where: theUser,
+    }),
     db.update(users).set({ passwordHash, updatedAt: new Date() }).where(theUser).returning(),
     db.delete(sessions).where(and(eq(sessions.userId, user.id), eq(sessions.accountId, accountId))),
   ]);
@@ -99,7 +111,12 @@ export async function deleteUser(
   const theUser = and(eq(users.id, user.id), eq(users.accountId, accountId));
   const [, , deleted] = await db.batch([
     // Before the delete, under its condition: written exactly when there is a user to delete.
-    auditInsertIf(db, by, { accountId, action: "user.deleted", target: { type: "user", id: user.id } }, users, theUser),
+    auditInsertIf(db, {
+      by,
+      entry: { accountId, action: "user.deleted", target: { type: "user", id: user.id } },
+      from: users,
+      where: theUser,
+    }),
     db.delete(sessions).where(and(eq(sessions.userId, user.id), eq(sessions.accountId, accountId))),
     db.delete(users).where(theUser).returning({ id: users.id }),
   ]);

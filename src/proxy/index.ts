@@ -72,19 +72,28 @@ async function fetchWithTimeout(url: string, init: RequestInit, timeoutMs: numbe
   }
 }
 
+/** The request `forward` sends to the origin, besides the request's context. */
+export interface ForwardInput {
+  request: Request;
+  /** The request's target, as its URL was parsed (url.ts). */
+  target: Target;
+  /** The checked key's record: its account, id and mode go to the origin. */
+  key: KeyRecord;
+  /**
+   * The body, if the caller has read it already: as prepared (prepareBody:
+   * an idempotent request's), or as a sender check read it
+   * (restrictions/inspection.ts), forwarded and signed as read.
+   */
+  body?: PreparedBody | Uint8Array;
+}
+
 /**
  * Forwards a checked request for `key` and returns the origin's response as
  * the client gets it (the caller adds its own headers: the copy is mutable).
- * `body`: the body, if the caller has read it already: as prepared
- * (prepareBody: an idempotent request's), or as a sender check read it
- * (restrictions/inspection.ts), forwarded and signed as read.
  */
 export async function forward(
   rc: Pick<RequestContext, "config" | "requestId" | "trace">,
-  request: Request,
-  target: Target,
-  key: KeyRecord,
-  body?: PreparedBody | Uint8Array,
+  { request, target, key, body }: ForwardInput,
 ): Promise<Response> {
   const { config, requestId, trace } = rc;
   const { pathAndQuery } = target;

@@ -128,7 +128,7 @@ export async function handleReport(
   await eachLimited([...leaks], CONCURRENT_LEAKS, async ([prefix, report]) => {
     const { key, account } = found.get(prefix) as { key: ApiKey; account: AccountRef };
     const sighting = { url: report.url ?? null, source: report.source ?? null };
-    revoked.set(prefix, (await reportLeakedKey(env, config, account, key, sighting, by)).revoked);
+    revoked.set(prefix, (await reportLeakedKey(env, { config, account, key, sighting, by })).revoked);
   });
   return verdicts.map((verdict) =>
     verdict.label === "true_positive"

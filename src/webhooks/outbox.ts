@@ -45,7 +45,7 @@ function rowOf(event: WebhookEvent) {
  * when it runs (the change's own condition).
  */
 export function deliveryInsertIf(db: Database, event: WebhookEvent, from: SQLiteTable, where: SQL | undefined) {
-  return insertIf(db, webhookDeliveries, rowOf(event), from, where).onConflictDoNothing();
+  return insertIf(db, { table: webhookDeliveries, row: rowOf(event), from, where }).onConflictDoNothing();
 }
 
 /** Puts the recorded events' messages on the queue; never throws: a failure is logged and left to the sweep. */

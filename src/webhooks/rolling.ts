@@ -64,13 +64,12 @@ export async function rollWebhookSecret(input: RollWebhookSecretInput): Promise<
   const hooked = and(eq(accounts.id, accountId), isNotNull(accounts.webhookUrl), isNotNull(accounts.webhookSecret));
   const db = getDb(env.DB);
   const [, updated] = await db.batch([
-    auditInsertIf(
-      db,
+    auditInsertIf(db, {
       by,
-      { accountId, action: "webhook.secret_rolled", target: { type: "account", id: accountId } },
-      accounts,
-      hooked,
-    ),
+      entry: { accountId, action: "webhook.secret_rolled", target: { type: "account", id: accountId } },
+      from: accounts,
+      where: hooked,
+    }),
     // SQLite evaluates every SET expression on the row as it was: the current secret becomes the previous one.
     db
       .update(accounts)

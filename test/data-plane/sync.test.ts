@@ -43,7 +43,7 @@ describe("the warm path", () => {
     const started = Date.now();
     while (Date.now() - started < 600) await gw.fetch("/v1/domains", { headers: { "X-API-Key": key.key } });
     const record = checkKey(context(), key.key) as KeyRecord;
-    const decided = authorize(context(), record, "GET", "domains");
+    const decided = authorize(context(), { record, method: "GET", resource: "domains" });
     expect(decided).not.toBeInstanceOf(Promise);
     expect((decided as Record<string, string>)["X-RateLimit-Limit"]).toBe("100000");
   });

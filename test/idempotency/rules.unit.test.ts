@@ -82,14 +82,24 @@ describe("an Idempotency-Key's life", () => {
   });
 
   it("keeps an answer for the TTL from when it is kept, and replays it", () => {
-    const kept = settled(mark, "token-1", { kind: "keep", answer }, T0 + 5_000, SETTINGS) as Entry;
+    const kept = settled(mark, {
+      token: "token-1",
+      outcome: { kind: "keep", answer },
+      now: T0 + 5_000,
+      settings: SETTINGS,
+    }) as Entry;
     expect(kept).toMatchObject({ state: "kept", expiresAt: T0 + 5_000 + 86_400_000 });
     expect(verdictOf(kept, claim({ token: "t" }), T0 + 86_400_000)).toEqual({ kind: "replay", answer });
     expect(verdictOf(kept, claim({ token: "t" }), T0 + 5_000 + 86_400_000)).toEqual({ kind: "first" });
   });
 
   it("remembers an answer it could not keep for the TTL: repeats are refused, never sent again", () => {
-    const notKept = settled(mark, "token-1", { kind: "not_kept", reason: "too_large" }, T0 + 1, SETTINGS) as Entry;
+    const notKept = settled(mark, {
+      token: "token-1",
+      outcome: { kind: "not_kept", reason: "too_large" },
+      now: T0 + 1,
+      settings: SETTINGS,
+    }) as Entry;
     expect(verdictOf(notKept, claim({ token: "t" }), T0 + 3_600_000)).toEqual({
       kind: "not_kept",
       reason: "too_large",
@@ -97,15 +107,19 @@ describe("an Idempotency-Key's life", () => {
   });
 
   it("forgets a request that got no answer to keep: the next one is the first", () => {
-    expect(settled(mark, "token-1", { kind: "forget" }, T0 + 1, SETTINGS)).toBeNull();
+    expect(
+      settled(mark, { token: "token-1", outcome: { kind: "forget" }, now: T0 + 1, settings: SETTINGS }),
+    ).toBeNull();
   });
 
   it("changes nothing for an outcome that is not the live mark's: another token, an expired mark, a kept answer", () => {
-    const keep = { kind: "keep", answer } as const;
-    expect(settled(mark, "token-2", keep, T0 + 1, SETTINGS)).toBeUndefined();
-    expect(settled(mark, "token-1", keep, T0 + 70_000, SETTINGS)).toBeUndefined();
-    expect(settled(undefined, "token-1", keep, T0, SETTINGS)).toBeUndefined();
-    const kept = settled(mark, "token-1", keep, T0 + 1, SETTINGS) as Entry;
-    expect(settled(kept, "token-1", { kind: "forget" }, T0 + 2, SETTINGS)).toBeUndefined();
+    const outcome = { kind: "keep", answer } as const;
+    expect(settled(mark, { token: "token-2", outcome, now: T0 + 1, settings: SETTINGS })).toBeUndefined();
+    expect(settled(mark, { token: "token-1", outcome, now: T0 + 70_000, settings: SETTINGS })).toBeUndefined();
+    expect(settled(undefined, { token: "token-1", outcome, now: T0, settings: SETTINGS })).toBeUndefined();
+    const kept = settled(mark, { token: "token-1", outcome, now: T0 + 1, settings: SETTINGS }) as Entry;
+    expect(
+      settled(kept, { token: "token-1", outcome: { kind: "forget" }, now: T0 + 2, settings: SETTINGS }),
+    ).toBeUndefined();
   });
 });
