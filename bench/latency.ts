@@ -24,7 +24,7 @@ import type { Instance, InstanceId, Scenario } from "./scenarios.ts";
 import { sequential } from "./sequential.ts";
 import { fmt, median, quantile } from "./stats.ts";
 
-export const LATENCY_ROUNDS = Number(process.env.BENCH_LATENCY_ROUNDS ?? 5);
+export const LATENCY_ROUNDS = Number(process.env.BENCH_LATENCY_ROUNDS ?? 3);
 export const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 4);
 
 interface Target {

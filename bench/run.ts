@@ -5,7 +5,7 @@
  *
  * 1. Throughput: every round runs the bare pass-through, then each chosen
  *    scenario (in an order rotated each round), BENCH_SECONDS (default 4)
- *    each with 32 connections, for BENCH_ROUNDS (default 5) rounds. A
+ *    each with 32 connections, for BENCH_ROUNDS (default 4) rounds. A
  *    scenario's ratio is the median over rounds of its requests/s ÷ the bare
  *    pass-through's of the same round. Refused keys (forged, junk) run
  *    max(2, rounds / 4) rounds after.
@@ -40,7 +40,7 @@ import {
 } from "./scenarios.ts";
 import { STORAGE } from "./workers.ts";
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const CONNECTIONS = 32;
 /**
@@ -49,7 +49,7 @@ const CONNECTIONS = 32;
  * runs a slow key looks idle, and a 4-s run alone would measure the start of
  * its traffic, not the steady state that continuous traffic has.
  */
-const PRIME_SECONDS = Number(process.env.BENCH_PRIME_SECONDS ?? 6);
+const PRIME_SECONDS = Number(process.env.BENCH_PRIME_SECONDS ?? 4);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const chosen = selection();

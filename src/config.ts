@@ -213,7 +213,7 @@ const schema = z.object({
     .enum(["true", "false"])
     .optional()
     .transform((value) => value === "true"),
-  KEY_CACHE_TTL_SECONDS: intVar(300, 60, 86_400),
+  KEY_CACHE_TTL_SECONDS: intVar(3_600, 60, 86_400),
   KV_READ_TIMEOUT_MS: intVar(1_000, 1, 60_000),
   LEASE_MS: intVar(4_000, 0, 4_000),
   HOLDER_MIN_RTT_MS: intVar(10, 0, 10_000),

@@ -8,6 +8,7 @@
 import { Hono } from "hono";
 import { serveDataPlane } from "../../src/data-plane";
 
+export { BudgetHolder } from "../../src/gate/holder";
 export { AccountGate } from "../../src/gate/object";
 
 const app = new Hono<{ Bindings: Env }>();

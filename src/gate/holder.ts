@@ -28,6 +28,9 @@ import { GateClient } from "./client";
 import { type KeyState, LeaseBook } from "./leases";
 import type { CheckRequest, CheckResult, LeaseGrant, ReportRequest } from "./protocol";
 
+/** How often a busy holder logs its line (busy time and calls, for the benchmark). */
+const LOG_EVERY_MS = 1_000;
+
 /** Calls counted for one answer: the gate calls it waited for. */
 type Counted = { objectCalls: number; accountGateCalls: number };
 
@@ -49,6 +52,8 @@ export class BudgetHolder extends DurableObject<Env> {
   private openSince = 0;
   private busyMs = 0;
   private calls = 0;
+  /** When the last holder line was logged (one at most every LOG_EVERY_MS while it works, and after each report). */
+  private loggedAt = 0;
 
   /** Decides a request of one of its isolates (admit), or gives an isolate parts of its leases. */
   async check(request: CheckRequest): Promise<CheckResult> {
@@ -178,6 +183,7 @@ export class BudgetHolder extends DurableObject<Env> {
   /** A line for the benchmark: how long this holder could not hibernate since the last line, and its calls. */
   private logBusy(): void {
     const now = Date.now();
+    this.loggedAt = now;
     const busyMs = this.busyMs + (this.open > 0 ? now - this.openSince : 0);
     this.busyMs = 0;
     if (this.open > 0) this.openSince = now;
@@ -193,6 +199,7 @@ export class BudgetHolder extends DurableObject<Env> {
       return await work();
     } finally {
       if (--this.open === 0) this.busyMs += Date.now() - this.openSince;
+      if (Date.now() - this.loggedAt >= LOG_EVERY_MS) this.logBusy();
     }
   }
 }
