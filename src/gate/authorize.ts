@@ -62,7 +62,7 @@ function upstreamOf(rc: RequestContext, stats: RequestStats, accountId: string):
       check: async (request) => {
         const startedAt = Date.now();
         const result = await gate.check(request);
-        isolate.distances.record(accountId, startedAt, Date.now());
+        isolate.distances.record(accountId, startedAt, Date.now(), result.tookMs);
         return result;
       },
       report: (request) => gate.report(request),

@@ -1,20 +1,25 @@
 /**
  * How far each account's gate is from this isolate, measured by the
- * isolate's own direct calls: the lowest of the last few round trips (the
- * distance, not the gate's queue). A location's holder saves a far gate's
- * round trip and costs a call of its own (a billed Durable Object request,
- * and another when it must ask the gate itself); so an isolate asks the
- * holder only for an account whose gate is at least `HOLDER_MIN_RTT_MS`
+ * isolate's own direct calls: the lowest of the last few round trips, each
+ * less the time the gate says it spent (its start, a policy read from D1):
+ * the distance, not the gate's work or queue. A location's holder saves a
+ * far gate's round trip and costs a call of its own (a billed Durable Object
+ * request, and another when it must ask the gate itself); so an isolate asks
+ * the holder only for an account whose gate is at least `HOLDER_MIN_RTT_MS`
  * away, and the gate itself otherwise. An account not measured yet is asked
- * directly, MIN_SAMPLES times, which measures it; one found far is measured again every
- * REPROBE_MS by one direct call, in case its gate moved.
+ * directly once, which measures it. A gate found far on fewer than
+ * MIN_SAMPLES round trips is measured again after SETTLE_MS (a stall on the
+ * first call must not send a near gate's account to the holder for long);
+ * after that every REPROBE_MS, in case its gate moved.
  */
 import { ClockCache } from "../cache";
 
 /** Round trips kept per account; the lowest is the distance. */
 const SAMPLES = 8;
-/** Direct calls before a gate may count as far (a gate's first call also starts it and reads D1). */
+/** Round trips after which a far gate is settled as far (measured again only every REPROBE_MS). */
 export const MIN_SAMPLES = 3;
+/** How soon a gate found far on fewer than MIN_SAMPLES round trips is measured again. */
+export const SETTLE_MS = 30_000;
 /** How often a far account's gate is called directly once, to measure it again. */
 export const REPROBE_MS = 5 * 60_000;
 /** Accounts an isolate keeps distances of (least recently used go first). */
@@ -35,22 +40,26 @@ export class GateDistances {
   /**
    * Whether a call about `accountId` should go to the location's holder: its
    * gate is known to be at least `minRttMs` away (0: always) and was measured
-   * within REPROBE_MS. A `false` for a far gate is the one call that measures
-   * it again.
+   * within REPROBE_MS (SETTLE_MS while it has fewer than MIN_SAMPLES round
+   * trips). A `false` for a far gate is the one call that measures it again.
    */
   viaHolder(accountId: string, minRttMs: number, now: number): boolean {
     if (minRttMs <= 0) return true;
     const distance = this.accounts.get(accountId, now);
-    if (!distance || distance.rtts.length < MIN_SAMPLES || Math.min(...distance.rtts) < minRttMs) return false;
-    if (now - distance.measuredAt < REPROBE_MS) return true;
+    if (!distance || Math.min(...distance.rtts) < minRttMs) return false;
+    const every = distance.rtts.length < MIN_SAMPLES ? SETTLE_MS : REPROBE_MS;
+    if (now - distance.measuredAt < every) return true;
     distance.measuredAt = now;
     return false;
   }
 
-  /** Records the round trip of a direct call about `accountId` that began at `startedAt` and answered at `now`. */
-  record(accountId: string, startedAt: number, now: number): void {
+  /**
+   * Records the round trip of a direct call about `accountId` that began at
+   * `startedAt` and answered at `now`, of which the gate spent `gateMs`.
+   */
+  record(accountId: string, startedAt: number, now: number, gateMs = 0): void {
     const distance = this.accounts.get(accountId, now) ?? { rtts: [], measuredAt: now };
-    distance.rtts.push(Math.max(0, now - startedAt));
+    distance.rtts.push(Math.max(0, now - startedAt - gateMs));
     if (distance.rtts.length > SAMPLES) distance.rtts.shift();
     distance.measuredAt = now;
     this.accounts.set(accountId, distance, KEEP_MS, now);

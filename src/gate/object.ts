@@ -56,6 +56,8 @@ export class AccountGate extends DurableObject<Env> {
   private open = 0;
   private openSince = 0;
   private busyMs = 0;
+  /** When this instance started, until its first check (whose caller then knows the start was not distance). */
+  private startedAt: number | undefined = Date.now();
   private calls = 0;
   /** Alarms set since the last persist (a storage row each; each run is a billed request, logged on its own). */
   private alarmsSet = 0;
@@ -80,13 +82,16 @@ export class AccountGate extends DurableObject<Env> {
 
   /** Decides one request (and maybe grants leases), taking in what the caller owes. */
   async check(request: CheckRequest): Promise<CheckResult> {
+    const since = this.startedAt ?? Date.now();
+    this.startedAt = undefined;
     return this.busy(async () => {
       await this.loads.ensure(request);
       // From here on nothing is awaited: the decisions and their counts are one atomic step.
       const now = Date.now();
-      const result = this.ledger.check(request, now);
+      const result: CheckResult = this.ledger.check(request, now);
       this.changed(now);
       await this.notices(now);
+      result.tookMs = Date.now() - since;
       return result;
     });
   }

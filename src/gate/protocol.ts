@@ -159,8 +159,11 @@ export type Decision =
  * The decision of the request, and the leases asked for the account's other
  * keys. A location's holder (holder.ts) also says how many calls it made to
  * the account's gate for this one (`gateCalls`: the request waited on them).
+ * The gate says how long it spent on the call (`tookMs`: its start, the
+ * policies it read from D1), so that the caller's round trip less that is
+ * the distance to the gate (distance.ts).
  */
-export type CheckResult = Decision & { others?: Record<string, LeaseGrant>; gateCalls?: number };
+export type CheckResult = Decision & { others?: Record<string, LeaseGrant>; gateCalls?: number; tookMs?: number };
 
 /** What an isolate may send without a request to decide: releases and reports only. */
 export type ReportRequest = Pick<CheckRequest, "accountId" | "release" | "report">;

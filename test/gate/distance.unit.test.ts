@@ -3,7 +3,7 @@
  * (src/gate/distance.ts), with time as an input.
  */
 import { describe, expect, it } from "vitest";
-import { GateDistances, MIN_SAMPLES, REPROBE_MS } from "../../src/gate/distance";
+import { GateDistances, MIN_SAMPLES, REPROBE_MS, SETTLE_MS } from "../../src/gate/distance";
 
 const T0 = 1_800_000_000_000;
 
@@ -23,12 +23,37 @@ describe("gate distances", () => {
     expect(d.viaHolder("a", 10, T0 + 100)).toBe(false);
     const far = new GateDistances();
     far.record("b", T0, T0 + 120);
-    // A gate's first calls may be slow for other reasons (it starts, it reads D1): MIN_SAMPLES before "far".
-    expect(far.viaHolder("b", 10, T0 + 121)).toBe(false);
-    for (let i = 1; i < MIN_SAMPLES; i++) far.record("b", T0, T0 + 95);
-    expect(far.of("b", T0 + 120)).toBe(95);
     expect(far.viaHolder("b", 10, T0 + 121)).toBe(true);
     expect(far.viaHolder("c", 10, T0 + 121)).toBe(false);
+  });
+
+  it("takes off the time the gate says it spent (its start, a policy read from D1): a near gate read slowly stays near", () => {
+    const d = new GateDistances();
+    d.record("a", T0, T0 + 45, 42);
+    expect(d.of("a", T0 + 45)).toBe(3);
+    expect(d.viaHolder("a", 10, T0 + 46)).toBe(false);
+  });
+
+  it("measures a gate found far on fewer than MIN_SAMPLES round trips again after SETTLE_MS, so one stalled call does not send a near account to the holder for long", () => {
+    const d = new GateDistances();
+    d.record("a", T0, T0 + 30);
+    expect(d.viaHolder("a", 10, T0 + SETTLE_MS - 1)).toBe(true);
+    const probe = T0 + 30 + SETTLE_MS;
+    expect(d.viaHolder("a", 10, probe)).toBe(false);
+    d.record("a", probe, probe + 1);
+    expect(d.viaHolder("a", 10, probe + 2)).toBe(false);
+    // A far gate, measured MIN_SAMPLES times, is settled: measured again only every REPROBE_MS.
+    const far = new GateDistances();
+    for (let i = 0; i < MIN_SAMPLES; i++) {
+      const at = T0 + i * (SETTLE_MS + 100);
+      // Each of these calls is direct: the first as nothing is measured, the others as probes SETTLE_MS on.
+      expect(far.viaHolder("b", 10, at)).toBe(false);
+      far.record("b", at, at + 95);
+      expect(far.viaHolder("b", 10, at + 96)).toBe(true);
+    }
+    const settled = T0 + (MIN_SAMPLES - 1) * (SETTLE_MS + 100) + 95;
+    expect(far.viaHolder("b", 10, settled + SETTLE_MS + 1)).toBe(true);
+    expect(far.viaHolder("b", 10, settled + REPROBE_MS)).toBe(false);
   });
 
   it("measures a far gate again with one direct call every REPROBE_MS, and follows a gate that came near", () => {

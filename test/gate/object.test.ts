@@ -6,17 +6,21 @@ import type { CheckRequest } from "../../src/gate/protocol";
 import { accountWithKey, admin, createKey } from "../support/helpers";
 
 const gateOf = (accountId: string) => env.RATE_LIMITER.getByName(accountId);
-const ask = (accountId: string, keyId: string, extra: Partial<CheckRequest> = {}) =>
-  gateOf(accountId).check({
-    accountId,
-    keyId,
-    scope: "domains:read",
-    cost: 1,
-    admit: true,
-    want: 0,
-    leaseMs: 0,
-    ...extra,
-  });
+const request = (accountId: string, keyId: string, extra: Partial<CheckRequest> = {}): CheckRequest => ({
+  accountId,
+  keyId,
+  scope: "domains:read",
+  cost: 1,
+  admit: true,
+  want: 0,
+  leaseMs: 0,
+  ...extra,
+});
+/** The gate's decision, without the time it says it spent (`tookMs`, checked on its own below). */
+const ask = async (accountId: string, keyId: string, extra: Partial<CheckRequest> = {}) => {
+  const { tookMs: _tookMs, ...decision } = await gateOf(accountId).check(request(accountId, keyId, extra));
+  return decision;
+};
 const stored = (accountId: string, row: string) =>
   runInDurableObject(gateOf(accountId), (_: AccountGate, state) => state.storage.kv.get(row));
 const sum = (counts: number[]) => counts.reduce((total, count) => total + count, 0);
@@ -30,6 +34,18 @@ afterEach(() => {
 });
 
 describe("the account gate", () => {
+  it("says how long it spent on a call, its start and D1 reads included, so a caller can tell its distance from its work", async () => {
+    const { account, key } = await accountWithKey();
+    const startedAt = Date.now();
+    const first = await gateOf(account.id).check(request(account.id, key.id));
+    const roundTrip = Date.now() - startedAt;
+    expect(first.outcome).toBe("ok");
+    expect(first.tookMs).toBeGreaterThanOrEqual(0);
+    expect(first.tookMs).toBeLessThanOrEqual(roundTrip);
+    const second = await gateOf(account.id).check(request(account.id, key.id));
+    expect(second.tookMs).toBeGreaterThanOrEqual(0);
+  });
+
   it("answers unauthorized for a key id D1 does not know, or a key of another account", async () => {
     const { account } = await accountWithKey();
     const other = await accountWithKey();
