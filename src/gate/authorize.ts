@@ -54,7 +54,11 @@ export const holderName = (accountId: string, location: string) => `${accountId}
 function upstreamOf(rc: RequestContext, stats: RequestStats, accountId: string): Upstream {
   const { location, config } = rc;
   if (location !== undefined && config.LOCATION_HOLDERS) {
-    if (isolate.distances.viaHolder(accountId, config.HOLDER_MIN_RTT_MS, Date.now())) {
+    const now = Date.now();
+    if (isolate.distances.viaHolder(accountId, config.HOLDER_MIN_RTT_MS, now)) {
+      if (config.HOLDER_MIN_RTT_MS > 0 && isolate.distances.remeasure(accountId, now)) {
+        rc.waitUntil(measureGate(rc, accountId));
+      }
       return new HolderClient(rc.env.BUDGET_HOLDER, holderName(accountId, location), { stats });
     }
     const gate = new GateClient(rc.env.RATE_LIMITER, { stats });
@@ -69,6 +73,20 @@ function upstreamOf(rc: RequestContext, stats: RequestStats, accountId: string):
     };
   }
   return new GateClient(rc.env.RATE_LIMITER, { stats });
+}
+
+/** Pings a far account's gate off the request's path, to measure it again (distance.ts); a failed ping measures nothing. */
+async function measureGate(rc: RequestContext, accountId: string): Promise<void> {
+  const stats = newStats();
+  const startedAt = Date.now();
+  try {
+    const tookMs = await new GateClient(rc.env.RATE_LIMITER, { stats }).ping(accountId);
+    isolate.distances.record(accountId, startedAt, Date.now(), tookMs);
+  } catch (error) {
+    logWarning("account gate ping failed", { error: String((error as Error).cause ?? error) }, rc.requestId);
+  } finally {
+    logBackground(rc.requestId, "distance", stats);
+  }
 }
 
 /** The account's own gate, where a claim is made with the request's decision (idempotency/claim.ts). */

@@ -95,6 +95,11 @@ export class GateClient {
     return this.call(request.accountId, (gate) => gate.report(request));
   }
 
+  /** Asks the gate nothing: the ms it spent answering (its start, if the call started it), to measure its distance (distance.ts). */
+  ping(accountId: string): Promise<number> {
+    return this.call(accountId, (gate) => gate.ping());
+  }
+
   /**
    * The usage rows the gate holds and each key's last use, after handing it
    * what `leases` (this isolate) still owes the account; put back if the call fails.

@@ -7,10 +7,11 @@
  * request, and another when it must ask the gate itself); so an isolate asks
  * the holder only for an account whose gate is at least `HOLDER_MIN_RTT_MS`
  * away, and the gate itself otherwise. An account not measured yet is asked
- * directly once, which measures it. A gate found far on fewer than
- * MIN_SAMPLES round trips is measured again after SETTLE_MS (a stall on the
- * first call must not send a near gate's account to the holder for long);
- * after that every REPROBE_MS, in case its gate moved.
+ * directly once, which measures it. A far gate is measured again by a ping
+ * off any request's path: SETTLE_MS after its last round trip while it has
+ * fewer than MIN_SAMPLES (a stall on the first call must not send a near
+ * gate's account to the holder for long), then every REPROBE_MS, in case
+ * its gate moved.
  */
 import { ClockCache } from "../cache";
 
@@ -20,7 +21,7 @@ const SAMPLES = 8;
 export const MIN_SAMPLES = 3;
 /** How soon a gate found far on fewer than MIN_SAMPLES round trips is measured again. */
 export const SETTLE_MS = 30_000;
-/** How often a far account's gate is called directly once, to measure it again. */
+/** How often a far account's gate is pinged, to measure it again. */
 export const REPROBE_MS = 5 * 60_000;
 /** Accounts an isolate keeps distances of (least recently used go first). */
 const MAX_ACCOUNTS = 10_000;
@@ -39,18 +40,28 @@ export class GateDistances {
 
   /**
    * Whether a call about `accountId` should go to the location's holder: its
-   * gate is known to be at least `minRttMs` away (0: always) and was measured
-   * within REPROBE_MS (SETTLE_MS while it has fewer than MIN_SAMPLES round
-   * trips). A `false` for a far gate is the one call that measures it again.
+   * gate is known to be at least `minRttMs` away (0: always). An account not
+   * measured yet is asked directly, which measures it.
    */
   viaHolder(accountId: string, minRttMs: number, now: number): boolean {
     if (minRttMs <= 0) return true;
     const distance = this.accounts.get(accountId, now);
-    if (!distance || Math.min(...distance.rtts) < minRttMs) return false;
+    return distance !== undefined && Math.min(...distance.rtts) >= minRttMs;
+  }
+
+  /**
+   * Whether a far account's gate is due to be measured again (SETTLE_MS after
+   * its last round trip while it has fewer than MIN_SAMPLES, else
+   * REPROBE_MS): the caller then pings it off the request's path. Marks it
+   * measured, so one call measures.
+   */
+  remeasure(accountId: string, now: number): boolean {
+    const distance = this.accounts.get(accountId, now);
+    if (!distance) return false;
     const every = distance.rtts.length < MIN_SAMPLES ? SETTLE_MS : REPROBE_MS;
-    if (now - distance.measuredAt < every) return true;
+    if (now - distance.measuredAt < every) return false;
     distance.measuredAt = now;
-    return false;
+    return true;
   }
 
   /**

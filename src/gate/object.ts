@@ -82,8 +82,7 @@ export class AccountGate extends DurableObject<Env> {
 
   /** Decides one request (and maybe grants leases), taking in what the caller owes. */
   async check(request: CheckRequest): Promise<CheckResult> {
-    const since = this.startedAt ?? Date.now();
-    this.startedAt = undefined;
+    const since = this.sinceStart();
     return this.busy(async () => {
       await this.loads.ensure(request);
       // From here on nothing is awaited: the decisions and their counts are one atomic step.
@@ -94,6 +93,12 @@ export class AccountGate extends DurableObject<Env> {
       result.tookMs = Date.now() - since;
       return result;
     });
+  }
+
+  /** Answers at once with the time it spent (its start, if this call started it): an isolate measuring how far it is (distance.ts). */
+  async ping(): Promise<number> {
+    const since = this.sinceStart();
+    return this.busy(async () => Date.now() - since);
   }
 
   /** Decides an idempotent request and claims its Idempotency-Key, in one step (idempotency/book.ts). */
@@ -301,6 +306,13 @@ export class AccountGate extends DurableObject<Env> {
   }
 
   /** Runs one call, counting the time the object has calls open (billed duration: it cannot hibernate then). */
+  /** When this call's work began: the instance's start for its first call (`tookMs` then counts the start), else now. */
+  private sinceStart(): number {
+    const since = this.startedAt ?? Date.now();
+    this.startedAt = undefined;
+    return since;
+  }
+
   private async busy<T>(work: () => Promise<T>, call = true): Promise<T> {
     if (this.open++ === 0) this.openSince = Date.now();
     if (call) this.calls++;

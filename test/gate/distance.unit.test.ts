@@ -34,36 +34,38 @@ describe("gate distances", () => {
     expect(d.viaHolder("a", 10, T0 + 46)).toBe(false);
   });
 
-  it("measures a gate found far on fewer than MIN_SAMPLES round trips again after SETTLE_MS, so one stalled call does not send a near account to the holder for long", () => {
+  it("measures a far gate again off the requests' path: SETTLE_MS on while it has fewer than MIN_SAMPLES round trips (one stalled call must not send a near account to the holder for long), then every REPROBE_MS", () => {
     const d = new GateDistances();
     d.record("a", T0, T0 + 30);
-    expect(d.viaHolder("a", 10, T0 + SETTLE_MS - 1)).toBe(true);
-    const probe = T0 + 30 + SETTLE_MS;
-    expect(d.viaHolder("a", 10, probe)).toBe(false);
-    d.record("a", probe, probe + 1);
-    expect(d.viaHolder("a", 10, probe + 2)).toBe(false);
-    // A far gate, measured MIN_SAMPLES times, is settled: measured again only every REPROBE_MS.
+    expect(d.viaHolder("a", 10, T0 + 31)).toBe(true);
+    expect(d.remeasure("a", T0 + SETTLE_MS - 1)).toBe(false);
+    const ping = T0 + 30 + SETTLE_MS;
+    expect(d.remeasure("a", ping)).toBe(true);
+    // Requests meanwhile still go to the holder, and one ping measures.
+    expect(d.viaHolder("a", 10, ping + 1)).toBe(true);
+    expect(d.remeasure("a", ping + 1)).toBe(false);
+    d.record("a", ping, ping + 1);
+    expect(d.viaHolder("a", 10, ping + 2)).toBe(false);
+    expect(d.remeasure("c", ping)).toBe(false);
+    // A far gate measured MIN_SAMPLES times is settled: pinged only every REPROBE_MS.
     const far = new GateDistances();
+    let at = T0;
     for (let i = 0; i < MIN_SAMPLES; i++) {
-      const at = T0 + i * (SETTLE_MS + 100);
-      // Each of these calls is direct: the first as nothing is measured, the others as probes SETTLE_MS on.
-      expect(far.viaHolder("b", 10, at)).toBe(false);
       far.record("b", at, at + 95);
-      expect(far.viaHolder("b", 10, at + 96)).toBe(true);
+      at += 95 + SETTLE_MS;
+      expect(far.remeasure("b", at)).toBe(i < MIN_SAMPLES - 1);
     }
-    const settled = T0 + (MIN_SAMPLES - 1) * (SETTLE_MS + 100) + 95;
-    expect(far.viaHolder("b", 10, settled + SETTLE_MS + 1)).toBe(true);
-    expect(far.viaHolder("b", 10, settled + REPROBE_MS)).toBe(false);
+    expect(far.remeasure("b", at - SETTLE_MS + REPROBE_MS - 1)).toBe(false);
+    expect(far.remeasure("b", at - SETTLE_MS + REPROBE_MS)).toBe(true);
+    expect(far.viaHolder("b", 10, at)).toBe(true);
   });
 
-  it("measures a far gate again with one direct call every REPROBE_MS, and follows a gate that came near", () => {
+  it("follows a gate that came near: the next round trip below HOLDER_MIN_RTT_MS sends the account to the gate again", () => {
     const d = new GateDistances();
     for (let i = 0; i < MIN_SAMPLES; i++) d.record("a", T0, T0 + 100);
     expect(d.viaHolder("a", 10, T0 + REPROBE_MS - 1)).toBe(true);
-    expect(d.viaHolder("a", 10, T0 + 100 + REPROBE_MS)).toBe(false);
-    // The requests meanwhile keep going to the holder: one call measures.
-    expect(d.viaHolder("a", 10, T0 + 101 + REPROBE_MS)).toBe(true);
     const at = T0 + 200 + REPROBE_MS;
+    expect(d.remeasure("a", at)).toBe(true);
     d.record("a", at, at + 2);
     expect(d.of("a", at + 2)).toBe(2);
     expect(d.viaHolder("a", 10, at + 3)).toBe(false);

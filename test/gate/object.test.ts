@@ -44,6 +44,15 @@ describe("the account gate", () => {
     expect(first.tookMs).toBeLessThanOrEqual(roundTrip);
     const second = await gateOf(account.id).check(request(account.id, key.id));
     expect(second.tookMs).toBeGreaterThanOrEqual(0);
+    // A ping (an isolate measuring a far gate again, off any request's path) decides and counts nothing.
+    const before = await ask(account.id, key.id);
+    const pinged = Date.now();
+    expect(await gateOf(account.id).ping()).toBeLessThanOrEqual(Date.now() - pinged);
+    const after = await ask(account.id, key.id);
+    expect(before.outcome === "ok" && after.outcome === "ok").toBe(true);
+    if (before.outcome === "ok" && after.outcome === "ok") {
+      expect(before.limits.key.remaining - after.limits.key.remaining).toBe(1);
+    }
   });
 
   it("answers unauthorized for a key id D1 does not know, or a key of another account", async () => {
