@@ -31,10 +31,10 @@
  * most 2 ms; added p99 at most one round trip + 5 ms.
  */
 import { writeFileSync } from "node:fs";
-import { bundleDistant, type Cluster, startCluster, warmEveryIsolate } from "./edge/cluster.ts";
+import { bundleDistant, type Cluster, EDGE_ADMIN_TOKEN, startCluster, warmEveryIsolate } from "./edge/cluster.ts";
 import { openLoop } from "./edge/openloop.ts";
 import { load } from "./load.ts";
-import { seedKeys } from "./seed.ts";
+import { type Seeded, seedKeys } from "./seed.ts";
 import { fmt, median, quantile } from "./stats.ts";
 
 const list = (name: string, fallback: number[]) =>
@@ -192,6 +192,45 @@ async function throughput(cluster: Cluster, isolates: number, traffic: Traffic):
 
 const ms = (n: number) => fmt(n, 1);
 
+/** One admin API call through the router (its isolate picked at random, like any request). */
+async function adminCall(cluster: Cluster, method: string, path: string, body?: unknown): Promise<number> {
+  const started = Date.now();
+  const response = await fetch(`${cluster.url}/admin${path}`, {
+    method,
+    headers: {
+      Authorization: `Bearer ${EDGE_ADMIN_TOKEN}`,
+      ...(body !== undefined && { "Content-Type": "application/json" }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  await response.arrayBuffer();
+  if (!response.ok) throw new Error(`${method} ${path}: ${response.status}`);
+  return Date.now() - started;
+}
+
+/**
+ * How long an admin change takes while the hot key holds leases in every
+ * isolate and in the location's holder (the change waits them out at the
+ * gate), and whether the revocation then holds in every isolate.
+ */
+async function adminChanges(cluster: Cluster, rttMs: number, hot: Seeded): Promise<void> {
+  const [key, keyId, accountId] = [hot.keys[0], hot.keyIds[0], hot.accountIds[0]] as [string, string, string];
+  const headers = { "x-edge-isolates": String(MAX_ISOLATES), "x-edge-location": `E1-${MAX_ISOLATES}-${rttMs}` };
+  const base = { url: cluster.url, path: "/v1/domains", keys: [key], headers };
+  const traffic = openLoop({ ...base, rate: HOT_RATE, seconds: 4 });
+  await new Promise((resolve) => setTimeout(resolve, 2_000));
+  const path = `/accounts/${accountId}/keys/${keyId}`;
+  const patchMs = await adminCall(cluster, "PATCH", path, { rateLimit: { limit: 999_999, windowSeconds: 60 } });
+  const revokeMs = await adminCall(cluster, "DELETE", path);
+  await traffic;
+  const after = await openLoop({ ...base, rate: 100, seconds: 1 });
+  cluster.takeLines();
+  const sent = Object.values(after.statuses).reduce((n, count) => n + count, after.errors);
+  console.log(
+    `  admin changes, the hot key leased in ${MAX_ISOLATES} isolates and their holder (gate ${rttMs} ms): PATCH answered in ${patchMs} ms, revoke in ${revokeMs} ms; then ${after.statuses[401] ?? 0} of ${sent} requests refused 401`,
+  );
+}
+
 function printResult(r: EdgeResult): void {
   console.log(
     `  ${r.id} ${r.label.padEnd(26)} ${String(r.rttMs).padStart(4)} ms ${String(r.isolates).padStart(3)} isolates ${fmt(r.rate)} req/s  waited ${(r.waited * 100).toFixed(1).padStart(5)} %  gate ${r.gateCallsPerRequest.toFixed(3)}  holder ${r.holderCallsPerRequest.toFixed(3)} /req  added p50 ${ms(r.added.p50)} p90 ${ms(r.added.p90)} p99 ${ms(r.added.p99)} ms${r.throughputRatio === undefined ? "" : `  throughput ${r.throughputRatio.toFixed(2)}`}${r.non2xx > 0 ? `  NON-2XX ${r.non2xx}` : ""}`,
@@ -248,6 +287,7 @@ export async function edgeSection(upstreamUrl: string): Promise<EdgeResult[]> {
           printResult(result);
         }
       }
+      await adminChanges(cluster, rttMs, hot);
     } finally {
       await cluster.mf.dispose();
     }

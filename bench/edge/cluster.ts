@@ -24,6 +24,9 @@ import {
   launchLogging,
 } from "../workers.ts";
 
+/** The gateways' admin token unless a cluster is given another. */
+export const EDGE_ADMIN_TOKEN = "edge-admin-token";
+
 export interface ClusterOptions {
   /** Gateway (and bare) Workers. */
   isolates: number;
@@ -72,7 +75,7 @@ export async function startCluster(options: ClusterOptions) {
     bindings: {
       ENVIRONMENT: "development",
       UPSTREAM_URL: upstreamUrl,
-      ADMIN_TOKEN: options.adminToken ?? "edge-admin-token",
+      ADMIN_TOKEN: options.adminToken ?? EDGE_ADMIN_TOKEN,
       BENCH_GATE_RTT_MS: String(options.gateRttMs ?? 0),
       ...BENCH_SECRETS,
       ...options.vars,

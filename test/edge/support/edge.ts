@@ -8,13 +8,12 @@
  * Cloudflare.
  */
 import { inject } from "vitest";
-import { type Cluster, startCluster } from "../../../bench/edge/cluster.ts";
+import { type Cluster, EDGE_ADMIN_TOKEN, startCluster } from "../../../bench/edge/cluster.ts";
 import { ORIGIN_SECRET } from "../../support/origin-secret.ts";
 import { startOrigin } from "../../support/origin-server.ts";
 
 export const ISOLATES = 8;
 export const GATE_RTT_MS = 20;
-const ADMIN_TOKEN = "edge-admin-token";
 
 export interface Edge {
   cluster: Cluster;
@@ -30,7 +29,7 @@ export async function startEdge(vars: Record<string, string> = {}): Promise<Edge
     isolates: ISOLATES,
     upstreamUrl: originUrl,
     gateRttMs: GATE_RTT_MS,
-    adminToken: ADMIN_TOKEN,
+    adminToken: EDGE_ADMIN_TOKEN,
     scriptPath: inject("edgeScript"),
     vars: { ORIGIN_SIGNING_SECRET: ORIGIN_SECRET, ...vars },
   });
@@ -50,7 +49,7 @@ export async function admin<T = unknown>(edge: Edge, method: string, path: strin
   const response = await fetch(`${edge.cluster.url}/admin${path}`, {
     method,
     headers: {
-      Authorization: `Bearer ${ADMIN_TOKEN}`,
+      Authorization: `Bearer ${EDGE_ADMIN_TOKEN}`,
       ...(body !== undefined && { "Content-Type": "application/json" }),
     },
     body: body === undefined ? undefined : JSON.stringify(body),
