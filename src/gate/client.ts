@@ -15,7 +15,6 @@
 import { serviceUnavailable } from "../errors";
 import type { ClaimRequest, ClaimResult, SettleRequest } from "../idempotency/protocol";
 import type { RequestStats } from "../stats";
-import type { BudgetHolder } from "./holder";
 import type { LeaseBook } from "./leases";
 import type { AccountGate, Fenced } from "./object";
 import type { CheckRequest, CheckResult, ReportRequest } from "./protocol";
@@ -160,7 +159,7 @@ export class GateClient {
  */
 export class HolderClient {
   constructor(
-    private readonly namespace: DurableObjectNamespace<BudgetHolder>,
+    private readonly namespace: Env["BUDGET_HOLDER"],
     /** `{accountId}@{location}`: the holder of one account in one location. */
     private readonly name: string,
     private readonly options: GateClientOptions = {},
