@@ -23,6 +23,7 @@ import { DurableObject } from "cloudflare:workers";
 import { getConfig } from "../config";
 import { logHolder } from "../log";
 import { newStats } from "../stats";
+import { BusyTime } from "./busy";
 import { type CallerContext, type KeyRef, LeaseCaller, type Need } from "./caller";
 import { GateClient } from "./client";
 import { type KeyState, LeaseBook } from "./leases";
@@ -47,11 +48,8 @@ export class BudgetHolder extends DurableObject<Env> {
   /** Accounts with a flush pending. */
   private readonly flushing = new Set<string>();
   private readonly caller = new LeaseCaller(this.book);
-  /** Calls and background work open now, and since when: the time it cannot hibernate. */
-  private open = 0;
-  private openSince = 0;
-  private busyMs = 0;
-  private calls = 0;
+  /** Calls and background work open, and their time: the time it cannot hibernate. */
+  private readonly busyTime = new BusyTime();
   /** When the last holder line was logged (one at most every LOG_EVERY_MS while it works, and after each report). */
   private loggedAt = 0;
 
@@ -184,21 +182,14 @@ export class BudgetHolder extends DurableObject<Env> {
   private logBusy(): void {
     const now = Date.now();
     this.loggedAt = now;
-    const busyMs = this.busyMs + (this.open > 0 ? now - this.openSince : 0);
-    this.busyMs = 0;
-    if (this.open > 0) this.openSince = now;
-    logHolder({ busyMs, calls: this.calls });
-    this.calls = 0;
+    logHolder(this.busyTime.take(now));
   }
 
   /** Runs one call (or background task), counting the time any is open (billed duration: no hibernation then). */
   private async busy<T>(work: () => Promise<T>, call = true): Promise<T> {
-    if (this.open++ === 0) this.openSince = Date.now();
-    if (call) this.calls++;
     try {
-      return await work();
+      return await this.busyTime.run(work, call);
     } finally {
-      if (--this.open === 0) this.busyMs += Date.now() - this.openSince;
       if (Date.now() - this.loggedAt >= LOG_EVERY_MS) this.logBusy();
     }
   }

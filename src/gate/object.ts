@@ -22,6 +22,7 @@ import type { ClaimRequest, ClaimResult, SettleRequest } from "../idempotency/pr
 import { idempotencySettings } from "../idempotency/rules";
 import { logGate, logWarning } from "../log";
 import { enqueueEvent } from "../webhooks/enqueue";
+import { BusyTime } from "./busy";
 import { Ledger } from "./ledger";
 import { PolicyLoads } from "./loads";
 import { PolicyBook } from "./policies";
@@ -52,13 +53,10 @@ export class AccountGate extends DurableObject<Env> {
   private alarmAt: number | null = null;
   /** Quota events being recorded right now (never two tries of one at once). */
   private readonly noticing = new Set<string>();
-  /** Calls open now, and when the first of them began: the time the object cannot hibernate. */
-  private open = 0;
-  private openSince = 0;
-  private busyMs = 0;
+  /** Calls open, and their time: the time the object cannot hibernate. */
+  private readonly busyTime = new BusyTime();
   /** When this instance started, until its first check (whose caller then knows the start was not distance). */
   private startedAt: number | undefined = Date.now();
-  private calls = 0;
   /** Alarms set since the last persist (a storage row each; each run is a billed request, logged on its own). */
   private alarmsSet = 0;
 
@@ -238,11 +236,9 @@ export class AccountGate extends DurableObject<Env> {
       storageWrites: countsWrites + this.store.takePolicyWrites(),
       idempotencyReads: idempotency.reads,
       idempotencyWrites: idempotency.writes,
-      busyMs: this.takeBusy(now),
-      calls: this.calls,
+      ...this.busyTime.take(now),
       alarmsSet: this.alarmsSet,
     });
-    this.calls = 0;
     this.alarmsSet = 0;
   }
 
@@ -305,7 +301,6 @@ export class AccountGate extends DurableObject<Env> {
     }
   }
 
-  /** Runs one call, counting the time the object has calls open (billed duration: it cannot hibernate then). */
   /** When this call's work began: the instance's start for its first call (`tookMs` then counts the start), else now. */
   private sinceStart(): number {
     const since = this.startedAt ?? Date.now();
@@ -313,22 +308,9 @@ export class AccountGate extends DurableObject<Env> {
     return since;
   }
 
-  private async busy<T>(work: () => Promise<T>, call = true): Promise<T> {
-    if (this.open++ === 0) this.openSince = Date.now();
-    if (call) this.calls++;
-    try {
-      return await work();
-    } finally {
-      if (--this.open === 0) this.busyMs += Date.now() - this.openSince;
-    }
-  }
-
-  /** The open-call time since the last report. */
-  private takeBusy(now: number): number {
-    const busy = this.busyMs + (this.open > 0 ? now - this.openSince : 0);
-    this.busyMs = 0;
-    if (this.open > 0) this.openSince = now;
-    return busy;
+  /** Runs one call, counting the time the object has calls open (billed duration: it cannot hibernate then). */
+  private busy<T>(work: () => Promise<T>, call = true): Promise<T> {
+    return this.busyTime.run(work, call);
   }
 }
 
