@@ -8,30 +8,11 @@
  * the same methods as the real one.
  */
 import gateway, { AccountGate, BudgetHolder as Holder } from "../../src/index";
+import { delayedGates } from "./delay";
 
 export { AccountGate };
 
 const GATE_CALL = JSON.stringify({ type: "gatecall" });
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** The namespace with each stub's calls delayed by a round trip of `rtt` ms. */
-function distant(namespace: Env["RATE_LIMITER"], rtt: number): Env["RATE_LIMITER"] {
-  const getByName = (name: string) =>
-    new Proxy(namespace.getByName(name), {
-      get(stub, property) {
-        const value = Reflect.get(stub, property);
-        if (typeof value !== "function") return value;
-        return async (...args: unknown[]) => {
-          console.log(GATE_CALL);
-          if (rtt > 0) await sleep(rtt / 2);
-          const answer = await Reflect.apply(value, stub, args);
-          if (rtt > 0) await sleep(rtt / 2);
-          return answer;
-        };
-      },
-    });
-  return { ...namespace, getByName } as Env["RATE_LIMITER"];
-}
 
 /** One wrapped env per real env: the gateway caches its parsed config by env object. */
 const wrapped = new WeakMap<Env, Env>();
@@ -39,7 +20,7 @@ function far(env: Env): Env {
   let env2 = wrapped.get(env);
   if (!env2) {
     const rtt = Number((env as unknown as { BENCH_GATE_RTT_MS?: string }).BENCH_GATE_RTT_MS ?? 0);
-    env2 = { ...env, RATE_LIMITER: distant(env.RATE_LIMITER, rtt) };
+    env2 = { ...env, RATE_LIMITER: delayedGates(env.RATE_LIMITER, rtt, () => console.log(GATE_CALL)) };
     wrapped.set(env, env2);
   }
   return env2;

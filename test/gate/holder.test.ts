@@ -9,8 +9,8 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { delayedGates } from "../../bench/entries/delay";
 import { countingEnv } from "../support/counting-env";
-import { distantGate } from "../support/distant";
 import { accountWithKey, admin, createAccount, createKey, marker, originRequests } from "../support/helpers";
 
 /** Every isolate call goes to the location's holder, however near the gate. */
@@ -133,7 +133,7 @@ describe("a location's budget holder", () => {
       200, 200, 200, 200, 200,
     ]);
     // The gate 80 ms away: the first call measures it, then the holder is asked (here it fails: 503).
-    const distant = countingEnv({ ...threshold, RATE_LIMITER: distantGate(env.RATE_LIMITER, 80) }, unreachable);
+    const distant = countingEnv({ ...threshold, RATE_LIMITER: delayedGates(env.RATE_LIMITER, 80) }, unreachable);
     expect(await fromLocation(distant, far.key.key, 3, "CDG")).toEqual([200, 503, 503]);
   });
 });
